@@ -1,0 +1,52 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   - installs, then runs the end-to-end demo
+#   make test   - installs, then runs ruff, mypy and pytest
+# Each creates .venv and installs the Python deps; as root it also installs the Debian
+# packages (chromium for JS-rendered competitor pages, postgresql for the DB tests).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+DEBIAN_PACKAGES = chromium postgresql
+
+.PHONY: demo test lint typecheck pytest install system-deps bench clean
+
+demo: install
+	$(BIN)/repricer demo
+
+test: install lint typecheck pytest
+
+lint:
+	$(BIN)/ruff check repricer spiders tests bench migrations
+	$(BIN)/ruff format --check repricer spiders tests bench migrations
+
+typecheck:
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/pytest -q
+
+install: system-deps $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	touch $@
+
+system-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+		if [ -n "$$missing" ]; then \
+			echo "installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		fi; \
+	elif ! command -v chromium >/dev/null; then \
+		echo "note: install chromium and postgresql with your package manager (e.g. sudo apt-get install -y $(DEBIAN_PACKAGES))"; \
+	fi
+
+bench: install
+	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

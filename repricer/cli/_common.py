@@ -1,0 +1,77 @@
+"""What every command shares: the lazily loaded settings, engine, console and output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+
+from repricer.config import Settings, load_settings
+from repricer.db.engine import make_engine
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class AppState:
+    """Carried in ``ctx.obj``; settings and engine are built on first use, so commands
+    like ``init`` run without a config file."""
+
+    config_path: Path | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database.url, echo=self.settings.database.echo)
+        return self._engine
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj
+
+
+def print_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    title: str | None = None,
+    as_json: bool = False,
+    formatters: dict[str, Callable[[Any], str]] | None = None,
+) -> None:
+    """Print rows as a rich table, or as a JSON array with ``--json``."""
+    if as_json:
+        typer.echo(json.dumps([{c: r.get(c) for c in columns} for r in rows], default=str, ensure_ascii=False))
+        return
+    formatters = formatters or {}
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(formatters.get(c, _cell)(row.get(c)) for c in columns))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")

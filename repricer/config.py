@@ -1,0 +1,327 @@
+"""Settings: one model read from config.toml, with ``REPRICER_*`` environment overrides.
+
+Built explicitly by :func:`load_settings`, never at import time. Every key is documented
+in ``config.example.toml``. Secrets (storefront keys, tokens, feed passwords) are never
+read from the file: :func:`get_secret` reads them from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from repricer.exceptions import ConfigError
+from repricer.units import parse_duration, parse_fraction
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Fraction = Annotated[Decimal, BeforeValidator(parse_fraction), Field(ge=0)]
+
+DEFAULT_CONFIG = Path("config.toml")
+
+# Keys that hold secrets, wherever they appear, and the variable to use instead.
+SECRET_ENV: dict[str, str] = {
+    "password": "REPRICER_SUPPLIER_<NAME>_PASSWORD",
+    "consumer_key": "REPRICER_WOOCOMMERCE_KEY",
+    "consumer_secret": "REPRICER_WOOCOMMERCE_SECRET",
+    "access_token": "REPRICER_SHOPIFY_TOKEN",
+    "token": "REPRICER_SHOPIFY_TOKEN",
+    "api_key": "REPRICER_WOOCOMMERCE_KEY",
+    "secret": "REPRICER_HTTP_SECRET",
+    "hmac_secret": "REPRICER_HTTP_SECRET",
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///repricer.db"
+    echo: bool = False
+
+
+class ApprovalSettings(_Section):
+    auto_approve_band: Fraction = Decimal("0.05")
+    expire_after: Duration = timedelta(hours=24)
+
+
+class PricingSettings(_Section):
+    rules_dir: Path = Path("rules")
+    currency: str = Field("RUB", pattern=r"^[A-Z]{3}$")
+    max_changed_share: Fraction = Decimal("0.5")
+    max_median_change: Fraction = Decimal("0.15")
+    approval: ApprovalSettings = ApprovalSettings()
+
+
+class SupplierSettings(_Section):
+    name: str = Field(min_length=1)
+    url: str | None = None
+    path: Path | None = None
+    format: Literal["yml", "csv", "xlsx"]
+    encoding: str = "auto"
+    delimiter: str | None = None
+    sheet: str | None = None
+    every: Duration = timedelta(minutes=15)
+    key: str = "sku"
+    columns: dict[str, str] = {}
+    currency: str | None = None
+    priority: int = 0
+    complete: bool = True
+    username: str | None = None
+    timeout: Duration = timedelta(seconds=60)
+    retries: int = Field(3, ge=0)
+    max_missing_share: Fraction = Decimal("0.2")
+    max_cost_change: Fraction = Decimal("0.5")
+    max_cost_change_share: Fraction = Decimal("0.1")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SupplierSettings:
+        if (self.url is None) == (self.path is None):
+            raise ValueError("set exactly one of url or path")
+        return self
+
+    @property
+    def password_env(self) -> str:
+        """Environment variable holding this supplier's basic-auth password."""
+        return "REPRICER_SUPPLIER_" + re.sub(r"[^A-Z0-9]+", "_", self.name.upper()) + "_PASSWORD"
+
+
+class SelectorSettings(_Section):
+    """CSS selectors, or XPath when the value starts with ``/`` or ``(``."""
+
+    price: str | None = None
+    old_price: str | None = None
+    currency: str | None = None
+    availability: str | None = None
+    title: str | None = None
+    sku: str | None = None
+    in_stock: list[str] = []
+    out_of_stock: list[str] = []
+
+
+class CompetitorSettings(_Section):
+    name: str = Field(min_length=1)
+    domain: str = Field(min_length=1)
+    render: Literal["http", "browser"] = "http"
+    every: Duration = timedelta(hours=6)
+    obey_robots: bool = True
+    concurrency: int = Field(2, ge=1)
+    delay: float = Field(1.0, ge=0)
+    is_self: bool = False
+    currency: str | None = None
+    selectors: SelectorSettings | None = None
+
+
+class CrawlSettings(_Section):
+    user_agent: str = "repricer/0.1 (+https://github.com/repricer/repricer; price monitoring)"
+    chromium_path: Path = Path("/usr/bin/chromium")
+    timeout: Duration = timedelta(seconds=30)
+    retries: int = Field(2, ge=0)
+    autothrottle: bool = True
+    anomaly_threshold: Fraction = Decimal("0.5")
+    unhealthy_share: Fraction = Decimal("0.3")
+    min_confidence: float = Field(0.8, ge=0, le=1)
+    run_timeout: Duration = timedelta(hours=1)
+
+
+class FileStorefront(_Section):
+    path: Path = Path("storefront")
+    formats: list[Literal["csv", "yml"]] = ["csv"]
+
+
+class WooCommerceStorefront(_Section):
+    url: str | None = None
+    price_field: Literal["regular", "sale"] = "regular"
+
+
+class ShopifyStorefront(_Section):
+    shop_url: str | None = None
+    api_version: str = "2025-01"
+
+
+class HttpStorefront(_Section):
+    url: str | None = None
+    signature_header: str = "X-Repricer-Signature"
+
+
+class StorefrontSettings(_Section):
+    kind: Literal["file", "woocommerce", "shopify", "http"] = "file"
+    auto_push: bool = False
+    timeout: Duration = timedelta(seconds=30)
+    retries: int = Field(5, ge=0)
+    file: FileStorefront = FileStorefront()
+    woocommerce: WooCommerceStorefront = WooCommerceStorefront()
+    shopify: ShopifyStorefront = ShopifyStorefront()
+    http: HttpStorefront = HttpStorefront()
+
+
+class SchedulerSettings(_Section):
+    timezone: str = "UTC"
+    reprice_debounce: Duration = timedelta(minutes=2)
+    misfire_grace: Duration = timedelta(minutes=5)
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="REPRICER_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    pricing: PricingSettings = PricingSettings()
+    suppliers: list[SupplierSettings] = []
+    competitors: list[CompetitorSettings] = []
+    crawl: CrawlSettings = CrawlSettings()
+    storefront: StorefrontSettings = StorefrontSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    config_path: Path | None = Field(None, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment first: REPRICER_* overrides what the file says.
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        for kind, items in (("suppliers", self.suppliers), ("competitors", self.competitors)):
+            names = [item.name for item in items]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {kind} name(s): {', '.join(dupes)}")
+        return self
+
+    def supplier(self, name: str) -> SupplierSettings:
+        for supplier in self.suppliers:
+            if supplier.name == name:
+                return supplier
+        raise ConfigError(f"no supplier named {name!r}", path=self.config_path, key="suppliers")
+
+    def competitor(self, name: str) -> CompetitorSettings:
+        for competitor in self.competitors:
+            if competitor.name == name:
+                return competitor
+        raise ConfigError(f"no competitor named {name!r}", path=self.config_path, key="competitors")
+
+
+def resolve_config_path(path: Path | str | None = None) -> Path:
+    """``--config`` if given, else ``$REPRICER_CONFIG``, else ``./config.toml``."""
+    if path:
+        return Path(path)
+    return Path(os.environ.get("REPRICER_CONFIG") or DEFAULT_CONFIG)
+
+
+def load_settings(path: Path | str | None = None, *, missing_ok: bool = False) -> Settings:
+    """Read and validate the config file; raise :class:`ConfigError` naming file and key.
+
+    Relative paths in the file (rules_dir, feed paths, the SQLite file, the file
+    storefront) are taken relative to the config file's folder. With ``missing_ok``,
+    a missing file gives the defaults (plus the environment).
+    """
+    config_path = resolve_config_path(path)
+    data = _read_toml(config_path, missing_ok=missing_ok)
+    _refuse_secrets(data, config_path)
+    try:
+        settings = Settings(**data, config_path=config_path)
+    except ValidationError as exc:
+        raise _config_error(exc, config_path) from None
+    return _resolve_paths(settings, config_path.resolve().parent)
+
+
+def get_secret(var: str) -> str:
+    """Read a secret from the environment, or raise a ConfigError naming the variable."""
+    value = os.environ.get(var)
+    if not value:
+        raise ConfigError(f"set the environment variable {var} (secrets are not read from config.toml)")
+    return value
+
+
+def _read_toml(path: Path, *, missing_ok: bool) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        if missing_ok:
+            return {}
+        raise ConfigError(
+            "config file not found (run `repricer init`, or pass --config / set REPRICER_CONFIG)",
+            path=path,
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=path) from None
+
+
+def _refuse_secrets(data: Any, path: Path, prefix: str = "") -> None:
+    if isinstance(data, list):
+        for i, item in enumerate(data):
+            _refuse_secrets(item, path, f"{prefix}[{i}]")
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            dotted = f"{prefix}.{key}" if prefix else key
+            if key.lower() in SECRET_ENV and isinstance(value, str):
+                var = SECRET_ENV[key.lower()]
+                if key.lower() == "password" and isinstance(data.get("name"), str):
+                    var = SupplierSettings.model_construct(name=data["name"]).password_env
+                raise ConfigError(
+                    f"secrets are not read from the config file; remove it and set {var} in the environment",
+                    path=path,
+                    key=dotted,
+                )
+            _refuse_secrets(value, path, dotted)
+
+
+def _config_error(exc: ValidationError, path: Path) -> ConfigError:
+    error = exc.errors()[0]
+    key = ""
+    for part in error["loc"]:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+        if "input" in error and not isinstance(error["input"], dict | list):
+            message += f" (got {error['input']!r})"
+    more = exc.error_count() - 1
+    if more:
+        message += f" (and {more} more error{'s' if more > 1 else ''})"
+    return ConfigError(message, path=path, key=key or None)
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    def absolute(p: Path) -> Path:
+        return p if p.is_absolute() else base / p
+
+    url = settings.database.url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
+        url = "sqlite:///" + str(absolute(Path(url.removeprefix("sqlite:///"))))
+    suppliers = [
+        s.model_copy(update={"path": absolute(s.path)}) if s.path else s for s in settings.suppliers
+    ]
+    storefront_file = settings.storefront.file.model_copy(
+        update={"path": absolute(settings.storefront.file.path)}
+    )
+    return settings.model_copy(
+        update={
+            "database": settings.database.model_copy(update={"url": url}),
+            "pricing": settings.pricing.model_copy(
+                update={"rules_dir": absolute(settings.pricing.rules_dir)}
+            ),
+            "suppliers": suppliers,
+            "storefront": settings.storefront.model_copy(update={"file": storefront_file}),
+        }
+    )

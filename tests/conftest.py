@@ -1,0 +1,81 @@
+"""Shared fixtures: a migrated SQLite DB, config files, a PostgreSQL cluster, HTTP servers."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from repricer.config import Settings, load_settings
+from repricer.db import Base, make_engine
+from tests.support.httpserver import LocalServer
+from tests.support.postgres import find_pg_bin, throwaway_cluster
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PROJECT_ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's REPRICER_* variables must not leak into tests.
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("REPRICER_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'repricer.db'}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An empty SQLite database with the full schema (create_all; migrations are tested apart)."""
+    eng = make_engine(db_url)
+    Base.metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def write_config(tmp_path: Path, db_url: str) -> Callable[[str], Path]:
+    """Write a config.toml in tmp_path (``[database] url`` pointing at ``db_url`` is
+    prepended unless the text has its own ``[database]``); returns its path."""
+
+    def write(text: str = "") -> Path:
+        body = textwrap.dedent(text)
+        if "[database]" not in body:
+            body = f'[database]\nurl = "{db_url}"\n\n' + body
+        path = tmp_path / "config.toml"
+        path.write_text(body, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def settings_from(write_config: Callable[[str], Path]) -> Callable[[str], Settings]:
+    def make(text: str = "") -> Settings:
+        return load_settings(write_config(text))
+
+    return make
+
+
+@pytest.fixture
+def http_server() -> Iterator[LocalServer]:
+    with LocalServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database; skipped (visibly) only where no server binaries exist."""
+    if find_pg_bin() is None:
+        pytest.skip("no PostgreSQL server binaries on this machine (apt-get install -y postgresql)")
+    with throwaway_cluster() as url:
+        yield url
