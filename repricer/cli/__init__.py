@@ -9,17 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
-from repricer.cli import catalog, db
+from repricer.cli import catalog, crawl, db, demo, feeds, pricing, push, report, review, schedule
 from repricer.cli._common import AppState, err_console
 from repricer.exceptions import RepricerError
 
 
 class _Group(TyperGroup):
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except RepricerError as exc:
@@ -50,8 +49,8 @@ def _root(
     ctx.obj = AppState(config_path=config)
 
 
-db.register(app)
-catalog.register(app)
+for _module in (db, catalog, feeds, crawl, pricing, review, push, report, schedule, demo):
+    _module.register(app)
 
 
 def main() -> None:
