@@ -91,7 +91,12 @@ class SupplierSettings(_Section):
     @property
     def password_env(self) -> str:
         """Environment variable holding this supplier's basic-auth password."""
-        return "REPRICER_SUPPLIER_" + re.sub(r"[^A-Z0-9]+", "_", self.name.upper()) + "_PASSWORD"
+        return supplier_password_env(self.name)
+
+
+def supplier_password_env(name: str) -> str:
+    """``REPRICER_SUPPLIER_<NAME>_PASSWORD`` with the name upper-cased, non-alphanumerics as ``_``."""
+    return "REPRICER_SUPPLIER_" + re.sub(r"[^A-Z0-9]+", "_", name.upper()) + "_PASSWORD"
 
 
 class SelectorSettings(_Section):
@@ -247,7 +252,9 @@ def get_secret(var: str) -> str:
     """Read a secret from the environment, or raise a ConfigError naming the variable."""
     value = os.environ.get(var)
     if not value:
-        raise ConfigError(f"set the environment variable {var} (secrets are not read from config.toml)")
+        raise ConfigError(
+            f"set the environment variable {var} (secrets are not read from config.toml)"
+        )
     return value
 
 
@@ -276,7 +283,7 @@ def _refuse_secrets(data: Any, path: Path, prefix: str = "") -> None:
             if key.lower() in SECRET_ENV and isinstance(value, str):
                 var = SECRET_ENV[key.lower()]
                 if key.lower() == "password" and isinstance(data.get("name"), str):
-                    var = SupplierSettings.model_construct(name=data["name"]).password_env
+                    var = supplier_password_env(data["name"])
                 raise ConfigError(
                     f"secrets are not read from the config file; remove it and set {var} in the environment",
                     path=path,

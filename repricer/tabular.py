@@ -137,7 +137,9 @@ def _csv_iter(reader: TableReader, stream: IO[str]) -> Iterator[tuple[int, list[
                 line=rows.line_num + 1,
             ) from None
         except csv.Error as exc:
-            raise InputFileError(f"malformed CSV: {exc}", path=reader.path, line=rows.line_num) from None
+            raise InputFileError(
+                f"malformed CSV: {exc}", path=reader.path, line=rows.line_num
+            ) from None
 
 
 def _xlsx_rows(reader: TableReader) -> Iterator[tuple[int, list[Any]]]:

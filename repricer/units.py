@@ -39,7 +39,7 @@ def parse_fraction(value: object) -> Decimal:
             return Decimal(text[:-1].strip()) / 100
         return Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"not a percentage: {value!r} (use e.g. \"12%\" or 0.12)") from None
+        raise ValueError(f'not a percentage: {value!r} (use e.g. "12%" or 0.12)') from None
 
 
 def format_duration(delta: timedelta) -> str:

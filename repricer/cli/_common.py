@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from repricer.config import Settings, load_settings
 from repricer.db.engine import make_engine
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)  # messages stay one line, whatever the width
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass
@@ -59,7 +59,11 @@ def print_table(
 ) -> None:
     """Print rows as a rich table, or as a JSON array with ``--json``."""
     if as_json:
-        typer.echo(json.dumps([{c: r.get(c) for c in columns} for r in rows], default=str, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                [{c: r.get(c) for c in columns} for r in rows], default=str, ensure_ascii=False
+            )
+        )
         return
     formatters = formatters or {}
     table = Table(title=title)

@@ -10,7 +10,9 @@ from repricer.cli._common import console, state
 from repricer.db import migrate
 from repricer.workspace import init_workspace
 
-db_app = typer.Typer(help="Database schema: upgrade, downgrade, current revision.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database schema: upgrade, downgrade, current revision.", no_args_is_help=True
+)
 
 
 def init(
@@ -50,7 +52,9 @@ def downgrade(
 def current(ctx: typer.Context) -> None:
     """Show the database's schema revision and the latest one."""
     url = state(ctx).settings.database.url
-    console.print(f"current {migrate.current_revision(url) or 'none'}, head {migrate.head_revision(url)}")
+    console.print(
+        f"current {migrate.current_revision(url) or 'none'}, head {migrate.head_revision(url)}"
+    )
 
 
 def register(app: typer.Typer) -> None:

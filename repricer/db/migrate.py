@@ -19,7 +19,9 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 def alembic_config(url: str) -> Config:
     """An Alembic config bound to ``url`` and the project's migrations folder."""
     if not (MIGRATIONS_DIR / "env.py").exists():
-        raise RepricerError(f"{MIGRATIONS_DIR}: migrations not found (install repricer from its source tree)")
+        raise RepricerError(
+            f"{MIGRATIONS_DIR}: migrations not found (install repricer from its source tree)"
+        )
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["url"] = url

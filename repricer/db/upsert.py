@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, FromClause
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ _MAX_PARAMS = 30000
 
 def upsert_rows(
     conn: Connection | Session,
-    table: Table,
+    table: FromClause,
     rows: Iterable[Mapping[str, Any]],
     key: Sequence[str],
     update: Sequence[str] | None = None,
@@ -31,8 +31,8 @@ def upsert_rows(
     if first is None:
         return 0
     columns = list(first)
-    dialect = conn.get_bind().dialect.name
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    insert: Any = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[bind.dialect.name]
     updates = [c for c in columns if c not in key] if update is None else list(update)
     batch_size = max(1, _MAX_PARAMS // max(1, len(columns)))
     sent = 0
@@ -41,7 +41,7 @@ def upsert_rows(
         pending.extend(islice(rows_iter, batch_size - len(pending)))
         if not pending:
             return sent
-        stmt = insert(table).values(pending)
+        stmt: Any = insert(table).values(pending)
         if updates:
             stmt = stmt.on_conflict_do_update(
                 index_elements=list(key), set_={c: stmt.excluded[c] for c in updates}
