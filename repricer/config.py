@@ -70,7 +70,7 @@ class SupplierSettings(_Section):
     delimiter: str | None = None
     sheet: str | None = None
     every: Duration = timedelta(minutes=15)
-    key: str = "sku"
+    key: Literal["sku", "vendorCode", "barcode"] = "sku"
     columns: dict[str, str] = {}
     currency: str | None = None
     priority: int = 0

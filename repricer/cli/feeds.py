@@ -1,9 +1,118 @@
-"""CLI commands: feeds (filled in by its feature)."""
+"""``repricer feeds sync`` and ``repricer feeds status``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from repricer.cli._common import JsonOption, err_console, print_table, state
+from repricer.exceptions import FeedError
+from repricer.feeds import SyncResult, sync_feeds
+from repricer.feeds.status import STATUS_COLUMNS, feed_status
+
+feeds_app = typer.Typer(
+    help="Supplier feeds: sync cost and stock, show sync status.", no_args_is_help=True
+)
+
+SYNC_COLUMNS = [
+    "supplier",
+    "status",
+    "seen",
+    "changed",
+    "missing",
+    "skipped",
+    "unmapped",
+    "duration_s",
+    "error",
+]
+
+
+@feeds_app.command("sync")
+def feeds_sync(
+    ctx: typer.Context,
+    supplier: str | None = typer.Option(
+        None, "--supplier", "-s", help="Sync only this supplier (default: all)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Fetch supplier feeds and update cost and stock; exit 1 if any sync failed or was rejected."""
+    app_state = state(ctx)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} rows"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(name: str, stage: str, count: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=None)
+            bar.update(tasks[name], description=f"{name}: {stage}", completed=count)
+
+        results = sync_feeds(app_state.settings, app_state.engine, supplier, progress)
+    rows = [_row(r) for r in results]
+    # The table leaves out the error text: it is printed in full below, one line each.
+    columns = SYNC_COLUMNS if as_json else SYNC_COLUMNS[:-1]
+    print_table(rows, columns, title="Feed sync", as_json=as_json)
+    if not as_json:
+        _print_problems(results)
+    bad = [r.supplier for r in results if not r.ok]
+    if bad:
+        raise FeedError(
+            f"{len(bad)} sync(s) failed or rejected, see above", supplier=", ".join(bad)
+        )
+
+
+@feeds_app.command("status")
+def feeds_status(ctx: typer.Context, as_json: bool = JsonOption) -> None:
+    """Show each supplier's last sync: result, age, counts and stored offers."""
+    app_state = state(ctx)
+    rows = feed_status(app_state.settings, app_state.engine)
+    print_table(
+        rows,
+        STATUS_COLUMNS,
+        title="Supplier feeds",
+        as_json=as_json,
+        formatters={"age_s": _age, "due": lambda v: "yes" if v else ""},
+    )
+
+
+def _print_problems(results: list[SyncResult]) -> None:
+    for result in results:
+        for line in result.row_errors[:10]:
+            err_console.print(f"[yellow]{result.supplier}[/yellow] skipped {line}", highlight=False)
+        if result.skipped > 10:
+            err_console.print(
+                f"[yellow]{result.supplier}[/yellow] ... {result.skipped} skipped in all"
+            )
+        for warning in result.warnings:
+            if "repeated" in warning:
+                err_console.print(f"[yellow]{result.supplier}[/yellow] {warning}", highlight=False)
+        if not result.ok:
+            err_console.print(f"[red]{result}[/red]", highlight=False)
+
+
+def _row(result: SyncResult) -> dict[str, Any]:
+    return {c: getattr(result, c) for c in SYNC_COLUMNS}
+
+
+def _age(seconds: Any) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add ``feeds sync`` and ``feeds status``."""
+    app.add_typer(feeds_app, name="feeds")

@@ -1,9 +1,123 @@
-"""CLI commands: pricing (filled in by its feature)."""
+"""CLI: ``repricer reprice`` (dry run by default; ``--apply`` records the run for review)."""
 
 from __future__ import annotations
 
+import importlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
 import typer
+
+from repricer.cli._common import JsonOption, console, print_table, state
+from repricer.money import format_money
+
+TOP = 10
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command("reprice")(reprice_command)
+
+
+def reprice_command(
+    ctx: typer.Context,
+    apply: bool = typer.Option(
+        False, "--apply/--dry-run", help="Record the run for review and push (default: dry run)."
+    ),
+    sku: list[str] = typer.Option([], "--sku", help="Only this SKU (repeatable)."),
+    rules: Path | None = typer.Option(
+        None, "--rules", help="Rules folder (default: pricing.rules_dir)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Decide new prices for the catalog with the pricing rules and show what would change."""
+    from repricer.pricing import reprice
+
+    app_state = state(ctx)
+    result = reprice(
+        app_state.settings, app_state.engine, apply=apply, skus=sku or None, rules_dir=rules
+    )
+    approved = _auto_approve(app_state, result.run_id) if apply else None
+    top = _top_changes(result.decisions)
+    diff = result.diff.head(TOP)
+    if as_json:
+        payload = {
+            "run_id": result.run_id,
+            "applied": apply,
+            "auto_approved": approved,
+            "summary": result.summary,
+            "changes": _records(top),
+            "previous_run_id": result.previous_run_id,
+            "diff": _records(diff),
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, default=str))
+        return
+    currency = app_state.settings.pricing.currency
+    _print_summary(result.run_id, apply, result.summary, approved, currency)
+    money = dict.fromkeys(("old_price", "new_price", "previous_price"), _money_formatter(currency))
+    print_table(
+        _records(top),
+        ["sku", "old_price", "new_price", "change_pct", "status", "explanation"],
+        title="Top changes",
+        formatters=money,
+    )
+    if result.previous_run_id is None:
+        console.print("no previous run to compare with")
+    else:
+        console.print(
+            f"vs run {result.previous_run_id}: {len(result.diff)} product(s) decided differently"
+        )
+        if len(diff):
+            print_table(
+                _records(diff), ["sku", "previous_price", "new_price", "status"], formatters=money
+            )
+
+
+def _money_formatter(currency: str) -> Callable[[Any], str]:
+    return lambda value: format_money(None if pd.isna(value) else int(value), currency)
+
+
+def _auto_approve(app_state: Any, run_id: int) -> int | None:
+    try:
+        review = importlib.import_module("repricer.review")
+    except ImportError:
+        return None
+    approve = getattr(review, "auto_approve", None)
+    return int(approve(app_state.settings, app_state.engine, run_id)) if approve else None
+
+
+def _top_changes(decisions: pd.DataFrame) -> pd.DataFrame:
+    changing = decisions[decisions["status"].isin(("proposed", "needs_approval"))].copy()
+    delta = (changing["new_price"] - changing["old_price"]).astype("Float64")
+    changing["change_pct"] = (delta / changing["old_price"].astype("Float64") * 100).round(1)
+    order = delta.abs().fillna(float("inf")).sort_values(ascending=False).index
+    return changing.loc[
+        order[:TOP], ["sku", "old_price", "new_price", "change_pct", "status", "explanation"]
+    ]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    plain = frame.astype(object).where(frame.notna(), None)
+    return [{str(k): v for k, v in row.items()} for row in plain.to_dict("records")]
+
+
+def _print_summary(
+    run_id: int, apply: bool, summary: dict[str, Any], approved: int | None, currency: str
+) -> None:
+    kind = "applied" if apply else "dry run"
+    console.print(
+        f"run {run_id} ({kind}): {summary['products']} products, {summary['up']} up, "
+        f"{summary['down']} down, {summary['unchanged']} unchanged, "
+        f"{summary['needs_approval']} need approval, {summary['skipped']} skipped; "
+        f"average change {summary['average_change_pct']:+.2f}%, margin impact "
+        f"{format_money(summary['margin_impact'], currency)} per unit"
+    )
+    if summary.get("breaker"):
+        console.print(
+            f"[yellow]circuit breaker:[/yellow] {summary['breaker']}; the whole run needs approval"
+        )
+    if approved is not None:
+        console.print(f"{approved} change(s) auto-approved")

@@ -1,0 +1,239 @@
+"""Crawl benchmark: our spider (full extraction + storage) beside a bare Scrapy spider.
+
+Serves N generated product pages (JSON-LD, microdata, OpenGraph and text-only pages
+of ~20 KB) from 127.0.0.1, crawls them with `scrapy crawl product` and, in the same
+run, with a bare spider that downloads the same URLs and extracts nothing; both run as
+child processes with the same concurrency, and pages/s comes from Scrapy's own
+elapsed time. Then M JS-rendered pages through Chromium. Last line: one JSON object.
+
+    .venv/bin/python bench/crawl.py [--n 2000] [--browser-n 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import scrapy  # noqa: E402
+
+
+class BareSpider(scrapy.Spider):
+    """Downloads the URLs in the file ``-a urls=PATH`` and does nothing with them."""
+
+    name = "bare"
+    custom_settings = {
+        "ITEM_PIPELINES": {},
+        "ROBOTSTXT_OBEY": False,
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+        "LOG_LEVEL": "INFO",
+    }
+
+    def __init__(self, urls: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.url_list = Path(urls).read_text().split()
+
+    async def start(self) -> Any:
+        for url in self.url_list:
+            yield scrapy.Request(url, callback=self.parse, dont_filter=True)
+
+    def parse(self, response: Any, **kwargs: Any) -> Any:
+        # An empty item per page: without any output Scrapy's engine only pulls more
+        # start requests on its 5 s heartbeat, which would make the baseline look slow.
+        yield {}
+
+
+FILLER = "".join(
+    f'<li class="menu-item"><a href="/catalog/{i}">Категория {i}</a></li>' for i in range(120)
+)
+RELATED = "".join(
+    f'<div class="product-card"><a href="/p/r{i}">Похожий товар {i}</a><span class="price">{990 + i * 10} ₽</span></div>'
+    for i in range(12)
+)
+TEXT = "<p>" + "Описание товара, характеристики и отзывы покупателей. " * 60 + "</p>"
+
+
+def product_page(i: int) -> str:
+    price = 1000 + i
+    kind = i % 4
+    head = f"<title>Товар {i}</title>"
+    body = f"<h1>Товар {i}</h1>"
+    if kind == 0:
+        data = {"@context": "https://schema.org", "@type": "Product", "name": f"Товар {i}", "sku": f"S{i}",
+                "offers": {"@type": "Offer", "price": str(price), "priceCurrency": "RUB",
+                           "availability": "https://schema.org/InStock"}}  # fmt: skip
+        head += (
+            f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
+        )
+    elif kind == 1:
+        body = (f'<div itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">Товар {i}</h1>'
+                f'<div itemprop="offers" itemscope itemtype="https://schema.org/Offer">'
+                f'<meta itemprop="price" content="{price}"><meta itemprop="priceCurrency" content="RUB">'
+                f'<span class="price">{price} ₽</span></div></div>')  # fmt: skip
+    elif kind == 2:
+        head += (f'<meta property="og:title" content="Товар {i}"><meta property="product:price:amount" content="{price}">'
+                 '<meta property="product:price:currency" content="RUB">')  # fmt: skip
+    else:
+        body += f'<div class="product-detail"><div class="product-detail__price">{price:,} ₽</div></div>'.replace(
+            ",", "\u00a0"
+        )
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8">{head}</head><body>'
+            f'<header><ul class="menu">{FILLER}</ul></header><main>{body}{TEXT}'
+            f'<section class="related">{RELATED}</section></main><footer>© Shop</footer></body></html>')  # fmt: skip
+
+
+JS_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>JS</title></head><body>
+<h1>Rendered</h1><div id="app"></div><img src="/img.png">
+<script>
+var d = {"@context": "https://schema.org", "@type": "Product", "name": "Rendered",
+         "offers": {"@type": "Offer", "price": "%d", "priceCurrency": "RUB"}};
+var s = document.createElement("script"); s.type = "application/ld+json"; s.text = JSON.stringify(d);
+document.head.appendChild(s);
+document.getElementById("app").innerHTML = "<span class=price>%d ₽</span>";
+</script></body></html>"""
+
+CONFIG = """
+[database]
+url = "sqlite:///{db}"
+[crawl]
+timeout = "20s"
+retries = 0
+autothrottle = false
+[[competitors]]
+name = "bench"
+domain = "127.0.0.1"
+obey_robots = false
+concurrency = 16
+delay = 0
+[[competitors]]
+name = "benchjs"
+domain = "127.0.0.1"
+render = "browser"
+obey_robots = false
+concurrency = 8
+delay = 0
+"""
+
+
+def seed(db: Path, urls: dict[str, list[str]]) -> None:
+    from repricer.db import Base, make_engine
+    from repricer.db.engine import session_scope
+    from repricer.db.models import Competitor, Listing, Product
+
+    engine = make_engine(f"sqlite:///{db}")
+    Base.metadata.create_all(engine)
+    with session_scope(engine) as session:
+        for name, links in urls.items():
+            competitor = Competitor(name=name, domain="127.0.0.1")
+            session.add(competitor)
+            session.flush()
+            products = [Product(sku=f"{name}-{i}") for i in range(len(links))]
+            session.add_all(products)
+            session.flush()
+            session.add_all(
+                Listing(product_id=p.id, competitor_id=competitor.id, url=u)
+                for p, u in zip(products, links, strict=True)
+            )
+    engine.dispose()
+
+
+def elapsed(command: list[str], env: dict[str, str]) -> float:
+    child = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    match = re.search(r"'elapsed_time_seconds': ([\d.]+)", child.stderr)
+    if child.returncode != 0 or not match:
+        sys.exit(f"crawl failed ({child.returncode}):\n{child.stderr[-3000:]}")
+    items = re.search(r"'item_scraped_count': (\d+)", child.stderr)
+    print(
+        f"  {command[3]}: {match.group(1)} s, items {items.group(1) if items else 0}",
+        file=sys.stderr,
+    )
+    return float(match.group(1))
+
+
+def time_extraction(n: int) -> float:
+    from spiders.pages import extract_product
+
+    pages = [product_page(i) for i in range(200)]
+    started = time.perf_counter()
+    for i in range(n):
+        extract_product(pages[i % 200], f"http://127.0.0.1/p/{i}")
+    return n / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="static pages")
+    parser.add_argument("--browser-n", type=int, default=100, help="pages through Chromium")
+    args = parser.parse_args()
+
+    from http.server import ThreadingHTTPServer
+
+    from tests.support.httpserver import LocalServer, Response
+
+    # socketserver listens with a backlog of 5: a burst of 16 new connections loses
+    # SYNs and stalls the client for a second each (for both spiders alike).
+    ThreadingHTTPServer.request_queue_size = 256
+
+    with LocalServer() as server, tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.n):
+            server.route(
+                f"/p/{i}",
+                Response(200, product_page(i), {"Content-Type": "text/html; charset=utf-8"}),
+            )
+        for i in range(args.browser_n):
+            server.route(
+                f"/js/{i}",
+                Response(200, JS_PAGE % (500 + i, 500 + i), {"Content-Type": "text/html"}),
+            )
+        urls = {
+            "bench": [server.url(f"/p/{i}") for i in range(args.n)],
+            "benchjs": [server.url(f"/js/{i}") for i in range(args.browser_n)],
+        }
+        db, config, url_file = (
+            Path(tmp, "bench.db"),
+            Path(tmp, "config.toml"),
+            Path(tmp, "urls.txt"),
+        )
+        seed(db, urls)
+        config.write_text(CONFIG.format(db=db))
+        url_file.write_text("\n".join(urls["bench"]))
+        env = dict(os.environ, REPRICER_CONFIG=str(config))
+        scrapy_cmd = [sys.executable, "-m", "scrapy"]
+        print(f"static: {args.n} pages; browser: {args.browser_n} pages", file=sys.stderr)
+        bare_s = elapsed([*scrapy_cmd, "runspider", __file__, "-a", f"urls={url_file}"], env)
+        ours_s = elapsed([*scrapy_cmd, "crawl", "product", "-a", "competitor=bench"], env)
+        browser_s = elapsed([*scrapy_cmd, "crawl", "product", "-a", "competitor=benchjs"], env)
+    extraction = time_extraction(2000)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result = {
+        "static_pages": args.n,
+        "bare_pages_per_s": round(args.n / bare_s, 1),
+        "pages_per_s": round(args.n / ours_s, 1),
+        "ratio": round(bare_s / ours_s, 3),
+        "browser_pages": args.browser_n,
+        "browser_pages_per_s": round(args.browser_n / browser_s, 1),
+        "extract_pages_per_s": round(extraction, 1),
+        "peak_rss_mib": round(peak, 1),
+    }
+    print(f"bare spider:  {result['bare_pages_per_s']} pages/s")
+    print(f"our spider:   {result['pages_per_s']} pages/s (ratio {result['ratio']})")
+    print(f"browser:      {result['browser_pages_per_s']} pages/s")
+    print(f"extract_product alone: {result['extract_pages_per_s']} pages/s")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

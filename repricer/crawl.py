@@ -1,0 +1,182 @@
+"""Run a competitor crawl as a child process and record it.
+
+``run_crawl`` creates the ``crawl_runs`` row, starts ``python -m scrapy crawl product``
+from the project root with ``REPRICER_CONFIG`` pointing at the settings' file, waits
+(with a timeout) and closes the row, so a crash or a hang is recorded too. A child
+process per crawl lets a long-lived scheduler crawl again and again (a Twisted reactor
+cannot be restarted in one process). Nothing here imports Scrapy.
+
+The spider (``spiders/``) uses :func:`start_run`, :func:`finish_run` and
+:func:`site_health` too, so a crawl started by hand with ``scrapy crawl product`` is
+recorded the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, select, update
+
+from repricer.catalog import sync_competitors
+from repricer.config import Settings
+from repricer.db.engine import make_engine, session_scope
+from repricer.db.models import Competitor, CrawlRun, CrawlSiteStats, utcnow
+from repricer.exceptions import CrawlError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_ERROR_TAIL = 2000
+
+
+@dataclass(frozen=True)
+class SiteHealth:
+    """Per-competitor counts of one run; ``healthy`` False makes pricing ignore it."""
+
+    competitor: str
+    ok: int
+    no_price: int
+    error: int
+    anomaly: int
+    mismatch: int
+    healthy: bool
+
+    @property
+    def pages(self) -> int:
+        return self.ok + self.no_price + self.error
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    """Outcome of :func:`run_crawl`. status: ok | failed | aborted (timed out)."""
+
+    run_id: int
+    status: str
+    pages: int
+    duration_s: float
+    sites: list[SiteHealth] = field(default_factory=list)
+    error: str | None = None
+
+
+def run_crawl(
+    settings: Settings,
+    *,
+    competitors: list[str] | None = None,
+    skus: list[str] | None = None,
+    timeout: float | None = None,
+) -> CrawlResult:
+    """Crawl the active listings of ``competitors`` (default: all), optionally only
+    ``skus``; raises ``ConfigError`` for an unknown competitor name and ``CrawlError``
+    when the settings have no config file or the crawl process cannot start."""
+    names = [settings.competitor(name).name for name in competitors or []]
+    if settings.config_path is None:
+        raise CrawlError("the crawl needs a config file (load settings with load_settings)")
+    engine = make_engine(settings.database.url)
+    try:
+        with session_scope(engine) as session:
+            sync_competitors(settings, session)
+        run_id = start_run(engine, names or [c.name for c in settings.competitors])
+        started = time.monotonic()
+        status, error = _run_child(settings, run_id, names, skus or [], timeout)
+        finish_run(engine, run_id, status, error=error)
+        return CrawlResult(
+            run_id=run_id,
+            status=status,
+            pages=_pages(engine, run_id),
+            duration_s=round(time.monotonic() - started, 3),
+            sites=site_health(engine, run_id),
+            error=error,
+        )
+    finally:
+        engine.dispose()
+
+
+def crawl_command(run_id: int, competitors: list[str], skus: list[str]) -> list[str]:
+    """The child process command line."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "product", "-a", f"run_id={run_id}"]
+    if competitors:
+        command += ["-a", "competitor=" + ",".join(competitors)]
+    if skus:
+        command += ["-a", "sku=" + ",".join(skus)]
+    return command
+
+
+def _run_child(
+    settings: Settings, run_id: int, competitors: list[str], skus: list[str], timeout: float | None
+) -> tuple[str, str | None]:
+    assert settings.config_path is not None
+    env = dict(os.environ, REPRICER_CONFIG=str(Path(settings.config_path).resolve()))
+    limit = timeout if timeout is not None else settings.crawl.run_timeout.total_seconds()
+    with tempfile.TemporaryFile() as log:
+        try:
+            child = subprocess.run(
+                crawl_command(run_id, competitors, skus),
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                timeout=limit,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return "aborted", f"crawl stopped after the {limit:g}s timeout"
+        except OSError as exc:
+            raise CrawlError(f"cannot start the crawl process: {exc}") from exc
+        if child.returncode != 0:
+            log.seek(0)
+            tail = log.read().decode("utf-8", "replace")[-_ERROR_TAIL:]
+            return "failed", f"crawl process exited with {child.returncode}: {tail.strip()}"
+    return "ok", None
+
+
+def start_run(engine: Engine, competitors: list[str]) -> int:
+    """Insert a ``running`` crawl_runs row; returns its id."""
+    with session_scope(engine) as session:
+        run = CrawlRun(status="running", competitors=list(competitors))
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def finish_run(
+    engine: Engine, run_id: int, status: str, *, error: str | None = None, pages: int | None = None
+) -> None:
+    """Close a run (``ok`` | ``failed`` | ``aborted``); a run already closed as failed
+    or aborted keeps that status."""
+    values: dict[str, object] = {"finished_at": utcnow(), "status": status}
+    if error is not None:
+        values["error"] = error
+    if pages is not None:
+        values["pages"] = pages
+    with session_scope(engine) as session:
+        run = session.get(CrawlRun, run_id)
+        if run is None:
+            raise CrawlError(f"no crawl run {run_id}")
+        if run.status in ("failed", "aborted") and status == "ok":
+            return
+        session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(**values))
+
+
+def site_health(engine: Engine, run_id: int) -> list[SiteHealth]:
+    """The per-competitor stats of a run, by competitor name."""
+    query = (
+        select(Competitor.name, CrawlSiteStats)
+        .join(Competitor, Competitor.id == CrawlSiteStats.competitor_id)
+        .where(CrawlSiteStats.crawl_run_id == run_id)
+        .order_by(Competitor.name)
+    )
+    with session_scope(engine) as session:
+        return [
+            SiteHealth(name, s.ok, s.no_price, s.error, s.anomaly, s.mismatch, s.healthy)
+            for name, s in session.execute(query).all()
+        ]
+
+
+def _pages(engine: Engine, run_id: int) -> int:
+    with session_scope(engine) as session:
+        run = session.get(CrawlRun, run_id)
+        return run.pages if run is not None else 0

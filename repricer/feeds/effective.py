@@ -1,0 +1,69 @@
+"""Effective cost and stock per product, from all suppliers' current offers.
+
+Per product: the cheapest in-stock offer (``available`` and ``stock_qty`` unknown or
+above zero, cost known); a cost tie goes to the supplier with the higher ``priority``.
+A product whose offers are all out of stock gets its cheapest known cost with
+``available`` False and ``stock_qty`` 0. Products without any offer are absent.
+Computed with one query and a vectorised sort, never a loop per product.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy.orm import Session
+
+from repricer.db.models import Supplier, SupplierOffer
+
+COLUMNS = ["product_id", "cost", "currency", "stock_qty", "available", "supplier"]
+_offers = cast(Table, SupplierOffer.__table__)
+_suppliers = cast(Table, Supplier.__table__)
+
+
+def effective_costs(conn: Connection | Session | Engine) -> pd.DataFrame:
+    """One row per product with offers: product_id (int64), cost (Int64 minor units),
+    currency, stock_qty (Int64), available (bool), supplier (name)."""
+    stmt = (
+        select(
+            _offers.c.product_id,
+            _offers.c.cost,
+            _offers.c.currency,
+            _offers.c.stock_qty,
+            _offers.c.available,
+            _suppliers.c.name.label("supplier"),
+            _suppliers.c.priority,
+        )
+        .join(_suppliers, _suppliers.c.id == _offers.c.supplier_id)
+        .where(_offers.c.product_id.is_not(None))
+    )
+    if isinstance(conn, Engine):
+        with conn.connect() as connection:
+            rows = connection.execute(stmt).all()
+    else:
+        rows = conn.execute(stmt).all()
+    frame = pd.DataFrame.from_records(rows, columns=[*COLUMNS, "priority"])
+    return _pick(frame)
+
+
+def _pick(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.astype(
+        {"product_id": "int64", "cost": "Int64", "stock_qty": "Int64", "available": "bool"}
+    )
+    in_stock = (
+        frame["available"]
+        & (frame["stock_qty"].isna() | (frame["stock_qty"] > 0)).fillna(False)
+        & frame["cost"].notna()
+    ).astype(bool)
+    frame = frame.assign(in_stock=in_stock, no_cost=frame["cost"].isna())
+    ordered = frame.sort_values(
+        ["product_id", "in_stock", "no_cost", "cost", "priority", "supplier"],
+        ascending=[True, False, True, True, False, True],
+        kind="stable",
+    )
+    best = ordered.drop_duplicates("product_id", keep="first").copy()
+    out_of_stock = ~best["in_stock"]
+    best.loc[out_of_stock, "available"] = False
+    best["stock_qty"] = best["stock_qty"].mask(out_of_stock, 0)
+    return best[COLUMNS].reset_index(drop=True)

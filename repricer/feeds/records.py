@@ -1,0 +1,172 @@
+"""One supplier offer, normalised: what parsers produce and the sync stages.
+
+Parsers hand over raw cells (``{field: value}`` with the field names of
+:data:`repricer.feeds._aliases.FEED_ALIASES`, plus where the row came from); this module
+turns them into a :class:`FeedRecord` or a one-line reason the row is skipped. It never
+raises on messy values. Money is int minor units, parsed through :mod:`repricer.money`
+with a fast path for plain ``1234.50`` / ``1234,50`` numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from repricer.feeds._aliases import FALSE_WORDS, TRUE_WORDS
+from repricer.money import minor_digits, normalize_currency, parse_amount, to_minor
+
+# The supplier's ``key`` setting -> the raw field holding the key value.
+KEY_FIELDS = {"sku": "sku", "vendorCode": "vendor_code", "barcode": "barcode"}
+
+_INTEGER = re.compile(r"[<>~≥≤+]?\s*(\d{1,9})(?:[.,]0+)?\s*\+?")
+
+
+class FeedRecord(NamedTuple):
+    """A valid offer. ``cost``/``retail_price``/``old_price`` are minor units of
+    ``currency``; ``stock_qty`` None means the feed does not say how many."""
+
+    key: str
+    offer_id: str | None
+    name: str | None
+    vendor: str | None
+    vendor_code: str | None
+    barcode: str | None
+    currency: str
+    cost: int
+    retail_price: int | None
+    old_price: int | None
+    stock_qty: int | None
+    available: bool
+
+
+RECORD_FIELDS = FeedRecord._fields
+
+
+def build_record(raw: Mapping[str, Any], key: str, default_currency: str) -> FeedRecord | str:
+    """Normalise one raw row; return the record, or the reason the row is skipped."""
+    key_value = text(raw.get(KEY_FIELDS[key]))
+    if key_value is None:
+        return f"no {key}"
+    if len(key_value) > 100:
+        return f"{key} longer than 100 characters"
+    currency = default_currency
+    if (given := text(raw.get("currency"))) is not None:
+        currency = _currency(given) or ""
+        if not currency:
+            return f"unknown currency {given!r}"
+    cost = parse_minor(raw.get("cost"), currency)
+    if cost is None:
+        shown = raw.get("cost")
+        return "no cost" if text(shown) is None else f"cost {shown!r} is not a number"
+    if cost <= 0:
+        return f"cost must be positive, got {raw.get('cost')!r}"
+    return _record(raw, key_value, currency, cost)
+
+
+def _record(raw: Mapping[str, Any], key_value: str, currency: str, cost: int) -> FeedRecord:
+    get = raw.get
+    stock = parse_stock(get("stock"))
+    flag = parse_bool(get("available"))
+    available = (flag if flag is not None else True) and (stock is None or stock > 0)
+    retail = parse_minor(get("retail_price"), currency)
+    old = parse_minor(get("old_price"), currency)
+    barcode = text(get("barcode"))
+    return FeedRecord(
+        key_value,
+        _clip(get("offer_id"), 100),
+        _clip(get("name"), 500),
+        _clip(get("vendor"), 200),
+        _clip(get("vendor_code"), 100),
+        barcode if barcode and _is_barcode(barcode) else None,
+        currency,
+        cost,
+        retail if retail and retail > 0 else None,
+        old if old and old > 0 else None,
+        stock,
+        available,
+    )
+
+
+def _is_barcode(value: str) -> bool:
+    return 8 <= len(value) <= 14 and value.isascii() and value.isdigit()
+
+
+@lru_cache(maxsize=256)
+def _currency(given: str) -> str | None:
+    return normalize_currency(given)
+
+
+def text(value: Any) -> str | None:
+    """A cell as stripped text; spreadsheet floats like ``4601234567890.0`` lose ``.0``."""
+    if value is None:
+        return None
+    if type(value) is not str:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        value = str(value)
+    return value.strip() or None
+
+
+def parse_minor(value: Any, currency: str) -> int | None:
+    """A money cell -> int minor units, or None when it is not one clear number."""
+    if value is None:
+        return None
+    if type(value) is str and minor_digits(currency) == 2:
+        plain = _plain_minor(value.strip())
+        if plain is not None:
+            return plain
+    amount = parse_amount(value)
+    if amount is None:
+        return None
+    try:
+        return to_minor(amount, currency)
+    except ArithmeticError:
+        return None
+
+
+def _plain_minor(value: str) -> int | None:
+    # The common case, "1299" / "1299.9" / "1299,90", without a regex or a Decimal.
+    whole, _sep, frac = value.replace(",", ".", 1).partition(".")
+    if not (whole.isascii() and whole.isdigit() and len(whole) <= 15):
+        return None
+    if not frac:
+        return int(whole) * 100 if not _sep else None
+    if len(frac) > 2 or not (frac.isascii() and frac.isdigit()):
+        return None
+    return int(whole) * 100 + int(frac.ljust(2, "0"))
+
+
+def parse_stock(value: Any) -> int | None:
+    """``"12"``, ``12.0``, ``">10"``, ``"10+"`` -> a count; yes/no words -> None/0."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return max(0, int(value)) if value == value else None
+    raw = str(value).strip().lower()
+    if raw.isascii() and raw.isdigit():
+        return int(raw)
+    match = _INTEGER.fullmatch(raw)
+    if match:
+        return int(match.group(1))
+    return 0 if raw in FALSE_WORDS else None
+
+
+def parse_bool(value: Any) -> bool | None:
+    """Availability words (true/false, да/нет, в наличии, ...) -> bool; else None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    raw = str(value).strip().lower()
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    return None
+
+
+def _clip(value: Any, limit: int) -> str | None:
+    result = text(value)
+    return result[:limit] if result else None

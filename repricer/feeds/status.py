@@ -1,0 +1,100 @@
+"""Where each supplier feed stands: its last sync, how long ago, what it did."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Engine, Table, func, select
+
+from repricer.config import Settings
+from repricer.db.models import FeedSync, Supplier, SupplierOffer, utcnow
+
+STATUS_COLUMNS = [
+    "supplier",
+    "status",
+    "finished_at",
+    "age_s",
+    "seen",
+    "changed",
+    "missing",
+    "skipped",
+    "unmapped",
+    "offers",
+    "available",
+    "due",
+    "error",
+]
+_syncs = cast(Table, FeedSync.__table__)
+_suppliers = cast(Table, Supplier.__table__)
+_offers = cast(Table, SupplierOffer.__table__)
+
+
+def feed_status(
+    settings: Settings, engine: Engine, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """One row per configured supplier: the last sync's status and counts, its age in
+    seconds, the stored offers (total and available), and ``due`` when the last applied
+    sync is older than the supplier's ``every`` (or there never was one)."""
+    now = now or utcnow()
+    with engine.connect() as conn:
+        ids = dict(conn.execute(select(_suppliers.c.name, _suppliers.c.id)).all())
+        rows = []
+        for supplier in settings.suppliers:
+            row: dict[str, Any] = dict.fromkeys(STATUS_COLUMNS)
+            row.update(supplier=supplier.name, status="never", due=True, offers=0, available=0)
+            supplier_id = ids.get(supplier.name)
+            if supplier_id is not None:
+                row.update(_last_sync(conn, supplier_id, now))
+                row.update(_offer_counts(conn, supplier_id))
+                applied = _last_applied(conn, supplier_id)
+                row["due"] = applied is None or now - applied >= supplier.every
+            rows.append(row)
+    return rows
+
+
+def _last_sync(conn: Any, supplier_id: int, now: datetime) -> dict[str, Any]:
+    last = conn.execute(
+        select(_syncs)
+        .where(_syncs.c.supplier_id == supplier_id)
+        .order_by(_syncs.c.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return {}
+    finished = _aware(last.finished_at)
+    return {
+        "status": last.status,
+        "finished_at": finished.isoformat(timespec="seconds") if finished else None,
+        "age_s": int((now - (finished or _aware(last.started_at) or now)).total_seconds()),
+        **{
+            k: getattr(last, k)
+            for k in ("seen", "changed", "missing", "skipped", "unmapped", "error")
+        },
+    }
+
+
+def _offer_counts(conn: Any, supplier_id: int) -> dict[str, int]:
+    total, available = conn.execute(
+        select(func.count(), func.count().filter(_offers.c.available)).where(
+            _offers.c.supplier_id == supplier_id
+        )
+    ).one()
+    return {"offers": int(total), "available": int(available)}
+
+
+def _last_applied(conn: Any, supplier_id: int) -> datetime | None:
+    value = conn.execute(
+        select(_syncs.c.finished_at)
+        .where(_syncs.c.supplier_id == supplier_id, _syncs.c.status.in_(["ok", "not_modified"]))
+        .order_by(_syncs.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return _aware(value)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; they are UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

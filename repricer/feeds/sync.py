@@ -1,0 +1,320 @@
+"""Sync supplier feeds into ``supplier_offers``: fetch, stream-parse, diff, guard, upsert.
+
+A sync is all or nothing. The feed is parsed into a staging table; guards then look at
+the whole of it, and a feed that fails one (unreadable or truncated, empty, too many
+known items missing, too many big cost moves) is rejected without touching the stored
+offers. Otherwise only rows that differ are written, in one transaction, and items
+absent from a ``complete`` feed become unavailable (never deleted). Row-level junk is
+skipped and reported by line or offer id; a repeated key keeps the last row. Every sync
+is recorded in ``feed_syncs``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import cast
+
+from sqlalchemy import Connection, Engine, Table, select, update
+
+from repricer.config import Settings, SupplierSettings
+from repricer.db.models import FeedSync, Supplier, utcnow
+from repricer.db.upsert import upsert_rows
+from repricer.exceptions import ConfigError, FeedError, InputFileError
+from repricer.feeds import staging
+from repricer.feeds.parsers import describe_ref, iter_rows
+from repricer.feeds.records import FeedRecord, build_record
+from repricer.feeds.sources import FetchedFeed, FetchError, fetch_feed
+
+# (supplier name, stage, count so far); stage: fetching | parsing | writing | done.
+ProgressCallback = Callable[[str, str, int], None]
+
+BATCH = 5000
+MAX_REPORTED_ROWS = 50
+_syncs = cast(Table, FeedSync.__table__)
+_suppliers = cast(Table, Supplier.__table__)
+
+
+class FeedRejected(Exception):
+    """A guard refused the feed; the message is the reason recorded."""
+
+
+@dataclass
+class SyncResult:
+    """The outcome of one supplier's sync. ``status``: ok | not_modified | rejected |
+    failed. ``seen`` counts distinct valid offers in the feed; ``row_errors`` holds the
+    first skipped rows (``"line 7: cost 'abc' is not a number"``)."""
+
+    supplier: str
+    status: str = "running"
+    sync_id: int | None = None
+    seen: int = 0
+    changed: int = 0
+    missing: int = 0
+    skipped: int = 0
+    unmapped: int = 0
+    duplicates: int = 0
+    http_status: int | None = None
+    duration_s: float = 0.0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    row_errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "not_modified")
+
+    def __str__(self) -> str:
+        if self.status in ("rejected", "failed"):
+            return f"{self.supplier}: {self.status}: {self.error}"
+        if self.status == "not_modified":
+            return f"{self.supplier}: not modified"
+        return (
+            f"{self.supplier}: ok, {self.seen} seen, {self.changed} changed, "
+            f"{self.missing} missing, {self.skipped} skipped, {self.unmapped} unmapped"
+        )
+
+
+def sync_feeds(
+    settings: Settings,
+    engine: Engine,
+    supplier: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> list[SyncResult]:
+    """Sync every configured supplier, or only ``supplier``.
+
+    Never raises for a feed that fails or is rejected (the result says so); raises
+    :class:`FeedError` for a supplier name not in the config.
+    """
+    if supplier is None:
+        targets = list(settings.suppliers)
+    else:
+        try:
+            targets = [settings.supplier(supplier)]
+        except ConfigError:
+            known = ", ".join(s.name for s in settings.suppliers) or "none"
+            raise FeedError(f"not in the config (suppliers: {known})", supplier=supplier) from None
+    return [sync_feed(settings, engine, s, progress=progress) for s in targets]
+
+
+def sync_feed(
+    settings: Settings,
+    engine: Engine,
+    supplier: SupplierSettings,
+    *,
+    progress: ProgressCallback | None = None,
+) -> SyncResult:
+    """Sync one supplier; see the module docstring. Never raises for a bad feed."""
+    started = time.monotonic()
+    report = progress or (lambda _name, _stage, _count: None)
+    supplier_id, result, etag, last_modified = _begin(engine, supplier)
+    feed: FetchedFeed | None = None
+    try:
+        report(supplier.name, "fetching", 0)
+        feed = fetch_feed(supplier, etag=etag, last_modified=last_modified)
+        result.http_status = feed.http_status
+        if feed.not_modified:
+            result.status = "not_modified"
+        else:
+            assert feed.path is not None
+            currency = supplier.currency or settings.pricing.currency
+            _load(engine, supplier, supplier_id, feed.path, currency, result, report)
+            result.status = "ok"
+    except (FetchError, ConfigError) as exc:
+        result.status, result.error = "failed", str(exc)
+        result.http_status = getattr(exc, "http_status", None) or result.http_status
+    except (FeedRejected, InputFileError) as exc:
+        result.status, result.error = "rejected", str(exc)
+    except Exception as exc:  # a broken database or a bug: record it, sync the others
+        result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+    finally:
+        if feed is not None:
+            feed.cleanup()
+    result.duration_s = round(time.monotonic() - started, 3)
+    _finish(engine, result, feed, etag, last_modified)
+    report(supplier.name, "done", result.seen)
+    return result
+
+
+def _begin(
+    engine: Engine, supplier: SupplierSettings
+) -> tuple[int, SyncResult, str | None, str | None]:
+    """Upsert the supplier row, open a ``running`` feed_syncs row, and return the
+    validators (ETag, Last-Modified) of the last sync that was applied."""
+    with engine.begin() as conn:
+        upsert_rows(
+            conn,
+            _suppliers,
+            [{"name": supplier.name, "priority": supplier.priority, "created_at": utcnow()}],
+            key=["name"],
+            update=["priority"],
+        )
+        supplier_id = conn.execute(
+            select(_suppliers.c.id).where(_suppliers.c.name == supplier.name)
+        ).scalar_one()
+        previous = conn.execute(
+            select(_syncs.c.etag, _syncs.c.last_modified)
+            .where(_syncs.c.supplier_id == supplier_id, _syncs.c.status.in_(["ok", "not_modified"]))
+            .order_by(_syncs.c.started_at.desc(), _syncs.c.id.desc())
+            .limit(1)
+        ).first()
+        sync_id = conn.execute(
+            _syncs.insert()
+            .values(supplier_id=supplier_id, started_at=utcnow(), status="running", warnings=[])
+            .returning(_syncs.c.id)
+        ).scalar_one()
+    etag, last_modified = previous if previous else (None, None)
+    return supplier_id, SyncResult(supplier.name, sync_id=sync_id), etag, last_modified
+
+
+def _load(
+    engine: Engine,
+    supplier: SupplierSettings,
+    supplier_id: int,
+    path: Path,
+    currency: str,
+    result: SyncResult,
+    report: ProgressCallback,
+) -> None:
+    with engine.connect() as conn:
+        staging.create_staging(conn)
+        conn.commit()
+        with conn.begin():
+            _stage(conn, path, supplier, currency, result, report)
+        report(supplier.name, "writing", result.seen)
+        try:
+            with conn.begin():
+                _apply(conn, supplier, supplier_id, result)
+        finally:
+            with conn.begin():
+                staging.drop_staging(conn)
+
+
+def _stage(
+    conn: Connection,
+    path: Path,
+    supplier: SupplierSettings,
+    currency: str,
+    result: SyncResult,
+    report: ProgressCallback,
+) -> None:
+    """Parse the feed into the staging table, counting and reporting junk rows."""
+    batch: list[FeedRecord] = []
+    rows = 0
+    for ref, raw in iter_rows(path, supplier):
+        record = build_record(raw, supplier.key, currency)
+        rows += 1
+        if isinstance(record, str):
+            result.skipped += 1
+            if len(result.row_errors) < MAX_REPORTED_ROWS:
+                result.row_errors.append(f"{describe_ref(ref)}: {record}")
+            continue
+        batch.append(record)
+        if len(batch) >= BATCH:
+            staging.stage_records(conn, batch)
+            batch.clear()
+            report(supplier.name, "parsing", rows)
+    staging.stage_records(conn, batch)
+    report(supplier.name, "parsing", rows)
+
+
+def _apply(
+    conn: Connection, supplier: SupplierSettings, supplier_id: int, result: SyncResult
+) -> None:
+    # Take the write lock first, so the counts below cannot go stale before the writes.
+    conn.execute(
+        update(_suppliers).where(_suppliers.c.id == supplier_id).values(priority=supplier.priority)
+    )
+    diff = staging.analyse(conn, supplier_id, supplier.key, supplier.max_cost_change)
+    result.seen, result.duplicates, result.unmapped = diff.staged, diff.duplicates, diff.unmapped
+    result.missing = diff.missing if supplier.complete else 0
+    if diff.duplicates:
+        result.warnings.append(
+            f"{diff.duplicates} repeated key(s), the last row wins: {', '.join(diff.duplicate_keys)}"
+        )
+    if result.skipped:
+        result.warnings.append(f"{result.skipped} row(s) skipped")
+    reason = _guard(conn, supplier, supplier_id, diff, result.skipped)
+    if reason:
+        raise FeedRejected(reason)
+    result.changed, result.missing = staging.apply_changes(
+        conn, supplier_id, supplier.key, utcnow(), supplier.complete
+    )
+
+
+def _guard(
+    conn: Connection,
+    supplier: SupplierSettings,
+    supplier_id: int,
+    diff: staging.FeedDiff,
+    skipped: int,
+) -> str | None:
+    """Why the whole feed must be rejected, or None."""
+    if diff.staged == 0:
+        return f"empty feed: no valid offers ({skipped} row(s) skipped)"
+    if (
+        supplier.complete
+        and diff.known
+        and _share(diff.missing, diff.known) > supplier.max_missing_share
+    ):
+        sample = ", ".join(staging.describe_missing(conn, supplier_id))
+        return (
+            f"{diff.missing} of {diff.known} known items ({_pct(diff.missing, diff.known)}) are "
+            f"missing from the feed, above max_missing_share {_pct_d(supplier.max_missing_share)}"
+            f" (e.g. {sample})"
+        )
+    if diff.compared and _share(diff.big_moves, diff.compared) > supplier.max_cost_change_share:
+        return (
+            f"costs of {diff.big_moves} of {diff.compared} items ({_pct(diff.big_moves, diff.compared)})"
+            f" moved more than max_cost_change {_pct_d(supplier.max_cost_change)}, above "
+            f"max_cost_change_share {_pct_d(supplier.max_cost_change_share)}"
+        )
+    return None
+
+
+def _share(part: int, whole: int) -> Decimal:
+    return Decimal(part) / Decimal(whole)
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%"
+
+
+def _pct_d(fraction: Decimal) -> str:
+    return f"{(fraction * 100).normalize():f}%"
+
+
+def _finish(
+    engine: Engine,
+    result: SyncResult,
+    feed: FetchedFeed | None,
+    etag: str | None,
+    last_modified: str | None,
+) -> None:
+    """Close the feed_syncs row; the validators are kept only for an applied feed."""
+    if result.status in ("ok", "not_modified") and feed is not None:
+        etag = feed.etag or etag
+        last_modified = feed.last_modified or last_modified
+    else:
+        etag = last_modified = None
+    warnings = (result.warnings + result.row_errors)[: MAX_REPORTED_ROWS + 5]
+    values = {
+        "finished_at": utcnow(),
+        "status": result.status,
+        "seen": result.seen,
+        "changed": result.changed,
+        "missing": result.missing,
+        "skipped": result.skipped,
+        "unmapped": result.unmapped,
+        "duration_s": result.duration_s,
+        "http_status": result.http_status,
+        "etag": etag,
+        "last_modified": last_modified,
+        "error": result.error,
+        "warnings": warnings,
+    }
+    with engine.begin() as conn:
+        conn.execute(update(_syncs).where(_syncs.c.id == result.sync_id).values(**values))

@@ -1,0 +1,200 @@
+"""The scheduled jobs: what each job id does, and the ``job_runs`` record around each run.
+
+Job ids are fixed: ``feeds:<supplier>``, ``crawl:<competitor>``, ``reprice`` and ``push``.
+A job's work function returns a one-line detail, or raises to fail the run.
+:func:`record_job_run` wraps every run so that it always ends as exactly one
+``job_runs`` row with status ok, failed or aborted; nothing a job raises escapes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, update
+
+from repricer.config import Settings
+from repricer.db import session_scope
+from repricer.db.models import JobRun, utcnow
+
+if TYPE_CHECKING:
+    from repricer.crawl import CrawlResult
+
+log = logging.getLogger(__name__)
+
+REPRICE = "reprice"
+PUSH = "push"
+EXPIRE = "review:expire"
+EXPIRE_EVERY = timedelta(hours=1)
+
+
+class JobFailed(Exception):
+    """Raised by a job's work function when the work ran but did not succeed
+    (a rejected feed, a failed crawl); the message becomes the run's detail."""
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a work function gets: settings, engine and the scheduler's stop flag."""
+
+    settings: Settings
+    engine: Engine
+    stopping: threading.Event
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job. ``every`` None means it runs only when requested (reprice, push).
+
+    ``then`` names the job a successful run requests next. A requested job with
+    ``debounced`` runs ``scheduler.reprice_debounce`` after the last request; otherwise
+    at once.
+    """
+
+    id: str
+    work: Callable[[JobContext], str]
+    every: timedelta | None = None
+    then: str | None = None
+    debounced: bool = True
+
+
+def default_jobs(settings: Settings) -> list[JobSpec]:
+    """The jobs the config asks for: a feed sync per supplier, a crawl per competitor
+    (our own store included: its observations are history, not competitor prices),
+    repricing, the push job, and hourly expiry of stale approvals."""
+    jobs = [
+        JobSpec(f"feeds:{s.name}", _feed_work(s.name), s.every, then=REPRICE)
+        for s in settings.suppliers
+    ]
+    jobs += [
+        JobSpec(f"crawl:{c.name}", _crawl_work(c.name), c.every, then=REPRICE)
+        for c in settings.competitors
+    ]
+    jobs.append(
+        JobSpec(REPRICE, reprice_work, then=PUSH if settings.storefront.auto_push else None)
+    )
+    jobs.append(JobSpec(PUSH, push_work, debounced=False))
+    jobs.append(JobSpec(EXPIRE, expire_work, EXPIRE_EVERY))
+    return jobs
+
+
+def record_job_run(
+    engine: Engine, job_id: str, work: Callable[[], str], stopping: threading.Event
+) -> str:
+    """Run ``work`` inside a job_runs row; return the final status (ok | failed | aborted).
+
+    A run that starts after a stop was requested is recorded as aborted without running;
+    a run that fails while the scheduler is stopping is recorded as aborted, not failed.
+    """
+    with session_scope(engine) as session:
+        run = JobRun(job_id=job_id, status="running")
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    if stopping.is_set():
+        status, detail = "aborted", "not started: the scheduler is stopping"
+    else:
+        status, detail = _run_safely(job_id, work, stopping)
+    with session_scope(engine) as session:
+        session.execute(
+            update(JobRun)
+            .where(JobRun.id == run_id)
+            .values(status=status, detail=detail[:2000], finished_at=utcnow())
+        )
+    log.log(
+        logging.INFO if status == "ok" else logging.WARNING, "%s: %s: %s", job_id, status, detail
+    )
+    return status
+
+
+def _run_safely(job_id: str, work: Callable[[], str], stopping: threading.Event) -> tuple[str, str]:
+    try:
+        return "ok", work()
+    except Exception as exc:  # a job must never take the scheduler down
+        if not isinstance(exc, JobFailed):
+            log.exception("job %s raised", job_id)
+        detail = str(exc) if isinstance(exc, JobFailed) else f"{type(exc).__name__}: {exc}"
+        return ("aborted" if stopping.is_set() else "failed"), detail
+
+
+def close_stale_runs(engine: Engine) -> int:
+    """Mark runs left 'running' by a process that died as aborted; returns how many."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(JobRun)
+            .where(JobRun.status == "running")
+            .values(
+                status="aborted",
+                finished_at=utcnow(),
+                detail="the scheduler process ended during the run",
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _feed_work(supplier: str) -> Callable[[JobContext], str]:
+    def work(ctx: JobContext) -> str:
+        from repricer.feeds import sync_feeds
+
+        results = sync_feeds(ctx.settings, ctx.engine, supplier)
+        detail = "; ".join(str(r) for r in results)
+        if not all(r.ok for r in results):
+            raise JobFailed(detail)
+        return detail
+
+    return work
+
+
+def _crawl_work(competitor: str) -> Callable[[JobContext], str]:
+    def work(ctx: JobContext) -> str:
+        from repricer.crawl import run_crawl
+
+        timeout = ctx.settings.crawl.run_timeout.total_seconds()
+        result = run_crawl(ctx.settings, competitors=[competitor], timeout=timeout)
+        detail = describe_crawl(result)
+        if result.status != "ok":
+            raise JobFailed(f"{detail}: {result.error or 'no reason given'}")
+        return detail
+
+    return work
+
+
+def describe_crawl(result: CrawlResult) -> str:
+    """``crawl run 7 ok: 12 page(s) in 2.7 s; unhealthy: broken-shop``."""
+    detail = f"crawl run {result.run_id} {result.status}: {result.pages} page(s) in {result.duration_s:.1f} s"
+    unhealthy = [s.competitor for s in result.sites if not s.healthy]
+    if unhealthy:
+        detail += f"; unhealthy: {', '.join(unhealthy)}"
+    return detail
+
+
+def reprice_work(ctx: JobContext) -> str:
+    """Reprice and apply (a run for review and push), then auto-approve the band."""
+    from repricer.pricing import reprice
+    from repricer.review import auto_approve
+
+    result = reprice(ctx.settings, ctx.engine, apply=True)
+    approved = auto_approve(ctx.settings, ctx.engine, result.run_id)
+    summary = ", ".join(f"{k} {v}" for k, v in result.summary.items() if isinstance(v, int))
+    return f"run {result.run_id}: {summary}; {approved} auto-approved"
+
+
+def push_work(ctx: JobContext) -> str:
+    """Push every approved, unconfirmed change to the storefront."""
+    from repricer.storefront import push_changes
+
+    summary = push_changes(ctx.settings, ctx.engine)
+    if summary.error or summary.failed:
+        raise JobFailed(f"{summary}: {summary.error or summary.failures[:3]}")
+    return str(summary)
+
+
+def expire_work(ctx: JobContext) -> str:
+    """Expire approvals older than ``pricing.approval.expire_after``."""
+    from repricer.review import expire_approvals
+
+    return f"{expire_approvals(ctx.settings, ctx.engine)} approval(s) expired"

@@ -1,0 +1,107 @@
+"""Write a repricing run and its decisions; read the previous run back for a diff.
+
+Decisions go in with one bulk ``INSERT`` (executemany over plain dicts), never ORM
+objects. ``price_changes.inputs`` holds what the decision used (prices, cost, stock,
+MAP/min/max, last change and the competitor observations) and the run's summary holds
+the rule files' text, so :func:`repricer.pricing.replay.replay_run` can decide again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, Table, insert, select
+
+from repricer.db.models import PriceChange, RepricingRun
+
+_runs = cast(Table, RepricingRun.__table__)
+_changes = cast(Table, PriceChange.__table__)
+INPUT_COLUMNS = [
+    "price", "cost", "stock", "map_price", "min_price", "max_price",
+    "supplier_available", "last_change_at", "category", "brand", "tags",
+]  # fmt: skip
+CHANGE_COLUMNS = [
+    "product_id", "sku", "currency", "old_price", "new_price", "cost", "floor", "ceiling",
+    "reference_price", "reference_competitor", "rule", "strategy", "explanation", "status",
+]  # fmt: skip
+_BATCH = 20_000
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns with None for missing values and ISO strings for times."""
+    out = frame.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
+            out[column] = out[column].map(lambda t: None if pd.isna(t) else t.isoformat())
+    return out.astype(object).where(out.notna(), None)
+
+
+def input_records(products: pd.DataFrame, observations: pd.DataFrame) -> list[dict[str, Any]]:
+    """One JSON-ready inputs dict per product row, in the products' order."""
+    obs = _plain(observations)
+    grouped: dict[Any, list[dict[str, Any]]] = {}
+    for record in cast(list[dict[str, Any]], obs.to_dict("records")):
+        grouped.setdefault(record.pop("product_id"), []).append(record)
+    records = cast(
+        list[dict[str, Any]], _plain(products[["product_id", *INPUT_COLUMNS]]).to_dict("records")
+    )
+    for record in records:
+        record["observations"] = grouped.get(record.pop("product_id"), [])
+    return records
+
+
+def store_run(
+    engine: Engine,
+    *,
+    status: str,
+    started_at: datetime,
+    finished_at: datetime,
+    rules_dir: str,
+    rules_hash: str,
+    breaker: str | None,
+    summary: dict[str, Any],
+    decisions: pd.DataFrame,
+    inputs: list[dict[str, Any]],
+) -> int:
+    """Insert the run and its price_changes in one transaction; returns the run id."""
+    rows = cast(list[dict[str, Any]], _plain(decisions[CHANGE_COLUMNS]).to_dict("records"))
+    guards = decisions["guards"].str.split(",").to_list()
+    flags = decisions["flags"].str.split(",").to_list()
+    with engine.begin() as conn:
+        run_id = conn.execute(
+            insert(_runs).values(
+                started_at=started_at,
+                finished_at=finished_at,
+                status=status,
+                rules_dir=rules_dir,
+                rules_hash=rules_hash,
+                breaker=breaker,
+                summary=summary,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        for row, guard, flag, used in zip(rows, guards, flags, inputs, strict=True):
+            row.update(run_id=run_id, decided_at=finished_at, inputs=used)
+            row["guards"] = [g for g in guard if g]
+            row["flags"] = [f for f in flag if f]
+        for start in range(0, len(rows), _BATCH):
+            conn.execute(insert(_changes), rows[start : start + _BATCH])
+    return int(run_id)
+
+
+def previous_decisions(conn: Connection, run_id: int) -> tuple[int | None, pd.DataFrame]:
+    """The run before ``run_id`` and its (product_id, new_price, status) rows."""
+    previous = conn.execute(
+        select(_runs.c.id).where(_runs.c.id < run_id).order_by(_runs.c.id.desc()).limit(1)
+    ).scalar()
+    columns = ["product_id", "new_price", "status"]
+    if previous is None:
+        return None, pd.DataFrame(columns=columns)
+    rows = conn.execute(
+        select(_changes.c.product_id, _changes.c.new_price, _changes.c.status).where(
+            _changes.c.run_id == previous
+        )
+    ).all()
+    frame = pd.DataFrame(rows, columns=columns).astype({"new_price": "Int64"})
+    return int(previous), frame

@@ -1,0 +1,329 @@
+"""Approval state machine for the price changes of a repricing run.
+
+States (``price_changes.status``) and the moves this module makes::
+
+    proposed ──auto_approve (inside the band)──► approved ──► pushed (repricer.storefront)
+    proposed ──auto_approve (outside the band)─► needs_approval
+    proposed | needs_approval ──approve──► approved
+    proposed | needs_approval | approved ──reject──► rejected
+    proposed | needs_approval | approved ──expire_approvals──► expired
+
+``unchanged``, ``skipped``, ``rejected``, ``expired`` and the push states are final here;
+asking to move one raises :class:`ReviewError` naming the change id. Changes of a dry
+run are never reviewed. ``approved_by``/``approved_at`` record who decided and when,
+for rejections as well as approvals (``"auto"`` for the band).
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from repricer.config import Settings
+from repricer.db.engine import session_scope
+from repricer.db.models import PriceChange, Product, RepricingRun
+from repricer.exceptions import NotFoundError, ReviewError
+
+PENDING = ("proposed", "needs_approval")
+REJECTABLE = (*PENDING, "approved")
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class ChangeFilter:
+    """Which changes a review command acts on; every given field must match.
+
+    ``max_change`` is a fraction (``Decimal("0.05")`` for 5%) of the old price.
+    """
+
+    ids: Sequence[int] = ()
+    run_id: int | None = None
+    category: str | None = None
+    max_change: Decimal | None = None
+
+    def is_empty(self) -> bool:
+        return (
+            not self.ids and self.run_id is None and not self.category and self.max_change is None
+        )
+
+
+def current_user() -> str:
+    """The OS user name, recorded as the reviewer when none is given."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def within_band(band: Decimal) -> ColumnElement[bool]:
+    """SQL: ``|new - old| <= band * old`` in exact integer arithmetic (old price > 0)."""
+    num, den = band.as_integer_ratio()
+    return and_(
+        PriceChange.old_price > 0,
+        PriceChange.new_price.is_not(None),
+        func.abs(PriceChange.new_price - PriceChange.old_price) * den
+        <= PriceChange.old_price * num,
+    )
+
+
+def auto_approve(
+    settings: Settings, engine: Engine, run_id: int, *, now: datetime | None = None
+) -> int:
+    """Approve the run's ``proposed`` changes inside ``pricing.approval.auto_approve_band``
+    (approved_by ``"auto"``); the rest become ``needs_approval``. When the circuit breaker
+    sent the run to approval (run status ``needs_approval``) nothing is approved.
+    Pending or approved-but-unpushed changes of earlier runs for the same products are
+    superseded (``expired``): the newer decision replaces them.
+
+    Returns how many changes were approved. Raises ``NotFoundError`` for an unknown run
+    and ``ReviewError`` for a dry run.
+    """
+    now = now or datetime.now(UTC)
+    band = settings.pricing.approval.auto_approve_band
+    with session_scope(engine) as session:
+        run = _reviewable_run(session, run_id)
+        _supersede_earlier(session, run_id)
+        of_run = and_(PriceChange.run_id == run_id, PriceChange.status == "proposed")
+        approved = 0
+        if run.status != "needs_approval":
+            result = session.execute(
+                update(PriceChange)
+                .where(of_run, within_band(band))
+                .values(status="approved", approved_by=AUTO, approved_at=now)
+            )
+            approved = int(result.rowcount)  # type: ignore[attr-defined]
+        session.execute(update(PriceChange).where(of_run).values(status="needs_approval"))
+    return approved
+
+
+def _supersede_earlier(session: Session, run_id: int) -> None:
+    products = select(PriceChange.product_id).where(PriceChange.run_id == run_id)
+    session.execute(
+        update(PriceChange)
+        .where(
+            PriceChange.run_id < run_id,
+            PriceChange.run_id.in_(_reviewed_runs()),
+            PriceChange.status.in_(REJECTABLE),
+            PriceChange.product_id.in_(products),
+        )
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _reviewed_runs() -> Select[int]:
+    return select(RepricingRun.id).where(RepricingRun.status != "dry_run")
+
+
+def approve(
+    engine: Engine,
+    *,
+    ids: Sequence[int] = (),
+    run_id: int | None = None,
+    category: str | None = None,
+    max_change: Decimal | None = None,
+    by: str | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """Approve pending changes chosen by ids and/or filters; returns the approved ids.
+
+    With ids, every id must exist and be ``proposed``/``needs_approval`` and match the
+    filters, else ``ReviewError`` naming it (and nothing changes). With filters only,
+    the pending changes that match are approved. ``by`` defaults to the OS user.
+    """
+    chosen = ChangeFilter(ids, run_id, category, max_change)
+    return _decide(engine, chosen, PENDING, "approved", by, now)
+
+
+def reject(
+    engine: Engine,
+    *,
+    ids: Sequence[int] = (),
+    run_id: int | None = None,
+    category: str | None = None,
+    max_change: Decimal | None = None,
+    by: str | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """Reject pending or approved-but-not-pushed changes; same selection as :func:`approve`."""
+    chosen = ChangeFilter(ids, run_id, category, max_change)
+    return _decide(engine, chosen, REJECTABLE, "rejected", by, now)
+
+
+def expire_approvals(settings: Settings, engine: Engine, now: datetime | None = None) -> int:
+    """Expire approvals older than ``pricing.approval.expire_after``: approved changes not
+    pushed within that time of ``approved_at``, and pending ones not decided within that
+    time of ``decided_at``. The next repricing run decides those products again.
+
+    Returns how many changes expired.
+    """
+    now = now or datetime.now(UTC)
+    cutoff = now - settings.pricing.approval.expire_after
+    stale = or_(
+        and_(
+            PriceChange.status == "approved",
+            func.coalesce(PriceChange.approved_at, PriceChange.decided_at) < cutoff,
+        ),
+        and_(PriceChange.status.in_(PENDING), PriceChange.decided_at < cutoff),
+    )
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(PriceChange)
+            .where(stale, PriceChange.run_id.in_(_reviewed_runs()))
+            .values(status="expired")
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def list_changes(
+    engine: Engine,
+    *,
+    run_id: int | None = None,
+    status: str | None = None,
+    category: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Changes for review, newest run first. ``status`` None or ``"pending"`` lists the
+    queue (proposed and needs_approval, dry runs left out); ``"all"`` lists every status."""
+    query = (
+        select(
+            PriceChange, Product.title, Product.category, RepricingRun.status.label("run_status")
+        )
+        .join(Product, Product.id == PriceChange.product_id)
+        .join(RepricingRun, RepricingRun.id == PriceChange.run_id)
+        .where(*_filter_clauses(ChangeFilter(run_id=run_id, category=category)))
+        .order_by(PriceChange.run_id.desc(), PriceChange.sku)
+        .limit(limit)
+    )
+    if status in (None, "pending"):
+        query = query.where(PriceChange.status.in_(PENDING), RepricingRun.status != "dry_run")
+    elif status != "all":
+        query = query.where(PriceChange.status == status)
+    with session_scope(engine) as session:
+        return [
+            _row(change, title, cat, run_status)
+            for change, title, cat, run_status in session.execute(query)
+        ]
+
+
+def _row(
+    change: PriceChange, title: str | None, category: str | None, run_status: str
+) -> dict[str, Any]:
+    change_pct = None
+    if change.old_price and change.new_price is not None:
+        change_pct = round((change.new_price - change.old_price) * 100 / change.old_price, 2)
+    return {
+        "id": change.id,
+        "run_id": change.run_id,
+        "run_status": run_status,
+        "sku": change.sku,
+        "title": title,
+        "category": category,
+        "currency": change.currency,
+        "old_price": change.old_price,
+        "new_price": change.new_price,
+        "change_pct": change_pct,
+        "status": change.status,
+        "rule": change.rule,
+        "explanation": change.explanation,
+        "approved_by": change.approved_by,
+        "approved_at": change.approved_at,
+    }
+
+
+def _decide(
+    engine: Engine,
+    chosen: ChangeFilter,
+    allowed: tuple[str, ...],
+    target: str,
+    by: str | None,
+    now: datetime | None,
+) -> list[int]:
+    if chosen.is_empty():
+        raise ReviewError(
+            f"say which changes to mark {target}: ids, --run, --category or --max-change"
+        )
+    now = now or datetime.now(UTC)
+    with session_scope(engine) as session:
+        if chosen.run_id is not None:
+            _reviewable_run(session, chosen.run_id)
+        ids = _select_ids(session, chosen, allowed, target)
+        if ids:
+            session.execute(
+                update(PriceChange)
+                .where(PriceChange.id.in_(ids), PriceChange.status.in_(allowed))
+                .values(status=target, approved_by=by or current_user(), approved_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    return ids
+
+
+def _select_ids(
+    session: Session, chosen: ChangeFilter, allowed: tuple[str, ...], target: str
+) -> list[int]:
+    query = (
+        select(PriceChange.id, PriceChange.status, RepricingRun.status, _filter_match(chosen))
+        .join(Product, Product.id == PriceChange.product_id)
+        .join(RepricingRun, RepricingRun.id == PriceChange.run_id)
+        .order_by(PriceChange.id)
+    )
+    if not chosen.ids:
+        query = query.where(
+            *_filter_clauses(chosen),
+            PriceChange.status.in_(allowed),
+            RepricingRun.status != "dry_run",
+        )
+        return [row[0] for row in session.execute(query)]
+    found = {row[0]: row for row in session.execute(query.where(PriceChange.id.in_(chosen.ids)))}
+    for change_id in chosen.ids:
+        _check_one(change_id, found.get(change_id), allowed, target)
+    return sorted(set(chosen.ids))
+
+
+def _check_one(change_id: int, row: Any, allowed: tuple[str, ...], target: str) -> None:
+    if row is None:
+        raise ReviewError(f"price change {change_id}: no such change")
+    _, status, run_status, matches = row
+    if run_status == "dry_run":
+        raise ReviewError(
+            f"price change {change_id}: belongs to a dry run, which is never reviewed"
+        )
+    if status not in allowed:
+        raise ReviewError(f"price change {change_id}: cannot go from {status} to {target}")
+    if not matches:
+        raise ReviewError(
+            f"price change {change_id}: does not match the given --run/--category/--max-change"
+        )
+
+
+def _filter_clauses(chosen: ChangeFilter) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if chosen.run_id is not None:
+        clauses.append(PriceChange.run_id == chosen.run_id)
+    if chosen.category:
+        clauses.append(func.lower(Product.category) == chosen.category.lower())
+    if chosen.max_change is not None:
+        clauses.append(within_band(chosen.max_change))
+    return clauses
+
+
+def _filter_match(chosen: ChangeFilter) -> ColumnElement[bool]:
+    clauses = _filter_clauses(chosen)
+    return and_(*clauses) if clauses else PriceChange.id.is_not(None)
+
+
+def _reviewable_run(session: Session, run_id: int) -> RepricingRun:
+    run = session.get(RepricingRun, run_id)
+    if run is None:
+        raise NotFoundError(f"repricing run {run_id}: no such run")
+    if run.status == "dry_run":
+        raise ReviewError(f"repricing run {run_id}: a dry run is never reviewed or pushed")
+    return run

@@ -1,0 +1,269 @@
+"""The scheduler: one process running feed syncs, crawls, repricing and pushes on time.
+
+APScheduler 3.x with its SQLAlchemy job store in the app database (table
+``apscheduler_jobs``). Periodic jobs have fixed ids and are replaced at every start, so the
+store always mirrors the config; a job keeps its stored next run time across restarts
+(clamped to one interval). Every job has ``max_instances=1``, ``coalesce`` and a misfire
+grace time. A feed sync or crawl that succeeds requests ``reprice`` after
+``scheduler.reprice_debounce`` (each new request pushes it back); a repricing run requests
+``push`` when ``storefront.auto_push`` is on.
+
+``speed`` divides every interval, the debounce and the grace time: ``speed=60`` turns
+15 minutes into 15 seconds (the demo and the tests use it).
+
+Stopping (SIGTERM, SIGINT or ``stop_event``): no new job starts; running jobs finish,
+and a running crawl child process gets the same signal so Scrapy closes its run cleanly.
+Only one scheduler may use a given database (job stores cannot be shared).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine, func, inspect, select
+
+from repricer.config import Settings
+from repricer.db import make_engine, session_scope
+from repricer.db.models import JobRun
+from repricer.jobs import JobContext, JobSpec, close_stale_runs, default_jobs, record_job_run
+
+log = logging.getLogger(__name__)
+
+JOBSTORE_TABLE = "apscheduler_jobs"
+MAX_WORKERS = 4
+_active: _Runner | None = None  # the scheduler of this process (a job store needs a plain function)
+
+
+def run_scheduler(
+    settings: Settings,
+    *,
+    stop_event: threading.Event | None = None,
+    speed: float = 1.0,
+    jobs: Sequence[JobSpec] | None = None,
+    engine: Engine | None = None,
+) -> None:
+    """Run the scheduler until ``stop_event`` is set (or SIGTERM/SIGINT in the main
+    thread); returns after running jobs have finished. ``jobs`` replaces the jobs the
+    config asks for (tests use their own)."""
+    global _active
+    if speed <= 0:
+        raise ValueError("speed must be positive")
+    stop = stop_event or threading.Event()
+    own_engine = engine is None
+    engine = engine or make_engine(settings.database.url)
+    runner = _Runner(settings, engine, list(jobs or default_jobs(settings)), speed, stop)
+    try:
+        with _signals_set(stop):
+            _active = runner
+            runner.start()
+            stop.wait()
+            runner.shutdown()
+    finally:
+        _active = None
+        if own_engine:
+            engine.dispose()
+
+
+def _execute_job(job_id: str) -> None:
+    """What the job store refers to; dispatches to this process's scheduler."""
+    runner = _active
+    if runner is None:
+        log.warning("job %s fired with no scheduler running; ignored", job_id)
+        return
+    runner.execute(job_id)
+
+
+class _Runner:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        jobs: list[JobSpec],
+        speed: float,
+        stop: threading.Event,
+    ) -> None:
+        self.settings, self.engine, self.speed, self.stop = settings, engine, speed, stop
+        self.jobs = {job.id: job for job in jobs}
+        self.context = JobContext(settings, engine, stop)
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)},
+            executors={"default": ThreadPoolExecutor(MAX_WORKERS)},
+            job_defaults={
+                "max_instances": 1,
+                "coalesce": True,
+                "misfire_grace_time": max(1, int(self.scaled(settings.scheduler.misfire_grace))),
+            },
+            timezone=settings.scheduler.timezone,
+        )
+        self.scheduler.add_listener(self._on_max_instances, EVENT_JOB_MAX_INSTANCES)
+
+    def scaled(self, delta: timedelta) -> float:
+        return max(delta.total_seconds() / self.speed, 0.05)
+
+    def start(self) -> None:
+        stale = close_stale_runs(self.engine)
+        if stale:
+            log.warning("%d job run(s) left running by a previous process marked aborted", stale)
+        self.scheduler.start(paused=True)
+        stored = {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+        self.scheduler.remove_all_jobs()
+        now = datetime.now(UTC)
+        for spec in self.jobs.values():
+            if spec.every is not None:
+                self._add_periodic(spec, stored.get(spec.id), now)
+        for job_id in set(stored) & set(self.jobs):
+            if self.jobs[job_id].every is None:
+                self.request(job_id)  # a repricing or push asked for before the last stop
+        self.scheduler.resume()
+        log.info("scheduler started: %s (speed %g)", ", ".join(sorted(self.jobs)), self.speed)
+
+    def _add_periodic(self, spec: JobSpec, stored: datetime | None, now: datetime) -> None:
+        assert spec.every is not None
+        interval = timedelta(seconds=self.scaled(spec.every))
+        first = now if stored is None else min(max(stored, now), now + interval)
+        self.scheduler.add_job(
+            _execute_job,
+            IntervalTrigger(seconds=interval.total_seconds(), start_date=first),
+            args=[spec.id],
+            id=spec.id,
+            name=spec.id,
+            next_run_time=first,
+            replace_existing=True,
+        )
+
+    def request(self, job_id: str) -> None:
+        """Run ``job_id`` once, after the debounce if it is debounced; a new request
+        pushes a pending run back."""
+        spec = self.jobs.get(job_id)
+        if self.stop.is_set() or spec is None:
+            return
+        delay = self.scaled(self.settings.scheduler.reprice_debounce) if spec.debounced else 0.0
+        self.scheduler.add_job(
+            _execute_job,
+            "date",
+            run_date=datetime.now(UTC) + timedelta(seconds=delay),
+            args=[job_id],
+            id=job_id,
+            name=job_id,
+            replace_existing=True,
+        )
+
+    def execute(self, job_id: str) -> None:
+        spec = self.jobs.get(job_id)
+        if spec is None:
+            log.warning("job %s is not configured; ignored", job_id)
+            return
+        status = record_job_run(self.engine, job_id, lambda: spec.work(self.context), self.stop)
+        if status == "ok" and spec.then:
+            self.request(spec.then)
+
+    def _on_max_instances(self, event: JobExecutionEvent) -> None:
+        # A requested job that fired while its previous run was still going must not be lost.
+        if event.job_id in self.jobs and self.jobs[event.job_id].every is None:
+            self.request(event.job_id)
+        else:
+            log.info("%s: previous run still going; this run skipped", event.job_id)
+
+    def shutdown(self) -> None:
+        log.info("stopping: waiting for running jobs to finish")
+        _forward_to_crawls(signal.SIGTERM)
+        self.scheduler.shutdown(wait=True)
+        log.info("scheduler stopped")
+
+
+@contextmanager
+def _signals_set(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM/SIGINT set ``stop`` (main thread only; elsewhere the caller stops us)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s; stopping after the current job", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _forward_to_crawls(signum: int) -> None:
+    """Send ``signum`` to our child crawl processes (Linux /proc; elsewhere a no-op).
+
+    Under systemd or a terminal's Ctrl-C the children get the signal anyway; this covers
+    a plain ``kill <pid>`` of the scheduler.
+    """
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me and b"scrapy" in cmdline:
+            with suppress(OSError):
+                os.kill(int(stat.parent.name), signum)
+
+
+def list_jobs(settings: Settings, engine: Engine) -> list[dict[str, Any]]:
+    """One row per configured job: id, every, next_run (None when not scheduled, e.g. the
+    scheduler never ran), and the last run's status, finish time and detail."""
+    next_runs = _stored_next_runs(engine)
+    last = _last_runs(engine)
+    rows = []
+    for spec in default_jobs(settings):
+        run = last.get(spec.id)
+        rows.append(
+            {
+                "job": spec.id,
+                "every": _every(spec),
+                "next_run": next_runs.get(spec.id),
+                "last_status": run.status if run else None,
+                "last_finished": run.finished_at if run else None,
+                "last_detail": run.detail if run else None,
+            }
+        )
+    return rows
+
+
+def _every(spec: JobSpec) -> str:
+    if spec.every is None:
+        return "on request"
+    from repricer.units import format_duration
+
+    return format_duration(spec.every)
+
+
+def _stored_next_runs(engine: Engine) -> dict[str, datetime]:
+    if not inspect(engine).has_table(JOBSTORE_TABLE):
+        return {}
+    store = SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)
+    table = store.jobs_t
+    with engine.connect() as conn:
+        rows = conn.execute(select(table.c.id, table.c.next_run_time)).all()
+    return {str(job_id): datetime.fromtimestamp(ts, UTC) for job_id, ts in rows if ts is not None}
+
+
+def _last_runs(engine: Engine) -> dict[str, JobRun]:
+    latest = select(func.max(JobRun.id)).group_by(JobRun.job_id)
+    with session_scope(engine) as session:
+        return {
+            run.job_id: run for run in session.scalars(select(JobRun).where(JobRun.id.in_(latest)))
+        }

@@ -1,0 +1,189 @@
+"""File connector: the whole catalog as a price feed for storefronts that import files.
+
+Every push writes ``<storefront.file.path>/prices.csv`` and/or ``prices.yml``
+(``storefront.file.formats``), each atomically: a temp file in the same folder, fsynced,
+then ``os.replace`` — an importer never sees half a file.
+
+One row per product: ``sku, price, currency, stock, available``. ``price`` is plain
+decimal text (``1299.00``; empty when the product has no price yet) — the pushed price
+for the products being pushed, the catalog price for the rest. ``stock``/``available``
+come from the suppliers (``repricer.feeds.effective.effective_costs``) plus our own
+``products.stock``: a product no supplier has in stock and we do not hold is written with
+stock 0 and available false, so the storefront never offers goods nobody has. Stock is
+empty when a supplier has it but does not say how many.
+
+The YML file is a Yandex Market ``yml_catalog`` with one ``<offer id="SKU"
+available="true|false">`` per priced product (``price``, ``currencyId``, ``count``).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape, quoteattr
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from repricer.config import Settings
+from repricer.db.models import Product
+from repricer.exceptions import StorefrontError
+from repricer.feeds.effective import effective_costs
+from repricer.storefront.base import Price, PushItem, PushResult, decimal_text, parse_decimal_text
+
+COLUMNS = ["sku", "price", "currency", "stock", "available"]
+
+
+class FileConnector:
+    """See the module docstring and :mod:`repricer.storefront.base`."""
+
+    name = "file"
+    max_batch = 1_000_000  # the file is rewritten whole on every call: one call per push
+
+    def __init__(self, folder: Path, formats: list[str], *, engine: Engine) -> None:
+        self.folder = folder
+        self.formats = formats or ["csv"]
+        self.engine = engine
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: Engine) -> FileConnector:
+        conf = settings.storefront.file
+        return cls(conf.path, list(conf.formats), engine=engine)
+
+    def close(self) -> None:
+        pass
+
+    def push(self, items: list[PushItem]) -> list[PushResult]:
+        """Write the whole catalog with ``items``' prices; every item is accepted."""
+        self.export({i.product_id: i.price for i in items})
+        return [PushResult(i.change_id, True) for i in items]
+
+    def export(self, overrides: dict[int, int] | None = None) -> list[Path]:
+        """Write the configured files; ``overrides`` maps product id -> price to write."""
+        frame = catalog_frame(self.engine, overrides or {})
+        writers: dict[str, Callable[[pd.DataFrame, IO[str]], None]] = {
+            "csv": _write_csv,
+            "yml": _write_yml,
+        }
+        written = []
+        for fmt in self.formats:
+            path = self.folder / f"prices.{fmt}"
+            with atomic_write(path) as fh:
+                writers[fmt](frame, fh)
+            written.append(path)
+        return written
+
+    def fetch_prices(self, skus: list[str]) -> dict[str, Price]:
+        """Prices as the written CSV (else YML) says; SKUs not in it are absent."""
+        wanted = set(skus)
+        return {sku: price for sku, price in self._read() if sku in wanted}
+
+    def _read(self) -> Iterator[tuple[str, Price]]:
+        path = self.folder / "prices.csv"
+        if "csv" in self.formats and path.exists():
+            with path.open(encoding="utf-8", newline="") as fh:
+                for row in csv.DictReader(fh):
+                    amount = parse_decimal_text(row.get("price"), row.get("currency") or "")
+                    if amount is not None:
+                        yield row["sku"], Price(amount, row["currency"])
+        elif (self.folder / "prices.yml").exists():
+            yield from _read_yml(self.folder / "prices.yml")
+
+    def check(self) -> str:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".check-"):
+                pass
+        except OSError as exc:
+            raise StorefrontError(f"{self.folder}: cannot write there: {exc.strerror}") from None
+        return f"file storefront: {self.folder} is writable ({', '.join(self.formats)})"
+
+
+def catalog_frame(engine: Engine, overrides: dict[int, int]) -> pd.DataFrame:
+    """sku, price (minor, nullable), currency, stock (nullable), available per product."""
+    query = select(Product.id, Product.sku, Product.price, Product.currency, Product.stock)
+    with engine.connect() as conn:
+        products = pd.read_sql(query.order_by(Product.sku), conn, dtype_backend="numpy_nullable")
+        offers = effective_costs(conn)
+    products = products.rename(columns={"id": "product_id", "stock": "own_stock"})
+    if overrides:
+        new = products["product_id"].map(overrides).astype("Int64")
+        products["price"] = new.fillna(products["price"].astype("Int64"))
+    supply = offers[["product_id", "stock_qty", "available"]].rename(
+        columns={"available": "supplied"}
+    )
+    frame = products.merge(supply, on="product_id", how="left")
+    own = frame["own_stock"].astype("Int64").clip(lower=0)
+    supplied = frame["supplied"].astype("boolean").fillna(False)
+    qty = frame["stock_qty"].astype("Int64").where(supplied, 0)
+    frame["stock"] = qty.fillna(0) + own.fillna(0)
+    frame.loc[qty.isna() & supplied & own.isna(), "stock"] = pd.NA
+    frame["available"] = (supplied & (qty.isna() | (qty > 0))) | (own.fillna(0) > 0)
+    frame["available"] = frame["available"].fillna(False).astype(bool)
+    return frame[["sku", "price", "currency", "stock", "available"]]
+
+
+@contextmanager
+def atomic_write(path: Path) -> Iterator[IO[str]]:
+    """Write ``path`` through a temp file in its folder, fsync, then ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _rows(frame: pd.DataFrame) -> Iterator[tuple[str, str, str, str, bool]]:
+    for sku, price, currency, stock, available in frame.itertuples(index=False):
+        price_text = "" if pd.isna(price) else decimal_text(int(price), currency)
+        stock_text = "" if pd.isna(stock) else str(int(stock))
+        yield sku, price_text, currency, stock_text, bool(available)
+
+
+def _write_csv(frame: pd.DataFrame, fh: IO[str]) -> None:
+    writer = csv.writer(fh, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for sku, price, currency, stock, available in _rows(frame):
+        writer.writerow([sku, price, currency, stock, "true" if available else "false"])
+
+
+def _write_yml(frame: pd.DataFrame, fh: IO[str]) -> None:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    fh.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<yml_catalog date="{stamp}">\n<shop>\n')
+    currencies = sorted(set(frame["currency"]))
+    fh.write("<currencies>")
+    fh.write("".join(f"<currency id={quoteattr(c)}/>" for c in currencies))
+    fh.write("</currencies>\n<offers>\n")
+    for sku, price, currency, stock, available in _rows(frame):
+        if not price:
+            continue
+        count = f"<count>{stock}</count>" if stock else ""
+        fh.write(
+            f"<offer id={quoteattr(sku)} available={quoteattr(str(available).lower())}>"
+            f"<price>{price}</price><currencyId>{escape(currency)}</currencyId>{count}</offer>\n"
+        )
+    fh.write("</offers>\n</shop>\n</yml_catalog>\n")
+
+
+def _read_yml(path: Path) -> Iterator[tuple[str, Price]]:
+    for _, offer in ElementTree.iterparse(path):
+        if offer.tag != "offer":
+            continue
+        currency = offer.findtext("currencyId") or ""
+        amount = parse_decimal_text(offer.findtext("price"), currency)
+        if amount is not None:
+            yield str(offer.get("id")), Price(amount, currency)
+        offer.clear()

@@ -1,0 +1,115 @@
+"""What one extraction source found, and how several offers or products reduce to one.
+
+Every source (JSON-LD, microdata, RDFa, OpenGraph, selectors, heuristics) returns a
+:class:`Found`. A ``Found`` with ``price=None`` and a ``reason`` means the source saw
+product data but could not tell which price is the product's: extraction then stops
+with that reason instead of trying a weaker source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from spiders.pages._phrases import IN_STOCK, UNKNOWN
+
+
+@dataclass(frozen=True)
+class Found:
+    """One source's reading of the page. Prices are Decimal major units."""
+
+    method: str
+    price: Decimal | None = None
+    old_price: Decimal | None = None
+    currency: str | None = None
+    availability: str = UNKNOWN
+    sku: str | None = None
+    gtin: str | None = None
+    title: str | None = None
+    url: str | None = None
+    reason: str | None = None
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.price is None and self.reason is not None
+
+
+def same_price(a: Decimal, b: Decimal, tolerance: Decimal = Decimal("0.01")) -> bool:
+    """Equal within ``tolerance`` (relative) or one minor unit."""
+    return abs(a - b) <= max(Decimal("0.01"), tolerance * max(a, b))
+
+
+def distinct_prices(prices: Sequence[Decimal]) -> list[Decimal]:
+    """Prices that differ from each other (within the tolerance), in first-seen order."""
+    out: list[Decimal] = []
+    for price in prices:
+        if not any(same_price(price, seen) for seen in out):
+            out.append(price)
+    return out
+
+
+def reduce_offers(method: str, offers: Sequence[Found], page_url: str = "") -> Found | None:
+    """Several offers of one product -> one: the one whose URL is the page's (a variant
+    in the query), all the same price, or the single in-stock price; anything else is
+    ambiguous (variants or sellers at different prices)."""
+    priced = [o for o in offers if o.price is not None]
+    if not priced:
+        return next((o for o in offers if o.ambiguous), None)
+    if "?" in page_url:
+        mine = [o for o in priced if o.url and "?" in o.url and same_url(o.url, page_url)]
+        if len(mine) == 1:
+            return mine[0]
+    for pool in (priced, [o for o in priced if o.availability == IN_STOCK]):
+        values = distinct_prices([o.price for o in pool if o.price is not None])
+        if len(values) == 1:
+            return _merge_offers(pool)
+    values = distinct_prices([o.price for o in priced if o.price is not None])
+    return Found(method, reason=f"{len(values)} offers with different prices ({_show(values)})")
+
+
+def choose_product(method: str, products: Sequence[Found], page_url: str) -> Found | None:
+    """The page's own product among several: the one whose URL is the page's, else all
+    agreeing on the price; else ambiguous."""
+    if not products:
+        return None
+    ambiguous = [p for p in products if p.ambiguous]
+    priced = [p for p in products if p.price is not None]
+    if len(products) == 1 or (not priced and ambiguous):
+        return products[0] if len(products) == 1 else ambiguous[0]
+    mine = [p for p in products if p.url and same_url(p.url, page_url)]
+    if len(mine) == 1:
+        return mine[0]
+    if not ambiguous and len(distinct_prices([p.price for p in priced if p.price])) == 1:
+        return priced[0]
+    values = distinct_prices([p.price for p in priced if p.price is not None])
+    return Found(method, reason=f"{len(products)} products on the page ({_show(values)})")
+
+
+def same_url(a: str, b: str) -> bool:
+    """Same host and path, ignoring scheme, ``www.``, trailing slash and fragment."""
+    pa, pb = urlsplit(a.strip()), urlsplit(b.strip())
+    host_a = (pa.hostname or "").removeprefix("www.")
+    host_b = (pb.hostname or "").removeprefix("www.")
+    if host_a and host_b and host_a != host_b:
+        return False
+    same_path = pa.path.rstrip("/") == pb.path.rstrip("/")
+    return same_path and (not pa.query or not pb.query or pa.query == pb.query)
+
+
+def _merge_offers(pool: Sequence[Found]) -> Found:
+    first = pool[0]
+    olds = [o.old_price for o in pool if o.old_price is not None]
+    currency = next((o.currency for o in pool if o.currency), None)
+    availability = next((o.availability for o in pool if o.availability != UNKNOWN), UNKNOWN)
+    return replace(
+        first,
+        old_price=olds[0] if len(distinct_prices(olds)) == 1 else None,
+        currency=currency,
+        availability=availability,
+    )
+
+
+def _show(values: Sequence[Decimal]) -> str:
+    return ", ".join(str(v) for v in values[:4])

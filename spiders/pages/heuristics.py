@@ -1,0 +1,165 @@
+"""Conservative visible-text heuristics, used only when no structured source and no
+selector found a price.
+
+A candidate is an innermost element whose class/id names a price (``price``,
+``cost`` …), or one carrying a ``data-price`` attribute, outside page furniture and
+related-product blocks, whose text holds one number and a currency. Exactly one
+distinct value wins; several, or only a per-unit price, give ``price=None`` with a
+reason.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from functools import cached_property
+
+from lxml.etree import XPath  # type: ignore[import-untyped]
+
+from spiders.pages._phrases import (
+    NOT_PRICE_CLASS,
+    OLD_PRICE_CLASS,
+    PRICE_CLASS,
+    STOCK_CLASS,
+    UNKNOWN,
+    UNRELATED_CONTAINER,
+    UNRELATED_TAGS,
+)
+from spiders.pages.found import Found, distinct_prices
+from spiders.pages.tree import Element, text_of
+from spiders.pages.values import (
+    availability_from_text,
+    find_currency,
+    is_per_unit,
+    parse_price,
+    squash,
+)
+
+METHOD = "heuristic"
+# One pass over the class/id attributes finds both price and stock candidates: an
+# attribute-axis XPath is several times cheaper than contains() tests on every element.
+_LABELS = XPath("//@class|//@id|//@data-price|//@data-product-price")
+_ANY_LABEL = re.compile(r"rice|cost|tock|vail|nalich|presence", re.I)
+
+
+class PageLabels:
+    """Elements whose class/id may name a price or a stock state, found once per page."""
+
+    def __init__(self, root: Element) -> None:
+        self.root = root
+
+    @cached_property
+    def _labelled(self) -> list[Element]:
+        seen: dict[Element, None] = {}
+        for attr in _LABELS(self.root):
+            if attr.attrname.startswith("data-") or _ANY_LABEL.search(attr):
+                seen.setdefault(attr.getparent(), None)
+        return list(seen)
+
+    @cached_property
+    def prices(self) -> list[Element]:
+        elements = [
+            e for e in self._labelled
+            if (PRICE_CLASS.search(_label(e)) or e.get("data-price") or e.get("data-product-price"))
+            and not NOT_PRICE_CLASS.search(_label(e)) and not _unrelated(e)
+        ]  # fmt: skip
+        chosen = set(elements)
+        outer = {a for e in elements for a in e.iterancestors() if a in chosen}
+        return [e for e in elements if e not in outer]
+
+    @cached_property
+    def stock(self) -> list[Element]:
+        return [e for e in self._labelled if STOCK_CLASS.search(_label(e)) and not _unrelated(e)]
+
+
+def find_heuristic(labels: PageLabels) -> Found | None:
+    """A price seen in exactly one way in the main product area, or an explained None."""
+    current: list[Decimal] = []
+    old: list[Decimal] = []
+    per_unit = 0
+    currency: str | None = None
+    for element in labels.prices:
+        is_old = _is_old(element)
+        text = squash(text_of(element)) if is_old else _own_text(element)
+        attr = element.get("data-price") or element.get("data-product-price")
+        if not text and attr is None:
+            continue
+        if is_per_unit(text) or is_per_unit(_label(element)):
+            per_unit += 1
+            continue
+        found_currency = find_currency(text) or find_currency(_parent_text(element))
+        price = parse_price(text) if found_currency else None
+        if price is None and attr is not None:
+            price = parse_price(attr)
+        if price is None:
+            continue
+        currency = currency or found_currency
+        (old if is_old else current).append(price)
+    return _decide(distinct_prices(current), distinct_prices(old), per_unit, currency)
+
+
+def find_stock_text(labels: PageLabels) -> str:
+    """Availability from stock badges (class/id naming stock) outside unrelated blocks."""
+    texts = (_own_text(e) for e in labels.stock)
+    states = {availability_from_text(t) for t in texts if len(t) < 80}
+    states.discard(UNKNOWN)
+    return states.pop() if len(states) == 1 else UNKNOWN
+
+
+def _decide(
+    current: list[Decimal], old: list[Decimal], per_unit: int, currency: str | None
+) -> Found | None:
+    if len(current) == 1:
+        price = current[0]
+        old_price = old[0] if len(old) == 1 and old[0] > price else None
+        return Found(METHOD, price=price, old_price=old_price, currency=currency)
+    if len(current) > 1:
+        shown = ", ".join(str(p) for p in current[:4])
+        return Found(METHOD, reason=f"{len(current)} different prices on the page ({shown})")
+    if per_unit:
+        return Found(METHOD, reason="only a per-unit price found")
+    return None
+
+
+def _label(element: Element) -> str:
+    return f"{element.get('class') or ''} {element.get('id') or ''}"
+
+
+def _is_old(element: Element) -> bool:
+    """Struck through, or marked old by its own class or one of its 3 nearest parents."""
+    for depth, node in enumerate((element, *element.iterancestors())):
+        if depth > 3 or node.tag in ("body", "main", "article"):
+            break
+        if node.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(_label(node)):
+            return True
+    return False
+
+
+def _unrelated(element: Element) -> bool:
+    for node in (element, *element.iterancestors()):
+        if node.tag in ("body", "html"):
+            return False
+        if node.tag in UNRELATED_TAGS or UNRELATED_CONTAINER.search(_label(node)):
+            return True
+    return False
+
+
+def _own_text(element: Element) -> str:
+    """Text without struck-through parts (<del>, <s>) and without scripts."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in (
+            "del",
+            "s",
+            "strike",
+            "script",
+            "style",
+        ):
+            parts.append(text_of(child))
+        parts.append(child.tail or "")
+    return squash("".join(parts))
+
+
+def _parent_text(element: Element) -> str:
+    parent = element.getparent()
+    return _own_text(parent)[:60] if parent is not None else ""

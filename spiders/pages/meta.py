@@ -1,0 +1,86 @@
+"""OpenGraph and product ``<meta>`` tags (``product:price:amount``, ``og:price:amount``,
+``product:sale_price:amount``, ``product:availability`` …) and page-level titles."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from spiders.pages.found import Found
+from spiders.pages.tree import Element, text_of
+from spiders.pages.values import (
+    clean_text,
+    find_currency,
+    parse_availability,
+    parse_gtin,
+    parse_price,
+)
+
+METHOD = "opengraph"
+PRICE_KEYS = ("product:price:amount", "og:price:amount", "product:price", "og:price")
+SALE_KEYS = ("product:sale_price:amount", "og:sale_price:amount")
+OLD_KEYS = ("product:original_price:amount", "og:original_price:amount")
+CURRENCY_KEYS = (
+    "product:price:currency", "og:price:currency", "product:sale_price:currency",
+    "product:currency", "og:currency",
+)  # fmt: skip
+AVAILABILITY_KEYS = ("product:availability", "og:availability", "product:stock")
+
+
+def read_meta(root: Element) -> dict[str, str]:
+    """``<meta property|name=… content=…>`` as a dict (first occurrence, keys lower-case)."""
+    meta: dict[str, str] = {}
+    for element in root.iter("meta"):
+        key = element.get("property") or element.get("name")
+        content = element.get("content")
+        if key and content is not None:
+            meta.setdefault(key.strip().lower(), content)
+    return meta
+
+
+def find_opengraph(meta: dict[str, str]) -> Found | None:
+    """Price from product meta tags; a sale price wins and the regular one becomes old."""
+    regular = _first_price(meta, PRICE_KEYS)
+    sale = _first_price(meta, SALE_KEYS)
+    raw = next((meta[k] for k in PRICE_KEYS + SALE_KEYS if k in meta), None)
+    if regular is None and sale is None:
+        return (
+            Found(METHOD, reason=f"unreadable meta price {raw!r}") if raw and raw.strip() else None
+        )
+    price = sale if sale is not None else regular
+    old = regular if sale is not None and regular is not None and regular > sale else None
+    old = old or _first_price(meta, OLD_KEYS)
+    return Found(
+        METHOD,
+        price=price,
+        old_price=old if old is not None and price is not None and old > price else None,
+        currency=find_currency(next((meta[k] for k in CURRENCY_KEYS if k in meta), None)),
+        availability=parse_availability(
+            next((meta[k] for k in AVAILABILITY_KEYS if k in meta), None)
+        ),
+        sku=clean_text(meta.get("product:retailer_item_id") or meta.get("product:sku"), 100),
+        gtin=parse_gtin(
+            meta.get("product:ean") or meta.get("product:gtin") or meta.get("product:upc")
+        ),
+        title=clean_text(meta.get("og:title")),
+    )
+
+
+def page_title(root: Element, meta: dict[str, str]) -> str | None:
+    """og:title, else the first <h1>, else <title>."""
+    title = clean_text(meta.get("og:title"))
+    if title:
+        return title
+    for tag in ("h1", "title"):
+        element = next(root.iter(tag), None)
+        if element is not None:
+            text = clean_text(text_of(element))
+            if text:
+                return text
+    return None
+
+
+def _first_price(meta: dict[str, str], keys: tuple[str, ...]) -> Decimal | None:
+    for key in keys:
+        if key in meta:
+            return parse_price(meta[key])
+    return None

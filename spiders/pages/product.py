@@ -1,0 +1,119 @@
+"""``extract_product``: the page's price, old price, currency, availability, sku, gtin
+and title, from saved HTML, with no Scrapy and no network.
+
+Chain: JSON-LD -> microdata -> RDFa -> OpenGraph/product meta -> configured selectors;
+visible-text heuristics only when none of them saw a price. Every source that finds a
+price must agree (within 1 %, same currency), else the price is ``None`` with a
+reason. A wrong price is worse than none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from repricer.config import SelectorSettings
+from spiders.pages._phrases import UNKNOWN
+from spiders.pages.configured import find_configured
+from spiders.pages.found import Found, same_price
+from spiders.pages.heuristics import PageLabels, find_heuristic, find_stock_text
+from spiders.pages.jsonld import find_jsonld
+from spiders.pages.meta import find_opengraph, page_title, read_meta
+from spiders.pages.microdata import find_microdata, find_rdfa
+from spiders.pages.tree import parse_html
+
+
+@dataclass(frozen=True)
+class ExtractedProduct:
+    """What a product page says.
+
+    ``price`` / ``old_price``: ``Decimal`` in major units of ``currency`` (``1299.90``),
+    VAT as displayed; ``None`` when the page has no trustworthy price (``reason`` says
+    why). ``currency``: ISO 4217 code or ``None`` when the page does not say.
+    ``availability``: ``in_stock`` | ``out_of_stock`` | ``unknown``. ``method``: the
+    source that gave the price (``json-ld``, ``microdata``, ``rdfa``, ``opengraph``,
+    ``selectors``, ``heuristic``). ``is_product``: the page carries product data at all
+    (False for a home page, a category, an error page).
+    """
+
+    price: Decimal | None = None
+    old_price: Decimal | None = None
+    currency: str | None = None
+    availability: str = UNKNOWN
+    sku: str | None = None
+    gtin: str | None = None
+    title: str | None = None
+    method: str | None = None
+    reason: str | None = None
+    is_product: bool = False
+
+
+def extract_product(
+    html: str | bytes, url: str, selectors: SelectorSettings | None = None
+) -> ExtractedProduct:
+    """Extract the product of one page; never raises on messy HTML."""
+    root = parse_html(html)
+    if root is None:
+        return ExtractedProduct(reason="empty or unreadable page")
+    meta = read_meta(root)
+    labels = PageLabels(root)
+    found = [
+        f for f in (
+            find_jsonld(root, url), find_microdata(root, url), find_rdfa(root, url),
+            find_opengraph(meta), find_configured(root, selectors) if selectors else None,
+        ) if f is not None
+    ]  # fmt: skip
+    if not any(f.price is not None or f.ambiguous for f in found):
+        heuristic = find_heuristic(labels)
+        found += [heuristic] if heuristic is not None else []
+    price, reason = _agreed_price(found)
+    availability = next((f.availability for f in found if f.availability != UNKNOWN), UNKNOWN)
+    return ExtractedProduct(
+        price=price.price if price else None,
+        old_price=_old_price(labels, price, found) if price else None,
+        currency=price.currency if price else None,
+        availability=availability if availability != UNKNOWN else find_stock_text(labels),
+        sku=next((f.sku for f in found if f.sku), None),
+        gtin=next((f.gtin for f in found if f.gtin), None),
+        title=next((f.title for f in found if f.title), None) or page_title(root, meta),
+        method=price.method if price else None,
+        reason=reason,
+        is_product=bool(found),
+    )
+
+
+def _agreed_price(found: list[Found]) -> tuple[Found | None, str | None]:
+    priced = [f for f in found if f.price is not None]
+    ambiguous = [f for f in found if f.ambiguous]
+    configured = [f for f in priced if f.method == "selectors"]
+    if ambiguous and not configured:
+        return None, f"{ambiguous[0].method}: {ambiguous[0].reason}"
+    if not priced:
+        return None, "no price found"
+    first = priced[0]
+    for other in priced[1:]:
+        assert other.price is not None and first.price is not None
+        if not same_price(first.price, other.price):
+            return (
+                None,
+                f"sources disagree: {first.method} {first.price}, {other.method} {other.price}",
+            )
+    currencies = {f.currency for f in priced if f.currency}
+    if len(currencies) > 1:
+        return None, f"sources disagree on the currency: {', '.join(sorted(currencies))}"
+    return Found(first.method, price=first.price, currency=next(iter(currencies), None)), None
+
+
+def _old_price(labels: PageLabels, price: Found, found: list[Found]) -> Decimal | None:
+    """An old price above the price: from the sources, else a struck-through/old-price
+    element beside the same current price."""
+    assert price.price is not None
+    for f in found:
+        if f.old_price is not None and f.price is not None and f.old_price > price.price:
+            return f.old_price
+    if price.method == "heuristic":
+        return None
+    seen = find_heuristic(labels)
+    if seen and seen.price is not None and seen.old_price and same_price(seen.price, price.price):
+        return seen.old_price
+    return None

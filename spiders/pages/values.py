@@ -1,0 +1,110 @@
+"""Turn one raw value from a page (a JSON number, an attribute, an element's text)
+into a price, a currency code, an availability or a GTIN.
+
+Prices are ``Decimal`` major units (``Decimal("1299.90")``): extraction happens before
+the currency is known for sure, so conversion to int minor units is the pipeline's
+job (``repricer.money.to_minor``). Functions return ``None`` for anything that is
+not one clear value; they never raise on messy input.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from price_parser import Price
+
+from repricer.money import normalize_currency, parse_amount
+from spiders.pages._phrases import (
+    IN_STOCK,
+    IN_STOCK_PHRASES,
+    OUT_OF_STOCK,
+    OUT_OF_STOCK_PHRASES,
+    PER_UNIT,
+    SCHEMA_AVAILABILITY,
+    UNKNOWN,
+)
+
+MAX_PRICE = Decimal(10) ** 10
+_SPACE = re.compile(r"[\s\u00a0\u2009\u202f\u2007\u200b]+")
+_CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")
+
+
+def squash(text: str | None) -> str:
+    """Collapse all kinds of whitespace (NBSP, thin spaces) to one space and strip."""
+    return _SPACE.sub(" ", text or "").strip()
+
+
+def parse_price(value: object) -> Decimal | None:
+    """A positive price from a number or a string (``"1 299,90 руб."``, ``"от 2 490 ₽"``,
+    ``"1,299.00"``); ``None`` for zero, negatives, several numbers or per-unit prices."""
+    if isinstance(value, list | dict | tuple):
+        return None
+    if isinstance(value, str):
+        value = squash(value)
+        if not value or PER_UNIT.search(value):
+            return None
+    amount = parse_amount(value)
+    if amount is None or amount <= 0 or amount >= MAX_PRICE:
+        return None
+    return Decimal(int(amount)) if amount == amount.to_integral_value() else amount
+
+
+def is_per_unit(text: str) -> bool:
+    """True for text quoting a price per kg, per piece, per month …"""
+    return bool(PER_UNIT.search(squash(text)))
+
+
+def find_currency(text: str | None) -> str | None:
+    """ISO code of the currency written in ``text`` (a code, symbol or word), or None."""
+    if not text:
+        return None
+    text = squash(text)
+    if _CURRENCY_CODE.match(text):
+        return text.upper()
+    direct = normalize_currency(text)
+    if direct:
+        return direct
+    found = Price.fromstring(text).currency
+    return normalize_currency(found) if found else None
+
+
+def parse_availability(value: object) -> str:
+    """schema.org / OpenGraph availability (URL or word) -> in_stock|out_of_stock|unknown."""
+    if not isinstance(value, str) or not value.strip():
+        return UNKNOWN
+    key = value.strip().lower().rstrip("/")
+    key = key.rsplit("/", 1)[-1].rsplit(":", 1)[-1].rsplit("#", 1)[-1]
+    return SCHEMA_AVAILABILITY.get(key, SCHEMA_AVAILABILITY.get(key.replace(" ", ""), UNKNOWN))
+
+
+def availability_from_text(text: str) -> str:
+    """Availability stated by a short visible text (a stock badge), else unknown."""
+    text = squash(text).lower()
+    if not text:
+        return UNKNOWN
+    if any(phrase in text for phrase in OUT_OF_STOCK_PHRASES):
+        return OUT_OF_STOCK
+    if any(phrase in text for phrase in IN_STOCK_PHRASES):
+        return IN_STOCK
+    return UNKNOWN
+
+
+def parse_gtin(value: object) -> str | None:
+    """A GTIN-8/12/13/14 of digits only, or None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    digits = re.sub(r"[\s-]", "", value)
+    return digits if re.fullmatch(r"\d{8}|\d{12,14}", digits) else None
+
+
+def clean_text(value: object, limit: int = 500) -> str | None:
+    """A short single-line string (title, sku), or None."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    text = squash(value)
+    return text[:limit] or None

@@ -1,0 +1,1 @@
+"""Spiders of the repricer project (``scrapy crawl product``)."""

@@ -1,0 +1,131 @@
+"""The ``product`` spider: fetch each active listing's page and yield one observation.
+
+    scrapy crawl product [-a competitor=a,b] [-a sku=X,Y] [-a run_id=N]
+
+Reads config.toml like the CLI ($REPRICER_CONFIG, else ./config.toml) and the listings
+from the DB. Without ``run_id`` it records its own crawl run. The spider only fetches;
+``spiders.pages.extract_product`` parses and ``spiders.status`` names the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from repricer.config import Settings, load_settings
+from repricer.crawl import finish_run, start_run
+from repricer.db.engine import make_engine
+from spiders.browser import CHROMIUM_ARGS
+from spiders.items import ObservationItem
+from spiders.pages import extract_product
+from spiders.status import observe_failure, observe_page
+from spiders.targets import Target, load_targets
+
+
+class ProductSpider(scrapy.Spider):
+    name = "product"
+
+    def __init__(self, competitor: str = "", sku: str = "", run_id: str = "", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.competitor_names = [c.strip() for c in competitor.split(",") if c.strip()]
+        self.skus = [s.strip() for s in sku.split(",") if s.strip()]
+        self.repricer_settings: Settings = load_settings()
+        self.engine = make_engine(self.repricer_settings.database.url)
+        self.targets: list[Target] = load_targets(
+            self.repricer_settings, self.engine, self.competitor_names, self.skus
+        )
+        self.own_run = not run_id
+        self.run_id = int(run_id) if run_id else start_run(self.engine, self._crawled_names())
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ProductSpider:
+        spider: ProductSpider = super().from_crawler(crawler, *args, **kwargs)
+        spider.apply_settings(crawler.settings)
+        return spider
+
+    def apply_settings(self, scrapy_settings: Any) -> None:
+        """Config values -> Scrapy settings (before Scrapy freezes them)."""
+        crawl = self.repricer_settings.crawl
+        competitors = {t.competitor.name: t.competitor for t in self.targets}
+        scrapy_settings.set("USER_AGENT", crawl.user_agent, priority="spider")
+        scrapy_settings.set("DOWNLOAD_TIMEOUT", crawl.timeout.total_seconds(), priority="spider")
+        scrapy_settings.set("RETRY_TIMES", crawl.retries, priority="spider")
+        scrapy_settings.set("AUTOTHROTTLE_ENABLED", crawl.autothrottle, priority="spider")
+        slots = {
+            name: {
+                "concurrency": c.concurrency,
+                "delay": c.delay,
+                "jitter": 0.5 if c.delay > 0 else 0.0,
+            }
+            for name, c in competitors.items()
+        }
+        scrapy_settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        if competitors:
+            scrapy_settings.set(
+                "DOWNLOAD_DELAY", min(c.delay for c in competitors.values()), priority="spider"
+            )
+        if any(c.render == "browser" for c in competitors.values()):
+            self._enable_browser(scrapy_settings)
+
+    def _enable_browser(self, scrapy_settings: Any) -> None:
+        handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+        scrapy_settings.set(
+            "DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="spider"
+        )
+        launch = {
+            "executable_path": str(self.repricer_settings.crawl.chromium_path),
+            "headless": True,
+            "args": CHROMIUM_ARGS,
+        }
+        scrapy_settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch, priority="spider")
+        timeout_ms = self.repricer_settings.crawl.timeout.total_seconds() * 1000
+        scrapy_settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", timeout_ms, priority="spider")
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.logger.info("crawl run %s: %d listings", self.run_id, len(self.targets))
+        for target in self.targets:
+            yield self.request_for(target)
+
+    def request_for(self, target: Target) -> scrapy.Request:
+        competitor = target.competitor
+        meta: dict[str, Any] = {
+            "target": target,
+            "download_slot": competitor.name,
+            "dont_obey_robotstxt": not competitor.obey_robots,
+        }
+        if competitor.render == "browser":
+            meta.update(playwright=True, playwright_context=f"competitor-{competitor.name}")
+        return scrapy.Request(
+            target.url, callback=self.parse, errback=self.on_error, meta=meta, dont_filter=True
+        )
+
+    def parse(self, response: Response, **kwargs: Any) -> Any:
+        target: Target = response.meta["target"]
+        if not isinstance(response, TextResponse):
+            yield observe_page(target, response.status, response.url, None, self.repricer_settings)
+            return
+        selectors = target.competitor.selectors
+        extracted = extract_product(response.text, response.url, selectors)
+        yield observe_page(
+            target,
+            response.status,
+            response.url,
+            (response.text, extracted),
+            self.repricer_settings,
+        )
+
+    def on_error(self, failure: Failure) -> ObservationItem:
+        target: Target = failure.request.meta["target"]  # type: ignore[attr-defined]
+        return observe_failure(target, failure.value or RuntimeError("unknown failure"))
+
+    def closed(self, reason: str) -> None:
+        if self.own_run:
+            finish_run(self.engine, self.run_id, "ok" if reason == "finished" else "aborted")
+        self.engine.dispose()
+
+    def _crawled_names(self) -> list[str]:
+        return self.competitor_names or [c.name for c in self.repricer_settings.competitors]

@@ -1,0 +1,100 @@
+"""kill -9 in the middle of a push: nothing lost, at most the in-flight batch sent twice.
+
+Why at most one batch: each batch's attempt rows and status moves are written in one
+transaction right after the storefront answered. A kill before that commit leaves the
+batch ``approved``; the storefront may or may not have applied it (the request was in
+flight), so the next push sends exactly that batch again. Every earlier batch is
+recorded as pushed and is never sent again; every later batch was never sent.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from repricer.config import load_settings
+from repricer.db.models import PushAttempt
+from repricer.storefront import push_changes
+from tests.storefront.fakes import FakeWooCommerce
+from tests.storefront.seed import add_changes, add_products, add_run, statuses
+from tests.support.httpserver import LocalServer
+
+KEY, SECRET = "ck_kill", "cs_kill"
+N = 600  # six batches of 100
+
+
+def _wait(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.01)
+
+
+@pytest.mark.slow
+def test_sigkill_mid_push_then_rerun(
+    engine: Engine, write_config, http_server: LocalServer, tmp_path: Path
+) -> None:
+    shop = FakeWooCommerce(http_server, KEY, SECRET)
+    skus = [f"K{i:04d}" for i in range(N)]
+    add_products(engine, skus)
+    for i, sku in enumerate(skus):
+        shop.add(5000 + i, sku)
+    add_changes(engine, add_run(engine), {s: 20000 + i for i, s in enumerate(skus)})
+    config = write_config(
+        f'[storefront]\nkind = "woocommerce"\n[storefront.woocommerce]\nurl = "{http_server.url("")}"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPRICER_")}
+    env |= {
+        "REPRICER_WOOCOMMERCE_KEY": KEY,
+        "REPRICER_WOOCOMMERCE_SECRET": SECRET,
+        "PYTHONPATH": os.getcwd(),
+    }
+    shop.delay = 0.3  # a slow store: each request takes 0.3 s
+    script = "import sys; from repricer.cli import main; sys.argv = ['repricer', '--config', sys.argv[1], 'push']; main()"
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, str(config)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait(lambda: len(shop.batch_sizes) >= 2)
+        time.sleep(0.15)  # the third batch is now in flight
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL
+    time.sleep(0.5)  # let the store finish the request the dead client left behind
+    pushed_before = sum(1 for s in statuses(engine).values() if s == "pushed")
+    assert 100 <= pushed_before < N
+
+    shop.delay = 0.0
+    settings = load_settings(config)
+    os.environ["REPRICER_WOOCOMMERCE_KEY"], os.environ["REPRICER_WOOCOMMERCE_SECRET"] = KEY, SECRET
+    try:
+        summary = push_changes(settings, engine)
+    finally:
+        del os.environ["REPRICER_WOOCOMMERCE_KEY"], os.environ["REPRICER_WOOCOMMERCE_SECRET"]
+
+    assert summary.pushed == N - pushed_before and summary.failed == 0
+    assert set(statuses(engine).values()) == {"pushed"}  # none lost
+    assert len(shop.received) == N and all(
+        shop.items[5000 + i]["regular_price"] == f"{200 + i // 100}.{i % 100:02d}" for i in range(N)
+    )
+    twice = [s for s, n in shop.received.items() if n > 1]
+    assert max(shop.received.values()) <= 2 and len(twice) <= 100  # at most the in-flight batch
+    with engine.connect() as conn:
+        pushed_rows = conn.execute(
+            select(func.count()).where(PushAttempt.status == "pushed")
+        ).scalar()
+    assert pushed_rows == N  # one recorded push per change
