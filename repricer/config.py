@@ -172,6 +172,7 @@ class SchedulerSettings(_Section):
     timezone: str = "UTC"
     reprice_debounce: Duration = timedelta(minutes=2)
     misfire_grace: Duration = timedelta(minutes=5)
+    crawl_workers: int = Field(2, ge=1)
 
 
 class Settings(BaseSettings):

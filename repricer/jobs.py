@@ -1,6 +1,7 @@
 """The scheduled jobs: what each job id does, and the ``job_runs`` record around each run.
 
-Job ids are fixed: ``feeds:<supplier>``, ``crawl:<competitor>``, ``reprice`` and ``push``.
+Job ids are fixed: ``feeds:<supplier>``, ``crawl:<competitor>``, ``reprice``, ``push`` and
+``review:expire``.
 A job's work function returns a one-line detail, or raises to fail the run.
 :func:`record_job_run` wraps every run so that it always ends as exactly one
 ``job_runs`` row with status ok, failed or aborted; nothing a job raises escapes it.
@@ -37,6 +38,25 @@ class JobFailed(Exception):
     (a rejected feed, a failed crawl); the message becomes the run's detail."""
 
 
+class NoNews(str):
+    """A work function's detail meaning: done, and nothing changed, so the job's
+    follow-up (``then``) is not requested (a feed that was not modified)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How a run ended: ok | failed | aborted, and its detail."""
+
+    status: str
+    detail: str
+
+    @property
+    def follow_up(self) -> bool:
+        return self.status == "ok" and not isinstance(self.detail, NoNews)
+
+
 @dataclass(frozen=True)
 class JobContext:
     """What a work function gets: settings, engine and the scheduler's stop flag."""
@@ -50,33 +70,39 @@ class JobContext:
 class JobSpec:
     """One job. ``every`` None means it runs only when requested (reprice, push).
 
-    ``then`` names the job a successful run requests next. A requested job with
+    ``then`` names the jobs a successful run requests next. A requested job with
     ``debounced`` runs ``scheduler.reprice_debounce`` after the last request; otherwise
-    at once.
+    at once. ``executor`` "crawls" runs it in the crawl pool (``scheduler.crawl_workers``
+    at once), so long crawls never hold up feed syncs and repricing.
     """
 
     id: str
     work: Callable[[JobContext], str]
     every: timedelta | None = None
-    then: str | None = None
+    then: tuple[str, ...] = ()
     debounced: bool = True
+    executor: str = "default"
 
 
 def default_jobs(settings: Settings) -> list[JobSpec]:
     """The jobs the config asks for: a feed sync per supplier, a crawl per competitor
     (our own store included: its observations are history, not competitor prices),
     repricing, the push job, and hourly expiry of stale approvals."""
+    # A file storefront carries stock: refresh it right after a feed changed, before
+    # the debounced repricing, so goods a supplier ran out of are not offered meanwhile.
+    stock_push = (
+        (PUSH,) if settings.storefront.auto_push and settings.storefront.kind == "file" else ()
+    )
     jobs = [
-        JobSpec(f"feeds:{s.name}", _feed_work(s.name), s.every, then=REPRICE)
+        JobSpec(f"feeds:{s.name}", _feed_work(s.name), s.every, then=(REPRICE, *stock_push))
         for s in settings.suppliers
     ]
     jobs += [
-        JobSpec(f"crawl:{c.name}", _crawl_work(c.name), c.every, then=REPRICE)
+        JobSpec(f"crawl:{c.name}", _crawl_work(c.name), c.every, then=(REPRICE,), executor="crawls")
         for c in settings.competitors
     ]
-    jobs.append(
-        JobSpec(REPRICE, reprice_work, then=PUSH if settings.storefront.auto_push else None)
-    )
+    push = (PUSH,) if settings.storefront.auto_push else ()
+    jobs.append(JobSpec(REPRICE, reprice_work, then=push))
     jobs.append(JobSpec(PUSH, push_work, debounced=False))
     jobs.append(JobSpec(EXPIRE, expire_work, EXPIRE_EVERY))
     return jobs
@@ -84,8 +110,8 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
 
 def record_job_run(
     engine: Engine, job_id: str, work: Callable[[], str], stopping: threading.Event
-) -> str:
-    """Run ``work`` inside a job_runs row; return the final status (ok | failed | aborted).
+) -> JobOutcome:
+    """Run ``work`` inside a job_runs row; return how it ended (ok | failed | aborted).
 
     A run that starts after a stop was requested is recorded as aborted without running;
     a run that fails while the scheduler is stopping is recorded as aborted, not failed.
@@ -108,7 +134,7 @@ def record_job_run(
     log.log(
         logging.INFO if status == "ok" else logging.WARNING, "%s: %s: %s", job_id, status, detail
     )
-    return status
+    return JobOutcome(status, detail)
 
 
 def _run_safely(job_id: str, work: Callable[[], str], stopping: threading.Event) -> tuple[str, str]:
@@ -144,6 +170,8 @@ def _feed_work(supplier: str) -> Callable[[JobContext], str]:
         detail = "; ".join(str(r) for r in results)
         if not all(r.ok for r in results):
             raise JobFailed(detail)
+        if not any(r.changed or r.missing for r in results):
+            return NoNews(detail)
         return detail
 
     return work

@@ -32,6 +32,17 @@ from repricer.db.models import PriceChange, Product, RepricingRun
 from repricer.exceptions import NotFoundError, ReviewError
 
 PENDING = ("proposed", "needs_approval")
+STATUSES = (
+    *PENDING,
+    "unchanged",
+    "skipped",
+    "approved",
+    "rejected",
+    "expired",
+    "pushed",
+    "held",
+    "failed",
+)
 REJECTABLE = (*PENDING, "approved")
 AUTO = "auto"
 
@@ -203,6 +214,10 @@ def list_changes(
         .order_by(PriceChange.run_id.desc(), PriceChange.sku)
         .limit(limit)
     )
+    if status not in (None, "pending", "all", *STATUSES):
+        raise ReviewError(
+            f"unknown status {status!r} (use pending, all or one of {', '.join(STATUSES)})"
+        )
     if status in (None, "pending"):
         query = query.where(PriceChange.status.in_(PENDING), RepricingRun.status != "dry_run")
     elif status != "all":
@@ -251,38 +266,54 @@ def _decide(
         raise ReviewError(
             f"say which changes to mark {target}: ids, --run, --category or --max-change"
         )
+    if chosen.max_change is not None and chosen.max_change < 0:
+        raise ReviewError(f"--max-change must not be negative (got {chosen.max_change})")
     now = now or datetime.now(UTC)
     with session_scope(engine) as session:
         if chosen.run_id is not None:
             _reviewable_run(session, chosen.run_id)
-        ids = _select_ids(session, chosen, allowed, target)
+        if chosen.ids:
+            ids = _checked_ids(session, chosen, allowed, target)
+            targets: Any = ids
+        else:
+            targets = _matching(chosen, allowed)
+            ids = list(session.scalars(targets))
         if ids:
             session.execute(
                 update(PriceChange)
-                .where(PriceChange.id.in_(ids), PriceChange.status.in_(allowed))
+                .where(PriceChange.id.in_(targets), PriceChange.status.in_(allowed))
                 .values(status=target, approved_by=by or current_user(), approved_at=now)
                 .execution_options(synchronize_session=False)
             )
     return ids
 
 
-def _select_ids(
+def _matching(chosen: ChangeFilter, allowed: tuple[str, ...]) -> Select[int]:
+    """Ids of the changes of reviewed runs in an ``allowed`` state matching the filters
+    (used as a sub-select, so a whole catalog needs no bound parameter per id)."""
+    return (
+        select(PriceChange.id)
+        .join(Product, Product.id == PriceChange.product_id)
+        .join(RepricingRun, RepricingRun.id == PriceChange.run_id)
+        .where(
+            *_filter_clauses(chosen),
+            PriceChange.status.in_(allowed),
+            RepricingRun.status != "dry_run",
+        )
+        .order_by(PriceChange.id)
+    )
+
+
+def _checked_ids(
     session: Session, chosen: ChangeFilter, allowed: tuple[str, ...], target: str
 ) -> list[int]:
     query = (
         select(PriceChange.id, PriceChange.status, RepricingRun.status, _filter_match(chosen))
         .join(Product, Product.id == PriceChange.product_id)
         .join(RepricingRun, RepricingRun.id == PriceChange.run_id)
-        .order_by(PriceChange.id)
+        .where(PriceChange.id.in_(chosen.ids))
     )
-    if not chosen.ids:
-        query = query.where(
-            *_filter_clauses(chosen),
-            PriceChange.status.in_(allowed),
-            RepricingRun.status != "dry_run",
-        )
-        return [row[0] for row in session.execute(query)]
-    found = {row[0]: row for row in session.execute(query.where(PriceChange.id.in_(chosen.ids)))}
+    found = {row[0]: row for row in session.execute(query)}
     for change_id in chosen.ids:
         _check_one(change_id, found.get(change_id), allowed, target)
     return sorted(set(chosen.ids))

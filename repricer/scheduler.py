@@ -44,7 +44,8 @@ from repricer.jobs import JobContext, JobSpec, close_stale_runs, default_jobs, r
 log = logging.getLogger(__name__)
 
 JOBSTORE_TABLE = "apscheduler_jobs"
-MAX_WORKERS = 4
+MAX_WORKERS = 4  # feed syncs, repricing, push; crawls have their own pool
+MIN_GRACE_S = 30.0
 _active: _Runner | None = None  # the scheduler of this process (a job store needs a plain function)
 
 
@@ -69,9 +70,11 @@ def run_scheduler(
     try:
         with _signals_set(stop):
             _active = runner
-            runner.start()
-            stop.wait()
-            runner.shutdown()
+            try:
+                runner.start()
+                stop.wait()
+            finally:
+                runner.shutdown()
     finally:
         _active = None
         if own_engine:
@@ -101,11 +104,14 @@ class _Runner:
         self.context = JobContext(settings, engine, stop)
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)},
-            executors={"default": ThreadPoolExecutor(MAX_WORKERS)},
+            executors={
+                "default": ThreadPoolExecutor(MAX_WORKERS),
+                "crawls": ThreadPoolExecutor(settings.scheduler.crawl_workers),
+            },
             job_defaults={
                 "max_instances": 1,
                 "coalesce": True,
-                "misfire_grace_time": max(1, int(self.scaled(settings.scheduler.misfire_grace))),
+                "misfire_grace_time": self.grace_seconds(),
             },
             timezone=settings.scheduler.timezone,
         )
@@ -113,6 +119,12 @@ class _Runner:
 
     def scaled(self, delta: timedelta) -> float:
         return max(delta.total_seconds() / self.speed, 0.05)
+
+    def grace_seconds(self) -> int:
+        # Compressed like every interval, but never under MIN_GRACE_S: starting a job
+        # (a crawl process, a thread) takes real time that no speed factor shrinks.
+        grace = self.settings.scheduler.misfire_grace.total_seconds()
+        return int(max(self.scaled(self.settings.scheduler.misfire_grace), min(grace, MIN_GRACE_S)))
 
     def start(self) -> None:
         stale = close_stale_runs(self.engine)
@@ -141,17 +153,20 @@ class _Runner:
             args=[spec.id],
             id=spec.id,
             name=spec.id,
+            executor=spec.executor,
             next_run_time=first,
             replace_existing=True,
         )
 
-    def request(self, job_id: str) -> None:
-        """Run ``job_id`` once, after the debounce if it is debounced; a new request
-        pushes a pending run back."""
+    def request(self, job_id: str, *, retry: bool = False) -> None:
+        """Run ``job_id`` once, after the debounce if it is debounced (or if this
+        retries a request that found the job still running); a new request pushes a
+        pending run back."""
         spec = self.jobs.get(job_id)
         if self.stop.is_set() or spec is None:
             return
-        delay = self.scaled(self.settings.scheduler.reprice_debounce) if spec.debounced else 0.0
+        debounce = self.scaled(self.settings.scheduler.reprice_debounce)
+        delay = debounce if spec.debounced else (max(debounce, 1.0) if retry else 0.0)
         self.scheduler.add_job(
             _execute_job,
             "date",
@@ -159,6 +174,7 @@ class _Runner:
             args=[job_id],
             id=job_id,
             name=job_id,
+            executor=spec.executor,
             replace_existing=True,
         )
 
@@ -167,19 +183,23 @@ class _Runner:
         if spec is None:
             log.warning("job %s is not configured; ignored", job_id)
             return
-        status = record_job_run(self.engine, job_id, lambda: spec.work(self.context), self.stop)
-        if status == "ok" and spec.then:
-            self.request(spec.then)
+        outcome = record_job_run(self.engine, job_id, lambda: spec.work(self.context), self.stop)
+        if outcome.follow_up:
+            for follow in spec.then:
+                self.request(follow)
 
     def _on_max_instances(self, event: JobExecutionEvent) -> None:
         # A requested job that fired while its previous run was still going must not be lost.
         if event.job_id in self.jobs and self.jobs[event.job_id].every is None:
-            self.request(event.job_id)
+            self.request(event.job_id, retry=True)
         else:
             log.info("%s: previous run still going; this run skipped", event.job_id)
 
     def shutdown(self) -> None:
+        if not self.scheduler.running:
+            return
         log.info("stopping: waiting for running jobs to finish")
+        self.stop.set()  # runs not started yet are recorded as aborted, not run
         _forward_to_crawls(signal.SIGTERM)
         self.scheduler.shutdown(wait=True)
         log.info("scheduler stopped")
@@ -236,11 +256,16 @@ def list_jobs(settings: Settings, engine: Engine) -> list[dict[str, Any]]:
                 "every": _every(spec),
                 "next_run": next_runs.get(spec.id),
                 "last_status": run.status if run else None,
-                "last_finished": run.finished_at if run else None,
+                "last_finished": as_utc(run.finished_at) if run and run.finished_at else None,
                 "last_detail": run.detail if run else None,
             }
         )
     return rows
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they are UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _every(spec: JobSpec) -> str:

@@ -49,6 +49,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's own hands only the first request waiting for robots.txt its rules.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.middlewares.SharedRobotsTxtMiddleware": 100,
+    # Next to the download handler: browser pages go back to the pool before any
+    # retry or redirect handling (a no-op for plain HTTP requests).
+    "spiders.browser.BrowserPagePoolMiddleware": 950,
 }
 
 # Per-request timeout (seconds); replaced by [crawl] timeout.
@@ -66,6 +69,9 @@ REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = True
 
 ITEM_PIPELINES = {"spiders.pipelines.ObservationStorePipeline": 300}
+# Items of one response processed in parallel: a product page yields one, and each
+# slot costs an asyncio task per response (Scrapy's default is 100).
+CONCURRENT_ITEMS = 4
 
 # No telnet console and no interactive features in an unattended crawler.
 TELNETCONSOLE_ENABLED = False
@@ -77,7 +83,8 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # Browser rendering (competitors with render = "browser"): the download handler is
 # installed by the spider only when such a competitor is crawled. System Chromium
 # (executable_path from [crawl] chromium_path), images/fonts/media not downloaded,
-# a bounded number of contexts and pages, pages closed after each response.
+# a bounded number of contexts and pages; pages are reused between requests
+# (spiders.browser.BrowserPagePoolMiddleware) and closed at the end with their context.
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_ABORT_REQUEST = "spiders.browser.abort_heavy_request"
 PLAYWRIGHT_MAX_CONTEXTS = 4

@@ -131,6 +131,18 @@ def test_invalid_transitions_raise_naming_the_id_and_change_nothing(engine: Engi
     assert states(engine, run) == before  # the valid id in the failed call was not approved
 
 
+def test_garbage_filters_are_refused(engine: Engine) -> None:
+    add_run(engine, [Change("A", 1000, 1100, "needs_approval")])
+    with pytest.raises(ReviewError, match="unknown status 'aproved'"):
+        list_changes(engine, status="aproved")
+    with pytest.raises(ReviewError, match="must not be negative"):
+        approve(engine, max_change=Decimal("-0.05"))
+    with pytest.raises(NotFoundError, match="repricing run 31337"):
+        approve(engine, run_id=31337)
+    assert approve(engine, category="No such category") == []
+    assert states(engine)["A"][0] == "needs_approval"
+
+
 def test_dry_run_changes_are_never_reviewed(engine: Engine) -> None:
     dry = add_run(engine, [Change("D", 1000, 1010)], status="dry_run")
     with pytest.raises(ReviewError, match="dry run"):
@@ -192,7 +204,7 @@ def test_expire_approvals_after_expire_after(engine: Engine, settings: Settings)
     got = states(engine)
     assert got["OLD-PENDING"][0] == "expired" and got["APPROVED-LATE"][0] == "expired"
     assert got["FRESH"][0] == "needs_approval" and got["OLD-PUSHED"][0] == "pushed"
-    assert got["DRY"][0] == "proposed"
+    assert states(engine, dry)["DRY"][0] == "proposed"  # dry runs never expire
     with pytest.raises(ReviewError, match="cannot go from expired to approved"):
         approve(engine, ids=[ids_of(engine, old)["OLD-PENDING"]])
     assert expire_approvals(settings, engine, now=NOW) == 0

@@ -23,7 +23,7 @@ from repricer.cli import app
 from repricer.config import Settings
 from repricer.db import session_scope
 from repricer.db.models import JobRun
-from repricer.jobs import JobContext, JobFailed, JobSpec
+from repricer.jobs import JobContext, JobFailed, JobSpec, NoNews
 from repricer.scheduler import list_jobs, run_scheduler
 from tests.support.httpserver import LocalServer, Request, Response
 
@@ -122,7 +122,7 @@ def test_failing_job_is_recorded_and_scheduler_recovers(
         return "followed"
 
     jobs = [
-        JobSpec("flaky", flaky, timedelta(seconds=0.3), then="follow"),
+        JobSpec("flaky", flaky, timedelta(seconds=0.3), then=("follow",)),
         JobSpec("follow", follow),
     ]
     start_scheduler(settings_from(FAST), jobs)
@@ -135,6 +135,24 @@ def test_failing_job_is_recorded_and_scheduler_recovers(
     # the follow-up is debounced: several successes inside 0.3 s give one run, not one each
     wait_for(lambda: runs(engine, "follow")[-1].status == "ok")
     assert len(runs(engine, "follow")) < len([r for r in runs(engine, "flaky") if r.status == "ok"])
+
+
+def test_a_run_with_no_news_requests_no_follow_up(
+    engine: Engine,
+    settings_from: Callable[[str], Settings],
+    start_scheduler: Callable[..., threading.Event],
+) -> None:
+    jobs = [
+        JobSpec(
+            "quiet", lambda _c: NoNews("not modified"), timedelta(seconds=0.2), then=("follow",)
+        ),
+        JobSpec("follow", lambda _c: "followed"),
+    ]
+    start_scheduler(settings_from(FAST), jobs)
+    wait_for(lambda: len(runs(engine, "quiet")) >= 4)
+    time.sleep(0.5)  # longer than the debounce
+    assert runs(engine, "follow") == []
+    assert runs(engine, "quiet")[0].detail == "not modified"
 
 
 def test_restart_replaces_jobs_and_closes_stale_runs(

@@ -16,19 +16,7 @@ review_app = typer.Typer(
     no_args_is_help=True,
 )
 
-LIST_COLUMNS = [
-    "id",
-    "run_id",
-    "sku",
-    "title",
-    "category",
-    "old_price",
-    "new_price",
-    "change_pct",
-    "status",
-    "approved_by",
-    "explanation",
-]
+LIST_COLUMNS = ["id", "run", "sku", "old", "new", "change", "status", "explanation"]
 
 
 def _fraction(value: str | None) -> Decimal | None:
@@ -67,12 +55,13 @@ def list_command(
         state(ctx).engine, run_id=run, status=status, category=category, limit=limit
     )
     if as_json:
-        print_table(rows, list(rows[0]) if rows else LIST_COLUMNS, as_json=True)
+        print_table(rows, list(rows[0]) if rows else ["id"], as_json=True)
         return
     for row in rows:
-        for key in ("old_price", "new_price"):
-            row[key] = format_money(row[key], row["currency"])
-        row["change_pct"] = "" if row["change_pct"] is None else f"{row['change_pct']:+.1f}%"
+        row["run"] = row["run_id"]
+        row["old"] = format_money(row["old_price"], row["currency"])
+        row["new"] = format_money(row["new_price"], row["currency"])
+        row["change"] = "" if row["change_pct"] is None else f"{row['change_pct']:+.1f}%"
     print_table(rows, LIST_COLUMNS, title=f"{len(rows)} price changes")
 
 

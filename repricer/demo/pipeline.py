@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from repricer.config import Settings, load_settings
 from repricer.db import make_engine, session_scope
@@ -28,6 +28,8 @@ from repricer.demo.market import Market
 from repricer.demo.sites import DemoSites
 from repricer.exceptions import RepricerError
 from repricer.jobs import describe_crawl
+from repricer.money import format_money
+from repricer.scheduler import as_utc
 
 Echo = Callable[[str], None]
 # What a fresh demo run removes from its folder (only things the demo itself writes).
@@ -162,7 +164,7 @@ def run_cycles(
             if cycle == 1:
                 thread.start()
             wait_for_cycle(engine, settings, mark, timeout)
-            echo(f"cycle {cycle}: {latest_run_summary(engine)}")
+            echo(f"cycle {cycle}: {pushed_since(engine, mark)}")
     finally:
         stop.set()
         if thread.is_alive():
@@ -183,30 +185,42 @@ def wait_for_cycle(engine: Engine, settings: Settings, since: datetime, timeout:
             done = session.scalars(
                 select(JobRun).where(JobRun.started_at >= since, JobRun.status != "running")
             ).all()
-        last = {run.job_id: run for run in done}
-        if periodic <= set(last):
-            inputs_done = max(last[j].finished_at or since for j in periodic)
-            if any(r.job_id == final and r.started_at >= inputs_done for r in done):
+        finished = {r.job_id: as_utc(r.finished_at) if r.finished_at else since for r in done}
+        if periodic <= set(finished):
+            inputs_done = max(finished[j] for j in periodic)
+            if any(r.job_id == final and as_utc(r.started_at) >= inputs_done for r in done):
                 return
         time.sleep(0.2)
     raise RepricerError(f"demo cycle did not complete within {timedelta(seconds=int(timeout))}")
 
 
 def latest_run_id(engine: Engine) -> int | None:
+    """The latest applied run that changed a price, else the latest applied run."""
     with session_scope(engine) as session:
-        return session.scalar(
-            select(RepricingRun.id)
-            .where(RepricingRun.status != "dry_run")
-            .order_by(RepricingRun.id.desc())
+        changed = session.scalar(
+            select(func.max(PriceChange.run_id)).where(
+                PriceChange.new_price != PriceChange.old_price
+            )
+        )
+        return changed or session.scalar(
+            select(func.max(RepricingRun.id)).where(RepricingRun.status != "dry_run")
         )
 
 
-def latest_run_summary(engine: Engine) -> str:
+def pushed_since(engine: Engine, since: datetime) -> str:
+    """``2 price change(s) pushed: DEMO-003 2 249 ₽ -> 2 179 ₽, ...`` since ``since``."""
     with session_scope(engine) as session:
-        run = session.scalars(select(RepricingRun).order_by(RepricingRun.id.desc())).first()
-        return (
-            f"repricing run {run.id} ({run.status}): {run.summary}" if run else "no repricing run"
-        )
+        rows = session.execute(
+            select(
+                PriceChange.sku, PriceChange.old_price, PriceChange.new_price, PriceChange.currency
+            )
+            .where(PriceChange.status == "pushed", PriceChange.decided_at >= since)
+            .order_by(PriceChange.sku)
+        ).all()
+    moves = [
+        f"{sku} {format_money(old, cur)} -> {format_money(new, cur)}" for sku, old, new, cur in rows
+    ]
+    return f"{len(moves)} price change(s) pushed" + (": " + ", ".join(moves) if moves else "")
 
 
 def write_reports(engine: Engine, run_id: int, folder: Path, echo: Echo) -> list[Path]:

@@ -94,6 +94,11 @@ def _is_barcode(value: str) -> bool:
 
 
 @lru_cache(maxsize=256)
+def _cents(currency: str) -> bool:
+    return minor_digits(currency) == 2
+
+
+@lru_cache(maxsize=256)
 def _currency(given: str) -> str | None:
     return normalize_currency(given)
 
@@ -113,7 +118,7 @@ def parse_minor(value: Any, currency: str) -> int | None:
     """A money cell -> int minor units, or None when it is not one clear number."""
     if value is None:
         return None
-    if type(value) is str and minor_digits(currency) == 2:
+    if type(value) is str and _cents(currency):
         plain = _plain_minor(value.strip())
         if plain is not None:
             return plain
@@ -140,6 +145,8 @@ def _plain_minor(value: str) -> int | None:
 
 def parse_stock(value: Any) -> int | None:
     """``"12"``, ``12.0``, ``">10"``, ``"10+"`` -> a count; yes/no words -> None/0."""
+    if type(value) is str and value.isascii() and value.isdigit():
+        return int(value)
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -155,8 +162,8 @@ def parse_stock(value: Any) -> int | None:
 
 def parse_bool(value: Any) -> bool | None:
     """Availability words (true/false, да/нет, в наличии, ...) -> bool; else None."""
-    if value is None:
-        return None
+    if value is None or value == "true":
+        return None if value is None else True
     if isinstance(value, bool):
         return value
     raw = str(value).strip().lower()
@@ -168,5 +175,7 @@ def parse_bool(value: Any) -> bool | None:
 
 
 def _clip(value: Any, limit: int) -> str | None:
+    if type(value) is str:  # the common case, without the detour through text()
+        return value.strip()[:limit] or None
     result = text(value)
     return result[:limit] if result else None

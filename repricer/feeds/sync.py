@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
@@ -25,6 +24,7 @@ from repricer.db.models import FeedSync, Supplier, utcnow
 from repricer.db.upsert import upsert_rows
 from repricer.exceptions import ConfigError, FeedError, InputFileError
 from repricer.feeds import staging
+from repricer.feeds.guards import FeedRejected, check_guards
 from repricer.feeds.parsers import describe_ref, iter_rows
 from repricer.feeds.records import FeedRecord, build_record
 from repricer.feeds.sources import FetchedFeed, FetchError, fetch_feed
@@ -36,10 +36,6 @@ BATCH = 5000
 MAX_REPORTED_ROWS = 50
 _syncs = cast(Table, FeedSync.__table__)
 _suppliers = cast(Table, Supplier.__table__)
-
-
-class FeedRejected(Exception):
-    """A guard refused the feed; the message is the reason recorded."""
 
 
 @dataclass
@@ -183,8 +179,8 @@ def _load(
         staging.create_staging(conn)
         conn.commit()
         with conn.begin():
-            _stage(conn, path, supplier, currency, result, report)
-        report(supplier.name, "writing", result.seen)
+            rows = _stage(conn, path, supplier, currency, result, report)
+        report(supplier.name, "writing", rows)
         try:
             with conn.begin():
                 _apply(conn, supplier, supplier_id, result)
@@ -200,8 +196,9 @@ def _stage(
     currency: str,
     result: SyncResult,
     report: ProgressCallback,
-) -> None:
-    """Parse the feed into the staging table, counting and reporting junk rows."""
+) -> int:
+    """Parse the feed into the staging table, counting and reporting junk rows; returns
+    the number of rows read."""
     batch: list[FeedRecord] = []
     rows = 0
     for ref, raw in iter_rows(path, supplier):
@@ -219,6 +216,7 @@ def _stage(
             report(supplier.name, "parsing", rows)
     staging.stage_records(conn, batch)
     report(supplier.name, "parsing", rows)
+    return rows
 
 
 def _apply(
@@ -237,54 +235,14 @@ def _apply(
         )
     if result.skipped:
         result.warnings.append(f"{result.skipped} row(s) skipped")
-    reason = _guard(conn, supplier, supplier_id, diff, result.skipped)
+    reason = check_guards(supplier, diff, result.skipped)
+    if reason and "missing from the feed" in reason:
+        reason += f" (e.g. {', '.join(staging.describe_missing(conn, supplier_id))})"
     if reason:
         raise FeedRejected(reason)
     result.changed, result.missing = staging.apply_changes(
         conn, supplier_id, supplier.key, utcnow(), supplier.complete
     )
-
-
-def _guard(
-    conn: Connection,
-    supplier: SupplierSettings,
-    supplier_id: int,
-    diff: staging.FeedDiff,
-    skipped: int,
-) -> str | None:
-    """Why the whole feed must be rejected, or None."""
-    if diff.staged == 0:
-        return f"empty feed: no valid offers ({skipped} row(s) skipped)"
-    if (
-        supplier.complete
-        and diff.known
-        and _share(diff.missing, diff.known) > supplier.max_missing_share
-    ):
-        sample = ", ".join(staging.describe_missing(conn, supplier_id))
-        return (
-            f"{diff.missing} of {diff.known} known items ({_pct(diff.missing, diff.known)}) are "
-            f"missing from the feed, above max_missing_share {_pct_d(supplier.max_missing_share)}"
-            f" (e.g. {sample})"
-        )
-    if diff.compared and _share(diff.big_moves, diff.compared) > supplier.max_cost_change_share:
-        return (
-            f"costs of {diff.big_moves} of {diff.compared} items ({_pct(diff.big_moves, diff.compared)})"
-            f" moved more than max_cost_change {_pct_d(supplier.max_cost_change)}, above "
-            f"max_cost_change_share {_pct_d(supplier.max_cost_change_share)}"
-        )
-    return None
-
-
-def _share(part: int, whole: int) -> Decimal:
-    return Decimal(part) / Decimal(whole)
-
-
-def _pct(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%"
-
-
-def _pct_d(fraction: Decimal) -> str:
-    return f"{(fraction * 100).normalize():f}%"
 
 
 def _finish(
@@ -294,8 +252,11 @@ def _finish(
     etag: str | None,
     last_modified: str | None,
 ) -> None:
-    """Close the feed_syncs row; the validators are kept only for an applied feed."""
-    if result.status in ("ok", "not_modified") and feed is not None:
+    """Close the feed_syncs row. Validators are kept only for an applied feed: the new
+    response's, or after a 304 the ones that were sent (unless the 304 brought new ones)."""
+    if result.status == "ok" and feed is not None:
+        etag, last_modified = feed.etag, feed.last_modified
+    elif result.status == "not_modified" and feed is not None:
         etag = feed.etag or etag
         last_modified = feed.last_modified or last_modified
     else:

@@ -6,6 +6,7 @@ value, built from lookup tables and array concatenation instead of a loop.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -23,38 +24,64 @@ _PLAIN = np.array([str(i) for i in range(1000)], dtype=object)
 _PADDED = np.array([f"{i:03d}" for i in range(1000)], dtype=object)
 
 
+_TABLE_LIMIT = 1_000_000
+
+
+@functools.cache
+def _whole_table() -> Texts:
+    """``"0"`` .. ``"999 999"``: every whole amount under a million, built by one outer add."""
+    high = _PLAIN[1:].astype(object)
+    grouped = np.add.outer(high, (NBSP + _PADDED).astype(object)).ravel()
+    return np.concatenate([_PLAIN, grouped])
+
+
 def group_text(whole: I64) -> Texts:
     """Non-negative integers with a no-break space every three digits."""
-    out: Texts = _PLAIN[whole % 1000]
-    big = whole >= 1000
-    if big.any():
+    small = whole < _TABLE_LIMIT
+    out: Texts = _whole_table()[np.where(small, whole, 0)]
+    if not small.all():
+        big = ~small
         out[big] = group_text(whole[big] // 1000) + NBSP + _PADDED[whole[big] % 1000]
     return out
 
 
+@functools.cache
+def _fraction_suffixes(currency: str) -> tuple[Texts, str]:
+    digits = minor_digits(currency)
+    unit = NBSP + SYMBOLS.get(currency, currency)
+    fractions = ["" if i == 0 else "," + str(i).zfill(digits) for i in range(10**digits)]
+    return np.array([f + unit for f in fractions], dtype=object), unit
+
+
 def money_text(minor: I64, currency: str) -> Texts:
     """Minor units -> ``"1 299 ₽"`` / ``"1 299,90 ₽"`` / ``"−5 ₽"`` per value."""
-    digits = minor_digits(currency)
-    unit = 10**digits
+    unit = 10 ** minor_digits(currency)
+    suffixes, _ = _fraction_suffixes(currency)
     value = np.abs(minor)
-    text = group_text(value // unit)
-    if digits:
-        fractions = np.array([str(i).zfill(digits) for i in range(unit)], dtype=object)
-        frac = value % unit
-        has_frac = frac > 0
-        text[has_frac] = text[has_frac] + "," + fractions[frac[has_frac]]
+    text: Texts = group_text(value // unit) + suffixes[value % unit]
     negative = minor < 0
-    text[negative] = "−" + text[negative]
-    return text + (NBSP + SYMBOLS.get(currency, currency))
+    if negative.any():
+        text[negative] = "−" + text[negative]
+    return text
+
+
+@functools.cache
+def _age_tables() -> dict[str, Texts]:
+    return {u: " (" + _PLAIN + f" {u} ago)" for u in ("s", "min", "h", "d")}
 
 
 def age_text(seconds: I64) -> Texts:
-    """Seconds -> ``"45 s"``, ``"15 min"``, ``"2 h"``, ``"3 d"`` (as format_duration)."""
-    limits = [seconds < 120, seconds < 7200, seconds < 172800]
-    value = np.select(limits, [seconds, seconds // 60, seconds // 3600], seconds // 86400)
-    unit = np.select(limits, [" s", " min", " h"], " d").astype(object)
-    text: Texts = group_text(value) + unit
-    return text
+    """Seconds -> ``" (45 s ago)"``, ``" (15 min ago)"``, ``" (2 h ago)"``, ``" (3 d ago)"``
+    (the units of :func:`repricer.units.format_duration`)."""
+    tables = _age_tables()
+    out: Texts = np.empty(len(seconds), dtype=object)
+    bounds = [(0, 120, 1, "s"), (120, 7200, 60, "min"), (7200, 172800, 3600, "h")]
+    for low, high, size, unit in bounds:
+        mask = (seconds >= low) & (seconds < high)
+        out[mask] = tables[unit][seconds[mask] // size]
+    days = seconds >= 172800
+    out[days] = tables["d"][np.minimum(seconds[days] // 86400, 999)]
+    return out
 
 
 def share_text(share: int, *, signed: bool = False) -> str:

@@ -63,59 +63,58 @@ class _Lines:
 
 
 def rule_texts(rules: list[Rule], currency: str) -> dict[str, Texts]:
-    """Per-rule words (last entry: no rule), indexed by the rule column."""
+    """Per-rule phrases (last entry: no rule), indexed by the rule column; constant
+    words are merged into them so each row needs few concatenations."""
     digits = minor_digits(currency)
 
-    def adjust(value: Adjust, signed: bool) -> str:
+    def amount(value: Adjust, signed: bool) -> str:
         if value.share or not value.amount:
             return share_text(value.share, signed=signed)
         minor = to_minor_units(value.amount, digits)
         text = format_money(abs(minor), currency)
         return (("−" if minor < 0 else "+") + text) if signed else text
 
-    items: dict[str, list[str]] = {
-        k: []
-        for k in (
-            "beat",
-            "adjust",
-            "markup",
-            "margin",
-            "fee",
-            "change",
-            "rounding",
-            "stock",
-            "rank",
-        )
-    }
+    words: dict[str, list[object]] = {}
+
+    def put(key: str, value: object) -> None:
+        words.setdefault(key, []).append(value)
+
     for rule in [*rules, Rule(name="-", strategy="keep")]:
-        items["beat"].append(adjust(rule.beat_by, False))
-        has_adjust = bool(rule.adjust.share or rule.adjust.amount)
-        items["adjust"].append(" " + adjust(rule.adjust, True) if has_adjust else "")
-        items["markup"].append(share_text(rule.min_margin if rule.markup is None else rule.markup))
-        items["margin"].append(share_text(rule.min_margin))
-        items["fee"].append(
+        fee = (
             " + fee " + format_money(to_minor_units(rule.fixed_fee, digits), currency)
             if rule.fixed_fee
             else ""
         )
-        items["change"].append(share_text(rule.max_change or 0))
-        items["rounding"].append(ROUNDING.get(rule.rounding, rule.rounding.replace("_", " ")))
-        items["stock"].append(" " if rule.include_out_of_stock else " in-stock ")
-        items["rank"].append(str(rule.rank))
-    return {k: np.array(v, dtype=object) for k, v in items.items()}
+        stock = (
+            "cheapest competitor " if rule.include_out_of_stock else "cheapest in-stock competitor "
+        )
+        rounding = ROUNDING.get(rule.rounding, rule.rounding.replace("_", " "))
+        change = share_text(rule.max_change or 0)
+        put("cheapest", stock)
+        put("beat", f" − {amount(rule.beat_by, False)} = ")
+        put("rank", f"rank {rule.rank}: competitor ")
+        put("adjust", f" {amount(rule.adjust, True)} = ")
+        put("has_adjust", bool(rule.adjust.share or rule.adjust.amount))
+        put(
+            "markup",
+            f" + {share_text(rule.min_margin if rule.markup is None else rule.markup)}{fee} = ",
+        )
+        put("change", f" → max change {change}: ")
+        put("over", f" (over max change {change}: needs approval)")
+        put("rounding", f" → {rounding}: ")
+        put("no_ending", f" (no {rounding} price in range)")
+        put("margin_ok", f" + {share_text(rule.min_margin)}{fee}) ok")
+        put("margin_applied", f" + {share_text(rule.min_margin)}{fee}) applied")
+    return {k: np.array(v, dtype=bool if k == "has_adjust" else object) for k, v in words.items()}
 
 
-def explain(
-    c: Mapping[str, npt.NDArray[Any]],
-    words: dict[str, Texts],
-    competitors: list[str],
-    currency: str,
-) -> Texts:
+Columns = Mapping[str, npt.NDArray[Any]]
+
+
+def explain(c: Columns, words: dict[str, Texts], competitors: list[str], currency: str) -> Texts:
     """Build the explanation column from the engine's decision columns ``c``."""
-    n = len(c["method"])
+    lines = _Lines(len(c["method"]))
     rule = c["rule_idx"]
-    names = np.array([*competitors, ""], dtype=object)
-    lines = _Lines(n)
 
     def money(column: str) -> Callable[[I64], Texts]:
         return lambda idx: money_text(c[column][idx], currency)
@@ -123,51 +122,26 @@ def explain(
     def word(key: str) -> Callable[[I64], Texts]:
         return lambda idx: words[key][rule[idx]]
 
+    names = np.array([f"{name} " for name in competitors] + [""], dtype=object)
     ref = (
-        names[c["ref_comp"]],
-        " ",
+        lambda idx: names[c["ref_comp"][idx]],
         money("ref_price"),
-        " (",
         lambda idx: age_text(c["ref_age"][idx]),
-        " ago)",
     )
     method, reason = c["method"], c["reason"]
     for code, prefix in PREFIX.items():
         lines.add(reason == code, prefix)
     m = {name: method == i for i, name in enumerate(METHODS)}
-    lines.add(
-        m["beat_lowest"],
-        "cheapest",
-        word("stock"),
-        "competitor ",
-        *ref,
-        " − ",
-        word("beat"),
-        " = ",
-        money("base"),
-    )
-    lines.add(m["match_lowest"], "cheapest", word("stock"), "competitor ", *ref)
-    for name, label in (("match_median", "median"), ("match_average", "average")):
-        lines.add(
-            m[name],
-            f"{label} of ",
-            lambda idx: c["n_in"][idx].astype(str).astype(object),
-            " competitors ",
-            money("base"),
-        )
-    lines.add(
-        m["position"],
-        "rank ",
-        word("rank"),
-        ": competitor ",
-        *ref,
-        " − ",
-        word("beat"),
-        " = ",
-        money("base"),
-    )
-    lines.add(m["follow"], "competitor ", *ref, word("adjust"), " = ", money("base"))
-    lines.add(m["cost_plus"], "cost ", money("cost"), " + ", word("markup"), " = ", money("base"))
+    has_adjust = words["has_adjust"][rule]
+    lines.add(m["beat_lowest"], word("cheapest"), *ref, word("beat"), money("base"))
+    lines.add(m["match_lowest"], word("cheapest"), *ref)
+    counts = lambda idx: c["n_in"][idx].astype(str).astype(object)  # noqa: E731
+    lines.add(m["match_median"], "median of ", counts, " competitors: ", money("base"))
+    lines.add(m["match_average"], "average of ", counts, " competitors: ", money("base"))
+    lines.add(m["position"], word("rank"), *ref, word("beat"), money("base"))
+    lines.add(m["follow"], "competitor ", *ref)
+    lines.add(m["follow"] & has_adjust, word("adjust"), money("base"))
+    lines.add(m["cost_plus"], "cost ", money("cost"), word("markup"), money("base"))
     lines.add(m["keep"], "keep ", money("old"))
     lines.add(m["ceiling"], "ceiling ", money("ceiling"))
     lines.add(m["skip"], "skipped")
@@ -185,15 +159,14 @@ def explain(
 
 def _add_guards(
     lines: _Lines,
-    c: Mapping[str, npt.NDArray[Any]],
+    c: Columns,
     money: Callable[[str], Callable[[I64], Texts]],
     word: Callable[[str], Callable[[I64], Texts]],
 ) -> None:
-    names_low = c["low_name"]
     lines.add(
         c["raised_back"],
         "; raised back under ",
-        names_low,
+        c["low_name"],
         " ",
         money("low_price"),
         ": ",
@@ -201,18 +174,19 @@ def _add_guards(
     )
     lines.add(c["by_floor"], " → floor ", money("floor"))
     lines.add(c["by_ceiling"], " → ceiling ", money("ceiling"))
-    lines.add(c["by_max_change"], " → max change ", word("change"), ": ", money("raw"))
-    lines.add(c["exceeds_max_change"], " (over max change ", word("change"), ": needs approval)")
-    lines.add(c["by_rounding"], " → ", word("rounding"), ": ", money("new"))
-    lines.add(c["no_ending"], " (no ", word("rounding"), " price in range)")
+    lines.add(c["by_max_change"], word("change"), money("raw"))
+    lines.add(c["exceeds_max_change"], word("over"))
+    lines.add(c["by_rounding"], word("rounding"), money("new"))
+    lines.add(c["no_ending"], word("no_ending"))
     lines.add(c["by_min_delta"], "; change under min delta: keep ", money("old"))
     lines.add(c["by_cooldown"], "; cooldown: keep ", money("old"))
-    priced = c["guarded"]
-    basis = c["floor_basis"]
+    priced, basis, bound = c["guarded"], c["floor_basis"], c["by_floor"]
     lines.add(priced & (basis == 0), "; no floor")
-    lines.add(priced & (basis > 0), "; floor ", money("floor"), " (")
-    lines.add(priced & (basis == 1), "cost ", money("cost"), " + ", word("margin"), word("fee"))
-    lines.add(priced & (basis == 2), "min price")
-    lines.add(priced & (basis == 3), "MAP")
-    lines.add(priced & (basis > 0) & c["by_floor"], ") applied")
-    lines.add(priced & (basis > 0) & ~c["by_floor"], ") ok")
+    lines.add(priced & (basis > 0), "; floor ", money("floor"))
+    lines.add(priced & (basis == 1), " (cost ", money("cost"))
+    lines.add(priced & (basis == 1) & ~bound, word("margin_ok"))
+    lines.add(priced & (basis == 1) & bound, word("margin_applied"))
+    lines.add(priced & (basis == 2) & ~bound, " (min price) ok")
+    lines.add(priced & (basis == 2) & bound, " (min price) applied")
+    lines.add(priced & (basis == 3) & ~bound, " (MAP) ok")
+    lines.add(priced & (basis == 3) & bound, " (MAP) applied")

@@ -8,7 +8,8 @@
    ``max_change_action = "approve"`` keep the price and mark it needs-approval; a
    change that still exceeds the limit (the floor forced it) needs approval too.
 5. ending / rounding inside the allowed window: never under the floor, never over the
-   ceiling or the max-change band (see :mod:`repricer.pricing.rounding`).
+   ceiling or the max-change band (see :mod:`repricer.pricing.rounding`); a price
+   that the steps above leave at the current price is not re-rounded.
 6. minimum delta: a change smaller than ``min_delta`` keeps the old price.
 7. cooldown: no change within ``cooldown`` of the last applied change.
 
@@ -95,6 +96,8 @@ def apply_guards(
     win_low = np.where(in_band, np.maximum(low, old - delta), low)
     win_high = np.where(in_band, np.minimum(ceiling, old + delta), ceiling)
     rounded, no_ending = round_into(moved, cols["round_mod"], cols["round_rem"], win_low, win_high)
+    same = has_old & (moved == old)  # a price that stays is not re-rounded (no churn)
+    rounded, no_ending = np.where(same, old, rounded), no_ending & ~same
     old_ok = has_old & (old >= low) & (old <= ceiling) & (rounded != old)
     threshold = share_of(old, cols["min_delta_share"]) + cols["min_delta_amount"]
     tiny = old_ok & (np.abs(rounded - old) < threshold)

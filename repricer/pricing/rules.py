@@ -182,7 +182,9 @@ def _parse_rule(entry: Any, index: int, defaults: dict[str, Any], path: Path) ->
     except ValidationError as exc:
         raise _rules_error(exc, path, label) from None
     if rule.strategy == "follow" and not rule.competitor:
-        raise RulesError("strategy follow needs competitor = <name>", path=path, rule=label, key="competitor")
+        raise RulesError(
+            "strategy follow needs competitor = <name>", path=path, rule=label, key="competitor"
+        )
     return rule
 
 

@@ -15,7 +15,8 @@ from html import escape
 
 WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 72, 16, 34, 56
-PALETTE = ("#2563eb", "#f59e0b", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#9333ea", "#ea580c")
+# Competitor lines; blue is kept for "after"/"proposed", black for our price, grey for cost.
+PALETTE = ("#f59e0b", "#0891b2", "#db2777", "#65a30d", "#7c3aed", "#ea580c", "#be123c", "#0d9488")
 UP, DOWN, SAME, BEFORE, AFTER = "#16a34a", "#dc2626", "#94a3b8", "#94a3b8", "#2563eb"
 
 Fmt = Callable[[float], str]

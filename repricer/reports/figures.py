@@ -116,7 +116,8 @@ def history_chart(history: PriceHistory) -> str:
     lines: list[Line] = []
     fmt = money_fmt(history.currency)
     end = points["at"].max() if not points.empty else None
-    for i, (name, group) in enumerate(points.groupby("series", sort=True)):
+    competitors = 0
+    for name, group in points.groupby("series", sort=True):
         kind = str(group["kind"].iloc[0])
         coords = [
             (at.to_pydatetime(), _major_one(price, history.currency))
@@ -129,7 +130,8 @@ def history_chart(history: PriceHistory) -> str:
         elif kind == "cost":
             lines.append(Line(COST, coords, "#64748b", width=1.5))
         else:
-            lines.append(Line(str(name), coords, PALETTE[i % len(PALETTE)]))
+            lines.append(Line(str(name), coords, PALETTE[competitors % len(PALETTE)]))
+            competitors += 1
     title = f"{history.sku} {history.title or ''}".strip()
     return line_chart(title if len(title) <= 70 else title[:69] + "…", lines, fmt)
 

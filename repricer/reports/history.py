@@ -2,8 +2,8 @@
 
 Sources: ``price_changes`` (our old price and the cost at every run, the new price once
 pushed, the proposed price of the chosen run), ``supplier_offers`` (today's cheapest
-available cost), ``observations`` (competitor prices: status ok, not anomalies or
-mismatches) and ``products.price`` (our price now).
+available cost), ``observations`` (competitor prices trusted as in
+:mod:`repricer.reports.market`) and ``products.price`` (our price now).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from repricer.db.models import (
 )
 from repricer.exceptions import NotFoundError
 from repricer.reports._frames import as_money, read_frame, utc_timestamp
+from repricer.reports.market import trusted_observations
 
 POINT_COLUMNS = ["at", "series", "kind", "price"]
 OUR_PRICE, PROPOSED, COST = "our price", "proposed", "cost"
@@ -166,14 +167,10 @@ def _competitor_prices(conn: Connection, product_id: int, currency: str) -> pd.D
         .join(Competitor, Competitor.id == Listing.competitor_id)
         .where(
             Listing.product_id == product_id,
-            Competitor.is_self.is_(False),
-            Observation.status == "ok",
-            Observation.is_anomaly.is_(False),
-            Observation.is_mismatch.is_(False),
             (Observation.currency == currency) | Observation.currency.is_(None),
         )
     )
-    frame = read_frame(conn, query)
+    frame = read_frame(conn, trusted_observations(query))
     return _points(frame, frame["competitor"], "competitor")
 
 

@@ -137,6 +137,8 @@ def _money(minor: Any, currency: str, signed: bool = False) -> str:
 def _pct(value: Any, signed: bool = True) -> str:
     if value is None or is_na(value):
         return "—"
+    if round(value, 1) == 0:
+        return "0.0%"
     return f"{value:+.1f}%" if signed else f"{value:.1f}%"
 
 

@@ -1,21 +1,50 @@
 """The market as a report sees it: per product, the lowest and median competitor price.
 
 Uses the latest trustworthy observation per listing at the time of the run: status ok
-with a price, not an anomaly or a mismatch, an active listing, a competitor that is not
-our own store, in the product's currency.
+with a price, not an anomaly or a mismatch, not from a crawl that found the site
+unhealthy, an active listing, a competitor that is not our own store, in the product's
+currency.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVarTuple
 
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, select
 
-from repricer.db.models import Competitor, Listing, Observation, PriceChange
+from repricer.db.models import (
+    Competitor,
+    CrawlSiteStats,
+    Listing,
+    Observation,
+    PriceChange,
+)
 from repricer.reports._frames import as_money, read_frame
 
+Row = TypeVarTuple("Row")
 MARKET_COLUMNS = ["product_id", "market_min", "market_median", "market_competitor", "competitors"]
+
+
+def trusted_observations(query: Select[*Row]) -> Select[*Row]:
+    """Add to a query joining Observation, Listing and Competitor the conditions that make
+    an observation a trustworthy competitor price (the site-health join included)."""
+    health = and_(
+        CrawlSiteStats.crawl_run_id == Observation.crawl_run_id,
+        CrawlSiteStats.competitor_id == Listing.competitor_id,
+    )
+    return query.outerjoin(CrawlSiteStats, health).where(*TRUSTED)
+
+
+TRUSTED: tuple[ColumnElement[bool], ...] = (
+    Competitor.is_self.is_(False),
+    Observation.status == "ok",
+    Observation.price.is_not(None),
+    Observation.is_anomaly.is_(False),
+    Observation.is_mismatch.is_(False),
+    CrawlSiteStats.healthy.is_not(False),  # no stats (NULL) or a healthy site
+)
 
 
 def latest_observations(conn: Connection, run_id: int, until: datetime) -> pd.DataFrame:
@@ -34,17 +63,12 @@ def latest_observations(conn: Connection, run_id: int, until: datetime) -> pd.Da
         .where(
             PriceChange.run_id == run_id,
             Listing.active.is_(True),
-            Competitor.is_self.is_(False),
-            Observation.status == "ok",
-            Observation.price.is_not(None),
-            Observation.is_anomaly.is_(False),
-            Observation.is_mismatch.is_(False),
             Observation.observed_at <= until,
             (Observation.currency == PriceChange.currency) | Observation.currency.is_(None),
         )
         .order_by(Observation.listing_id, Observation.observed_at, Observation.id)
     )
-    frame = read_frame(conn, query)
+    frame = read_frame(conn, trusted_observations(query))
     return frame.drop_duplicates("listing_id", keep="last")
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from repricer._currencies import SYMBOLS
 from repricer.money import from_minor, minor_digits
@@ -28,6 +29,7 @@ DATE_FORMAT = "yyyy-mm-dd hh:mm"
 HEADER_FILL = PatternFill("solid", fgColor="1E293B")
 UP_FILL, DOWN_FILL = PatternFill("solid", fgColor="DCFCE7"), PatternFill("solid", fgColor="FEE2E2")
 UP_FONT, DOWN_FONT = Font(color="166534", bold=True), Font(color="991B1B", bold=True)
+HEADER_FONT = Font(bold=True, color="FFFFFF")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ CHANGE_COLUMNS = (
     Column("Currency", "currency", width=9),
     Column("Old price", "old_price", "money"),
     Column("New price", "final_price", "money"),
+    Column("Proposed price", "new_price", "money"),
     Column("Change", "change", "money"),
     Column("Change %", "change_pct", "percent", 10),
     Column("Cost", "cost", "money"),
@@ -65,7 +68,7 @@ CHANGE_COLUMNS = (
     Column("Flags", "flags", width=18),
     Column("Explanation", "explanation", width=70),
 )
-COLOURED = ("change", "change_pct")
+COLOURED_INDEXES = [i for i, c in enumerate(CHANGE_COLUMNS) if c.key in ("change", "change_pct")]
 
 
 def money_format(currency: str) -> str:
@@ -77,9 +80,10 @@ def money_format(currency: str) -> str:
 
 
 def write_xlsx(report: Report, path: Path) -> Path:
-    """Write the run report to ``path`` and return the path."""
-    book = Workbook()
-    _summary_sheet(book.active, report)  # type: ignore[arg-type]
+    """Write the run report to ``path`` and return the path (rows are streamed: a
+    write-only workbook keeps memory flat on large catalogs)."""
+    book = Workbook(write_only=True)
+    _summary_sheet(book.create_sheet("Summary"), report)
     _changes_sheet(book.create_sheet("Changes"), report)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,10 +91,8 @@ def write_xlsx(report: Report, path: Path) -> Path:
     return path
 
 
-def _summary_sheet(sheet: Worksheet, report: Report) -> None:
-    sheet.title = "Summary"
+def _summary_sheet(sheet: Any, report: Report) -> None:
     run, s = report.run, report.summary
-    _header(sheet, ["Metric", "Value"], [34, 22])
     rows: list[tuple[str, Any, str]] = [
         ("Run", run.id, "int"),
         ("Run status", run.status, "text"),
@@ -98,40 +100,49 @@ def _summary_sheet(sheet: Worksheet, report: Report) -> None:
         ("Finished", run.finished_at, "date"),
         ("Circuit breaker", run.breaker or "", "text"),
         ("Currency", s.currency, "text"),
-        *((label, value, "money" if kind == "money" else kind) for label, value, kind in s.rows()),
+        *s.rows(),
         *((f"Status: {status}", count, "count") for status, count in s.statuses.items()),
     ]
-    for r, (label, value, kind) in enumerate(rows, start=2):
-        sheet.cell(r, 1, label)
-        cell = sheet.cell(r, 2, _value(_scaled(value, kind), kind, s.currency))
-        _format(cell, kind, s.currency)
+    _header(sheet, ["Metric", "Value"], [34, 22], len(rows))
+    for label, value, kind in rows:
+        sheet.append([label, _cell(sheet, value, kind, s.currency)])
 
 
-def _changes_sheet(sheet: Worksheet, report: Report) -> None:
-    _header(sheet, [c.header for c in CHANGE_COLUMNS], [c.width for c in CHANGE_COLUMNS])
+def _changes_sheet(sheet: Any, report: Report) -> None:
     rows = records(report.changes)
-    for r, row in enumerate(rows, start=2):
-        currency = str(row["currency"])
-        direction = row["direction"]
-        for index, column in enumerate(CHANGE_COLUMNS, start=1):
-            value = _value(_scaled(row[column.key], column.kind), column.kind, currency)
-            cell = sheet.cell(r, index, value)
-            _format(cell, column.kind, currency)
-            if column.key in COLOURED and direction in ("up", "down"):
-                cell.fill = UP_FILL if direction == "up" else DOWN_FILL
-                cell.font = UP_FONT if direction == "up" else DOWN_FONT
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(CHANGE_COLUMNS))}{len(rows) + 1}"
+    _header(sheet, [c.header for c in CHANGE_COLUMNS], [c.width for c in CHANGE_COLUMNS], len(rows))
+    for row in rows:
+        currency, direction = str(row["currency"]), row["direction"]
+        cells = [_cell(sheet, row[c.key], c.kind, currency) for c in CHANGE_COLUMNS]
+        if direction in ("up", "down"):
+            for index in COLOURED_INDEXES:
+                cells[index].fill = UP_FILL if direction == "up" else DOWN_FILL
+                cells[index].font = UP_FONT if direction == "up" else DOWN_FONT
+        sheet.append(cells)
 
 
-def _header(sheet: Worksheet, headers: list[str], widths: list[int]) -> None:
-    sheet.append(headers)
+def _header(sheet: Any, headers: list[str], widths: list[int], rows: int) -> None:
+    """Header row, column widths, frozen header and an autofilter over ``rows`` rows
+    (write-only sheets need all of it before the first row)."""
     for index, width in enumerate(widths, start=1):
-        cell = sheet.cell(1, index)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{rows + 1}"
+    cells = []
+    for title in headers:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        cells.append(cell)
+    sheet.append(cells)
+
+
+def _cell(sheet: Any, value: Any, kind: str, currency: str) -> Cell:
+    cell = WriteOnlyCell(sheet, value=_value(_scaled(value, kind), kind, currency))
+    if kind in _FORMATS:
+        cell.number_format = _FORMATS[kind](currency)
+    return cell
 
 
 def _scaled(value: Any, kind: str) -> Any:
@@ -144,7 +155,12 @@ def _value(value: Any, kind: str, currency: str) -> Any:
     if kind == "money":
         return from_minor(int(value), currency)
     if kind == "date" and isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None)  # Excel has no time zones
+        # Excel has no time zones: UTC wall time (naive values from SQLite are UTC)
+        return (
+            value.replace(tzinfo=None)
+            if value.tzinfo is None
+            else value.astimezone(UTC).replace(tzinfo=None)
+        )
     if kind in ("int", "count"):
         return int(value)
     return value
@@ -155,8 +171,3 @@ _FORMATS: dict[str, Callable[[str], str]] = {
     "percent": lambda _: PERCENT_FORMAT,
     "date": lambda _: DATE_FORMAT,
 }
-
-
-def _format(cell: Any, kind: str, currency: str) -> None:
-    if kind in _FORMATS:
-        cell.number_format = _FORMATS[kind](currency)

@@ -47,6 +47,7 @@ class PageLabels:
 
     def __init__(self, root: Element) -> None:
         self.root = root
+        self._memo: dict[Element, bool] = {}
 
     @cached_property
     def _labelled(self) -> list[Element]:
@@ -61,7 +62,7 @@ class PageLabels:
         elements = [
             e for e in self._labelled
             if (PRICE_CLASS.search(_label(e)) or e.get("data-price") or e.get("data-product-price"))
-            and not NOT_PRICE_CLASS.search(_label(e)) and not _unrelated(e)
+            and not NOT_PRICE_CLASS.search(_label(e)) and not _unrelated(e, self._memo)
         ]  # fmt: skip
         chosen = set(elements)
         outer = {a for e in elements for a in e.iterancestors() if a in chosen}
@@ -69,7 +70,7 @@ class PageLabels:
 
     @cached_property
     def stock(self) -> list[Element]:
-        return [e for e in self._labelled if STOCK_CLASS.search(_label(e)) and not _unrelated(e)]
+        return [e for e in self._labelled if STOCK_CLASS.search(_label(e)) and not _unrelated(e, self._memo)]
 
 
 def find_heuristic(labels: PageLabels) -> Found | None:
@@ -135,13 +136,23 @@ def _is_old(element: Element) -> bool:
     return False
 
 
-def _unrelated(element: Element) -> bool:
+def _unrelated(element: Element, memo: dict[Element, bool]) -> bool:
+    """Inside page furniture or another product's block (answers cached per page)."""
+    path: list[Element] = []
+    verdict = False
     for node in (element, *element.iterancestors()):
+        if node in memo:
+            verdict = memo[node]
+            break
+        path.append(node)
         if node.tag in ("body", "html"):
-            return False
+            break
         if node.tag in UNRELATED_TAGS or UNRELATED_CONTAINER.search(_label(node)):
-            return True
-    return False
+            verdict = True
+            break
+    for node in path:
+        memo[node] = verdict
+    return verdict
 
 
 def _own_text(element: Element) -> str:

@@ -179,6 +179,8 @@ def _guard(rule: Rule, product: dict[str, Any], old: int | None, target: int, fl
             win_low, win_high = max(low, old - delta), min(ceiling, old + delta)
     mod, rem = rounding_step(rule.rounding, digits)
     rounded, no_fit = _round(price, mod, rem, win_low, win_high)
+    if old is not None and price == old:
+        rounded, no_fit = old, False
     keep = False
     if old is not None and low <= old <= ceiling and rounded != old:
         threshold = 0

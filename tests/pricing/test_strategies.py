@@ -24,7 +24,7 @@ STRATEGY_CASES: list[tuple[str, str, dict[str, Any], list[dict[str, Any]], int |
     ("match-median-even", 'strategy = "match_median"', {}, [obs("a", 120000), obs("b", 130001)], 125001, None, "proposed"),
     ("match-average", 'strategy = "match_average"', {}, [obs("a", 100000), obs("b", 100001), obs("c", 100001)], 100001, None, "proposed"),
     ("position-2", 'strategy = "position"\nrank = 2\nbeat_by = "1 RUB"', {}, MARKET, 139900, "dns", "proposed"),
-    ("position-beyond-market", 'strategy = "position"\nrank = 5\nbeat_by = "1 RUB"', {}, MARKET, 149900, "ozon", "unchanged"),
+    ("position-beyond-market", 'strategy = "position"\nrank = 5\nbeat_by = "1 RUB"', {}, MARKET, 149900, "ozon", "proposed"),
     ("follow-minus-2pct", 'strategy = "follow"\ncompetitor = "dns"\nadjust = "-2%"', {}, MARKET, 137200, "dns", "proposed"),
     ("follow-plus-amount", 'strategy = "follow"\ncompetitor = "dns"\nadjust = "+100 RUB"', {}, MARKET, 150000, "dns", "unchanged"),
     ("cost-plus", 'strategy = "cost_plus"\nmarkup = "30%"', {}, MARKET, 130000, None, "proposed"),

@@ -41,6 +41,7 @@ class Change:
     explanation: str = ""
     rule: str = "default"
     flags: list[str] = field(default_factory=list)
+    approved_by: str | None = None
 
 
 def product(
@@ -89,6 +90,8 @@ def add_run(
                     status=c.status,
                     decided_at=at,
                     flags=c.flags,
+                    approved_by=c.approved_by,
+                    approved_at=at + timedelta(minutes=10) if c.approved_by else None,
                 )
             )
         return run.id
@@ -195,6 +198,7 @@ def add_report_scene(engine: Engine) -> int:
             "approved",
             cost=70000,
             explanation="beat alpha-shop 97 000 ₽ by 1 ₽",
+            approved_by="maria",
         ),
         Change(
             "K-2",

@@ -73,3 +73,47 @@ def test_empty_run_builds(engine: Engine) -> None:
     report = build_report(engine, add_run(engine, []))
     assert report.summary.products == 0 and report.summary.avg_change_pct is None
     assert report.summary.margin_impact_pct is None and report.histories == []
+
+
+def test_observations_of_an_unhealthy_crawl_are_not_the_market(engine: Engine) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from repricer.db.engine import session_scope
+    from repricer.db.models import (
+        Competitor,
+        CrawlRun,
+        CrawlSiteStats,
+        Listing,
+        Observation,
+        Product,
+    )
+    from repricer.reports import price_history
+    from tests.reports.factory import NOW, add_report_scene
+
+    run = add_report_scene(engine)
+    with session_scope(engine) as session:
+        crawl = CrawlRun(status="ok", started_at=NOW - timedelta(minutes=20))
+        session.add(crawl)
+        session.flush()
+        beta = session.scalars(select(Competitor).where(Competitor.name == "beta-market")).one()
+        session.add(CrawlSiteStats(crawl_run_id=crawl.id, competitor_id=beta.id, healthy=False))
+        listing = session.scalars(
+            select(Listing)
+            .join(Product)
+            .where(Product.sku == "K-3", Listing.competitor_id == beta.id)
+        ).one()
+        session.add(
+            Observation(
+                listing_id=listing.id,
+                crawl_run_id=crawl.id,
+                observed_at=NOW - timedelta(minutes=10),
+                status="ok",
+                price=100,
+                currency="RUB",
+            )
+        )
+    report = build_report(engine, run)
+    assert row(report, "K-3")["market_min"] == 48403  # not the 1 ₽ from the broken crawl
+    assert 100 not in set(price_history(engine, "K-3").points["price"])

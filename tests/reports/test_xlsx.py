@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -12,6 +13,7 @@ from repricer.reports.xlsx import CHANGE_COLUMNS, PERCENT_FORMAT, money_format
 from tests.reports.factory import add_run
 
 MONEY_HEADERS = [
+    "Proposed price",
     "Old price",
     "New price",
     "Change",
@@ -36,18 +38,26 @@ def test_xlsx_sheets_columns_and_formats(report: Report, tmp_path: Path) -> None
     headers = [c.value for c in sheet[1]]
     assert headers == [c.header for c in CHANGE_COLUMNS]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:Y{len(report.changes) + 1}"
+    assert sheet.auto_filter.ref == f"A1:Z{len(report.changes) + 1}"
     assert sheet.max_row == 21
     col = {h: i + 1 for i, h in enumerate(headers)}
     by_sku = {sheet.cell(r, col["SKU"]).value: r for r in range(2, sheet.max_row + 1)}
     k1 = by_sku["K-1"]
     assert sheet.cell(k1, col["Old price"]).value == 1000
     assert sheet.cell(k1, col["New price"]).value == 969
+    s5 = by_sku["S-5"]  # rejected: the old price stays, the proposal is still shown
+    assert (
+        sheet.cell(s5, col["New price"]).value,
+        sheet.cell(s5, col["Proposed price"]).value,
+    ) == (990, 790)
     for header in MONEY_HEADERS:
         assert sheet.cell(k1, col[header]).number_format == '#,##0.00 "₽"', header
     change_pct = sheet.cell(k1, col["Change %"])
     assert change_pct.number_format == PERCENT_FORMAT and abs(change_pct.value + 0.031) < 1e-9
-    assert sheet.cell(k1, col["Decided at"]).number_format == "yyyy-mm-dd hh:mm"
+    decided = sheet.cell(k1, col["Decided at"])
+    assert decided.number_format == "yyyy-mm-dd hh:mm"
+    assert decided.value == datetime(2026, 11, 20, 12, 10)  # UTC wall time
+    assert sheet.cell(k1, col["Decided by"]).value == "maria"
 
 
 def test_xlsx_colours_up_green_and_down_red(report: Report, tmp_path: Path) -> None:

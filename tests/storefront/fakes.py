@@ -36,9 +36,6 @@ class FakeStore:
 
     def __init__(self, server: LocalServer) -> None:
         self.server = server
-        # Headers and body go out in two writes; without TCP_NODELAY, Nagle plus delayed
-        # ACKs add ~40 ms to every loopback response, which would dwarf the work measured.
-        server._server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
         self.lock = threading.Lock()
         self.canned: list[Response] = []
         self.delay = 0.0

@@ -43,6 +43,7 @@ class LocalServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else each keep-alive response waits ~40 ms
 
             def _serve(self) -> None:
                 parts = urlsplit(self.path)

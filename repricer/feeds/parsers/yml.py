@@ -20,22 +20,8 @@ from lxml import etree  # type: ignore[import-untyped]
 from repricer.exceptions import InputFileError
 from repricer.feeds.parsers import RawRow
 
-# Child element -> raw field name.
-_CHILDREN = {
-    "price": "cost",
-    "oldprice": "old_price",
-    "currencyId": "currency",
-    "vendorCode": "vendor_code",
-    "barcode": "barcode",
-    "name": "name",
-    "model": "model",
-    "vendor": "vendor",
-    "count": "stock",
-    "quantity": "stock",
-    "stock": "stock",
-    "stock_quantity": "stock",
-    "purchase_price": "purchase_price",
-}
+# Elements that may carry the stock count, in order of preference.
+_STOCK_TAGS = ("count", "quantity", "stock", "stock_quantity")
 
 
 def iter_yml(path: Path, *, encoding: str = "auto") -> Iterator[RawRow]:
@@ -72,24 +58,35 @@ def _check_root(elem: Any, path: Path) -> None:
 
 
 def _offer_fields(elem: Any) -> dict[str, Any]:
+    # One pass over the children into {tag: text}; a comment's tag is a function and
+    # simply never looked up.
+    tags = {child.tag: child.text for child in elem}
     offer_id = elem.get("id")
-    fields: dict[str, Any] = {"offer_id": offer_id, "sku": offer_id}
-    if (available := elem.get("available")) is not None:
-        fields["available"] = available
-    for child in elem:
-        # A comment's tag is a function: no entry in _CHILDREN, so it is passed over.
-        name = _CHILDREN.get(child.tag)
-        if name is not None:
-            if name not in fields:
-                fields[name] = child.text
-        elif child.tag == "outlets" and "stock" not in fields:
-            fields["stock"] = _outlets_stock(child)
-    if "purchase_price" in fields:
-        fields["retail_price"] = fields.get("cost")
-        fields["cost"] = fields.pop("purchase_price")
-    if "name" not in fields and "model" in fields:
-        fields["name"] = fields["model"]
+    fields: dict[str, Any] = {
+        "offer_id": offer_id,
+        "sku": offer_id,
+        "available": elem.get("available"),
+        "cost": tags.get("price"),
+        "old_price": tags.get("oldprice"),
+        "currency": tags.get("currencyId"),
+        "vendor_code": tags.get("vendorCode"),
+        "barcode": tags.get("barcode"),
+        "name": tags.get("name") or tags.get("model"),
+        "vendor": tags.get("vendor"),
+        "stock": _stock(tags, elem),
+    }
+    if "purchase_price" in tags:
+        fields["retail_price"] = fields["cost"]
+        fields["cost"] = tags["purchase_price"]
     return fields
+
+
+def _stock(tags: dict[Any, Any], elem: Any) -> Any:
+    for tag in _STOCK_TAGS:
+        if tag in tags:
+            return tags[tag]
+    outlets = elem.find("outlets") if "outlets" in tags else None
+    return _outlets_stock(outlets) if outlets is not None else None
 
 
 def _outlets_stock(outlets: Any) -> int | None:

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from repricer.config import Settings
+from repricer.db import session_scope
+from repricer.db.models import PriceChange, RepricingRun
+from repricer.exceptions import NotFoundError, PricingError, RulesError
+from repricer.pricing import reprice
+from repricer.pricing.engine import check_breaker, summarise
+from tests.pricing.conftest import Shop
+from tests.pricing.frames import NOW
+
+
+def _changes(shop: Shop, run_id: int) -> dict[str, PriceChange]:
+    with session_scope(shop.engine) as session:
+        rows = session.scalars(select(PriceChange).where(PriceChange.run_id == run_id))
+        return {row.sku: row for row in rows}
+
+
+def test_dry_run_stores_explained_decisions(shop: Shop, pricing_settings: Settings) -> None:
+    shop.priced("A", 108000, {"citilink": 134900, "dns": 140000})
+    shop.priced("B", 50000, {})
+    result = reprice(pricing_settings, shop.engine, now=NOW)
+    changes = _changes(shop, result.run_id)
+    a = changes["A"]
+    assert (a.old_price, a.new_price, a.floor, a.status) == (150000, 133900, 120960, "proposed")
+    assert (a.reference_price, a.reference_competitor, a.rule, a.strategy) == (134900, "citilink", "default", "beat_lowest")
+    assert a.guards == ["rounding"] and a.flags == []
+    assert a.explanation.replace("\u00a0", " ") == (
+        "cheapest in-stock competitor citilink 1 349 ₽ (60 min ago) − 1% = 1 335,51 ₽ → ending 9: 1 339 ₽; "
+        "floor 1 209,60 ₽ (cost 1 080 ₽ + 12%) ok"
+    )
+    assert a.inputs["cost"] == 108000 and a.inputs["price"] == 150000
+    assert sorted(o["competitor"] for o in a.inputs["observations"]) == ["citilink", "dns"]
+    assert (changes["B"].status, changes["B"].flags) == ("unchanged", ["no_competitors"])
+    with session_scope(shop.engine) as session:
+        run = session.get(RepricingRun, result.run_id)
+        assert run is not None and run.status == "dry_run" and run.breaker is None
+        assert "default.toml" in run.summary["rules"] and run.rules_hash
+    assert result.summary["down"] == 1 and result.summary["unchanged"] == 1
+    assert result.summary["margin_impact"] == 133900 - 150000
+
+
+def test_apply_and_breaker(shop: Shop, settings_from: object, rules_dir: Path) -> None:
+    settings = settings_from(f'[pricing]\nrules_dir = "{rules_dir}"\nmax_changed_share = "40%"\n')  # type: ignore[operator]
+    shop.priced("A", 108000, {"citilink": 134900})
+    shop.priced("B", 50000, {}, price=149900)
+    result = reprice(settings, shop.engine, apply=True, now=NOW)
+    assert result.breaker and "1 of 2 products would change" in result.breaker
+    changes = _changes(shop, result.run_id)
+    assert changes["A"].status == "needs_approval" and "breaker" in changes["A"].flags
+    with session_scope(shop.engine) as session:
+        run = session.get(RepricingRun, result.run_id)
+        assert run is not None and run.status == "needs_approval" and run.breaker == result.breaker
+
+
+def test_applied_run_without_breaker(shop: Shop, pricing_settings: Settings) -> None:
+    shop.priced("A", 108000, {"citilink": 134900})
+    result = reprice(pricing_settings, shop.engine, apply=True, now=NOW)
+    with session_scope(shop.engine) as session:
+        run = session.get(RepricingRun, result.run_id)
+        assert run is not None and run.status == "applied"
+
+
+def test_diff_against_previous_run_and_cooldown(shop: Shop, pricing_settings: Settings, rules_dir: Path) -> None:
+    shop.priced("A", 108000, {"citilink": 134900})
+    shop.priced("B", 108000, {"citilink": 134900})
+    first = reprice(pricing_settings, shop.engine, now=NOW)
+    assert first.previous_run_id is None and first.diff.empty
+    with session_scope(shop.engine) as session:
+        change = session.scalars(select(PriceChange).where(PriceChange.sku == "A")).one()
+        change.status, change.decided_at = "approved", NOW - timedelta(hours=1)
+    text = (rules_dir / "default.toml").read_text(encoding="utf-8")
+    (rules_dir / "default.toml").write_text(text.replace('beat_by = "1%"', 'beat_by = "5%"\ncooldown = "6h"'), encoding="utf-8")
+    second = reprice(pricing_settings, shop.engine, now=NOW)
+    assert second.previous_run_id == first.run_id
+    assert list(second.diff["sku"]) == ["A", "B"]
+    decisions = second.decisions.set_index("sku")
+    assert decisions.loc["A", "guards"] == "cooldown" and decisions.loc["A", "status"] == "unchanged"
+    assert decisions.loc["B", "new_price"] == 127900  # 1 281,55 -> ending 9
+
+
+def test_sku_filter_and_errors(shop: Shop, pricing_settings: Settings, tmp_path: Path) -> None:
+    with pytest.raises(PricingError, match="catalog is empty"):
+        reprice(pricing_settings, shop.engine, now=NOW)
+    shop.priced("A", 108000, {"citilink": 134900})
+    shop.priced("B", 108000, {"citilink": 134900})
+    result = reprice(pricing_settings, shop.engine, skus=["B"], now=NOW)
+    assert list(result.decisions["sku"]) == ["B"]
+    with pytest.raises(NotFoundError, match="'NOPE'"):
+        reprice(pricing_settings, shop.engine, skus=["NOPE"], now=NOW)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.toml").write_text('[[rule]]\nname = "r"\nmax_change = "ten"\n', encoding="utf-8")
+    with pytest.raises(RulesError, match=r"x.toml: rule 'r': max_change"):
+        reprice(pricing_settings, shop.engine, rules_dir=bad, now=NOW)
+    with session_scope(shop.engine) as session:
+        assert len(session.scalars(select(RepricingRun)).all()) == 1  # failed runs leave nothing
+
+
+def test_breaker_on_median_change(shop: Shop, pricing_settings: Settings) -> None:
+    shop.priced("A", 10000, {"citilink": 50000})
+    result = reprice(pricing_settings, shop.engine, now=NOW)
+    limits = pricing_settings.pricing.model_copy(update={"max_median_change": __import__("decimal").Decimal("0.5")})
+    assert check_breaker(result.decisions, limits) is not None
+    assert "median change" in str(check_breaker(result.decisions, limits))
+    assert summarise(result.decisions)["average_change_pct"] < 0

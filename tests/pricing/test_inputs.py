@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+
+from repricer.config import Settings
+from repricer.pricing.inputs import load_observations, load_products
+from tests.pricing.conftest import Shop
+from tests.pricing.frames import NOW
+
+WEEK = timedelta(days=7)
+
+
+def _observations(shop: Shop, settings: Settings) -> list[tuple[str, int]]:
+    with shop.engine.connect() as conn:
+        frame = load_observations(conn, settings, now=NOW, max_age=WEEK)
+    return sorted(zip(frame["competitor"], frame["price"], strict=True))
+
+
+def test_only_usable_latest_observation_per_listing(shop: Shop, pricing_settings: Settings) -> None:
+    p = shop.product("A")
+    listing = shop.listing(p, "citilink")
+    shop.observation(listing, 100000, hours=5)
+    shop.observation(listing, 101000, hours=2)  # latest usable
+    shop.observation(listing, None, hours=1, status="no_price")  # not ok: the one before counts
+    shop.observation(shop.listing(p, "anomalous"), 50000, is_anomaly=True)
+    shop.observation(shop.listing(p, "mismatched"), 50000, is_mismatch=True)
+    shop.observation(shop.listing(p, "stale"), 50000, hours=24 * 8)
+    shop.observation(shop.listing(p, "future"), 50000, hours=-1)
+    shop.observation(shop.listing(p, "dollars"), 50000, currency="USD")
+    shop.observation(shop.listing(p, "unsure", confidence=0.5), 50000)
+    shop.observation(shop.listing(p, "retired", active=False), 50000)
+    shop.competitor("us", is_self=True)
+    shop.observation(shop.listing(p, "us"), 50000)
+    sick = shop.crawl("sick", healthy=False)
+    shop.observation(shop.listing(p, "sick"), 50000, crawl_run_id=sick)
+    fine = shop.crawl("fine", healthy=True)
+    shop.observation(shop.listing(p, "fine"), 120000, crawl_run_id=fine, currency="RUB")
+    assert _observations(shop, pricing_settings) == [("citilink", 101000), ("fine", 120000)]
+
+
+def test_out_of_stock_observations_are_kept_and_marked(shop: Shop, pricing_settings: Settings) -> None:
+    p = shop.product("A")
+    shop.observation(shop.listing(p, "a"), 100000, availability="out_of_stock")
+    shop.observation(shop.listing(p, "b"), 100000, availability="unknown")
+    with shop.engine.connect() as conn:
+        frame = load_observations(conn, pricing_settings, now=NOW, max_age=WEEK)
+    assert frame.set_index("competitor")["in_stock"].to_dict() == {"a": False, "b": True}
+
+
+@pytest.mark.parametrize(
+    ("offers", "cost", "available"),
+    [
+        ([(90000, {"stock_qty": 0}), (95000, {"stock_qty": 2})], 95000, True),
+        ([(90000, {"available": False})], 90000, False),
+        ([(90000, {"currency": "USD"})], None, None),
+        ([], None, None),
+    ],
+    ids=["cheapest-in-stock", "all-out", "other-currency", "no-offer"],
+)
+def test_products_with_effective_cost(
+    shop: Shop, pricing_settings: Settings, offers: list[tuple[int, dict[str, object]]], cost: int | None, available: bool | None
+) -> None:
+    p = shop.product("A", stock=None, map_price=120000, tags=["x"])
+    for i, (offer_cost, values) in enumerate(offers):
+        shop.offer(p, offer_cost, supplier=f"s{i}", **values)
+    with shop.engine.connect() as conn:
+        row = load_products(conn, "RUB").iloc[0]
+    assert (None if pd.isna(row["cost"]) else int(row["cost"])) == cost
+    got = row["supplier_available"]
+    assert (None if pd.isna(got) else bool(got)) == available
+    assert row["map_price"] == 120000 and row["tags"] == ["x"]
+
+
+def test_sku_filter(shop: Shop) -> None:
+    shop.product("A")
+    shop.product("B")
+    with shop.engine.connect() as conn:
+        assert list(load_products(conn, "RUB", ["B"])["sku"]) == ["B"]
