@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,7 +33,7 @@ class BareSpider(scrapy.Spider):
     """Downloads the URLs in the file ``-a urls=PATH`` and does nothing with them."""
 
     name = "bare"
-    custom_settings = {
+    custom_settings: ClassVar[dict[str, Any]] = {
         "ITEM_PIPELINES": {},
         "ROBOTSTXT_OBEY": False,
         "AUTOTHROTTLE_ENABLED": False,
@@ -217,8 +217,12 @@ def main() -> None:
         bare_runs: list[float] = []
         our_runs: list[float] = []
         for _round in range(args.rounds):  # interleaved, best of each: the host is shared
-            bare_runs.append(elapsed([*scrapy_cmd, "runspider", __file__, "-a", f"urls={url_file}"], env))
-            our_runs.append(elapsed([*scrapy_cmd, "crawl", "product", "-a", "competitor=bench"], env))
+            bare_runs.append(
+                elapsed([*scrapy_cmd, "runspider", __file__, "-a", f"urls={url_file}"], env)
+            )
+            our_runs.append(
+                elapsed([*scrapy_cmd, "crawl", "product", "-a", "competitor=bench"], env)
+            )
         bare_s, ours_s = min(bare_runs), min(our_runs)
         browser_s = elapsed([*scrapy_cmd, "crawl", "product", "-a", "competitor=benchjs"], env)
     extraction = time_extraction(2000)

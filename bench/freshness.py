@@ -203,7 +203,7 @@ def simulate(
             supplier.publish()
             start = time.monotonic()
             for s in range(args.samples):
-                time.sleep(max(0.0, start + (s + 1) * period / args.samples - time.monotonic()))
+                time.sleep(max(0.0, start + (s + 0.5) * period / args.samples - time.monotonic()))
                 shown = read_storefront(storefront) or {}
                 cost, stock = supplier.history[-1]
                 for acc, got in (

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, update
 
@@ -207,8 +207,14 @@ def reprice_work(ctx: JobContext) -> str:
 
     result = reprice(ctx.settings, ctx.engine, apply=True)
     approved = auto_approve(ctx.settings, ctx.engine, result.run_id)
-    summary = ", ".join(f"{k} {v}" for k, v in result.summary.items() if isinstance(v, int))
-    return f"run {result.run_id}: {summary}; {approved} auto-approved"
+    return describe_repricing(result.run_id, result.summary, approved)
+
+
+def describe_repricing(run_id: int, summary: dict[str, Any], approved: int) -> str:
+    """``repricing run 3: products 8, up 3, down 2, ...; 5 auto-approved``."""
+    counts = ", ".join(f"{k} {v}" for k, v in summary.items() if type(v) is int)
+    breaker = f"; breaker: {summary['breaker']}" if summary.get("breaker") else ""
+    return f"repricing run {run_id}: {counts}; {approved} auto-approved{breaker}"
 
 
 def push_work(ctx: JobContext) -> str:

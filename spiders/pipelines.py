@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -63,7 +62,7 @@ class ObservationStorePipeline:
 
     def to_row(self, item: ObservationItem) -> dict[str, Any]:
         """Validated DB row: unknown statuses become ``error``; a price only with ``ok``."""
-        row = {k: v for k, v in asdict(item).items() if k in _COLUMNS}
+        row = {k: getattr(item, k) for k in _COLUMNS}
         if row["status"] not in STATUSES:
             row.update(status="error", reason=f"invalid status {row['status']!r}")
         if row["status"] == "ok" and not (isinstance(item.price, int) and item.price > 0):

@@ -49,9 +49,6 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's own hands only the first request waiting for robots.txt its rules.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.middlewares.SharedRobotsTxtMiddleware": 100,
-    # Next to the download handler: browser pages go back to the pool before any
-    # retry or redirect handling (a no-op for plain HTTP requests).
-    "spiders.browser.BrowserPagePoolMiddleware": 950,
 }
 
 # Per-request timeout (seconds); replaced by [crawl] timeout.
@@ -83,8 +80,8 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # Browser rendering (competitors with render = "browser"): the download handler is
 # installed by the spider only when such a competitor is crawled. System Chromium
 # (executable_path from [crawl] chromium_path), images/fonts/media not downloaded,
-# a bounded number of contexts and pages; pages are reused between requests
-# (spiders.browser.BrowserPagePoolMiddleware) and closed at the end with their context.
+# a bounded number of contexts and pages, each page closed after its response and
+# the contexts with the browser at the end.
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_ABORT_REQUEST = "spiders.browser.abort_heavy_request"
 PLAYWRIGHT_MAX_CONTEXTS = 4

@@ -30,7 +30,8 @@ def demo(
 
     if cycles:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        for noisy in ("apscheduler", "alembic", "httpx"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     result = run_demo(
         directory.resolve(),
         cycles=cycles,

@@ -28,7 +28,8 @@ def run(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for noisy in ("apscheduler", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     st = state(ctx)
     console.print(
         f"scheduler running on {st.settings.database.url} (Ctrl-C to stop)", highlight=False

@@ -27,7 +27,7 @@ from repricer.demo import files
 from repricer.demo.market import Market
 from repricer.demo.sites import DemoSites
 from repricer.exceptions import RepricerError
-from repricer.jobs import describe_crawl
+from repricer.jobs import describe_crawl, describe_repricing
 from repricer.money import format_money
 from repricer.scheduler import as_utc
 
@@ -54,14 +54,14 @@ def run_demo(
     """Run the demo in ``directory`` (created; earlier demo outputs there are replaced)."""
     market = Market()
     with DemoSites(market) as sites:
-        settings = prepare_workspace(directory, market, sites, echo)
+        settings = prepare_workspace(directory, sites, echo)
         engine = make_engine(settings.database.url)
         try:
             import_demo_data(settings, engine, directory, market, sites, echo)
             run_id = run_pipeline(settings, engine, echo)
             if cycles:
                 run_id = run_cycles(settings, engine, market, cycles, speed, echo) or run_id
-            reports = write_reports(engine, run_id, directory / "reports", echo)
+            reports = write_reports(engine, run_id, directory / "reports")
             return DemoResult(
                 directory,
                 run_id,
@@ -74,7 +74,7 @@ def run_demo(
             engine.dispose()
 
 
-def prepare_workspace(directory: Path, market: Market, sites: DemoSites, echo: Echo) -> Settings:
+def prepare_workspace(directory: Path, sites: DemoSites, echo: Echo) -> Settings:
     """A fresh workspace: previous demo outputs removed, migrated DB, demo config and rules."""
     from repricer.workspace import init_workspace
 
@@ -121,11 +121,11 @@ def run_pipeline(settings: Settings, engine: Engine, echo: Echo) -> int:
     from repricer.storefront import push_changes
 
     for result in sync_feeds(settings, engine):
-        echo(f"feed sync: {result}")
+        echo(f"feed sync {result}")
     crawl = run_crawl(settings, timeout=settings.crawl.run_timeout.total_seconds())
     echo(describe_crawl(crawl))
     run_id = reprice_and_approve(settings, engine, echo)
-    echo(f"push: {push_changes(settings, engine, run_id=run_id)}")
+    echo(f"push to {push_changes(settings, engine, run_id=run_id)}")
     return run_id
 
 
@@ -135,7 +135,7 @@ def reprice_and_approve(settings: Settings, engine: Engine, echo: Echo) -> int:
 
     result = reprice(settings, engine, apply=True)
     approved = auto_approve(settings, engine, result.run_id)
-    echo(f"reprice: run {result.run_id} {result.summary}; {approved} change(s) auto-approved")
+    echo(describe_repricing(result.run_id, result.summary, approved))
     return int(result.run_id)
 
 
@@ -223,7 +223,7 @@ def pushed_since(engine: Engine, since: datetime) -> str:
     return f"{len(moves)} price change(s) pushed" + (": " + ", ".join(moves) if moves else "")
 
 
-def write_reports(engine: Engine, run_id: int, folder: Path, echo: Echo) -> list[Path]:
+def write_reports(engine: Engine, run_id: int, folder: Path) -> list[Path]:
     """The run's HTML and XLSX reports in ``folder``."""
     from repricer.reports import build_report, write_html, write_xlsx
 
@@ -232,7 +232,6 @@ def write_reports(engine: Engine, run_id: int, folder: Path, echo: Echo) -> list
     paths = [folder / f"run-{run_id}.html", folder / f"run-{run_id}.xlsx"]
     write_html(report, paths[0])
     write_xlsx(report, paths[1])
-    echo(f"report: {paths[0]}")
     return paths
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
@@ -33,6 +34,7 @@ from repricer.feeds.sources import FetchedFeed, FetchError, fetch_feed
 ProgressCallback = Callable[[str, str, int], None]
 
 BATCH = 5000
+ABANDONED_AFTER = timedelta(hours=1)
 MAX_REPORTED_ROWS = 50
 _syncs = cast(Table, FeedSync.__table__)
 _suppliers = cast(Table, Supplier.__table__)
@@ -151,6 +153,7 @@ def _begin(
         supplier_id = conn.execute(
             select(_suppliers.c.id).where(_suppliers.c.name == supplier.name)
         ).scalar_one()
+        _close_abandoned(conn, supplier_id)
         previous = conn.execute(
             select(_syncs.c.etag, _syncs.c.last_modified)
             .where(_syncs.c.supplier_id == supplier_id, _syncs.c.status.in_(["ok", "not_modified"]))
@@ -164,6 +167,19 @@ def _begin(
         ).scalar_one()
     etag, last_modified = previous if previous else (None, None)
     return supplier_id, SyncResult(supplier.name, sync_id=sync_id), etag, last_modified
+
+
+def _close_abandoned(conn: Connection, supplier_id: int) -> None:
+    """A sync still ``running`` long after it started died with its process."""
+    conn.execute(
+        update(_syncs)
+        .where(
+            _syncs.c.supplier_id == supplier_id,
+            _syncs.c.status == "running",
+            _syncs.c.started_at < utcnow() - ABANDONED_AFTER,
+        )
+        .values(status="failed", error="the sync process ended during the run")
+    )
 
 
 def _load(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from repricer.pricing.core import decide
 from repricer.pricing.engine import RepricingResult, reprice
+from repricer.pricing.replay import replay_run
 from repricer.pricing.rules import Rule, RuleSet, load_rules
 
-__all__ = ["RepricingResult", "Rule", "RuleSet", "decide", "load_rules", "reprice"]
+__all__ = ["RepricingResult", "Rule", "RuleSet", "decide", "load_rules", "replay_run", "reprice"]

@@ -46,42 +46,48 @@ def group_text(whole: I64) -> Texts:
 
 
 @functools.cache
-def _fraction_suffixes(currency: str) -> tuple[Texts, str]:
+def _suffixes(currency: str, after: str) -> Texts:
+    """``",51 ₽" + after`` for every fraction of a major unit ("" for none)."""
     digits = minor_digits(currency)
-    unit = NBSP + SYMBOLS.get(currency, currency)
+    unit = NBSP + SYMBOLS.get(currency, currency) + after
     fractions = ["" if i == 0 else "," + str(i).zfill(digits) for i in range(10**digits)]
-    return np.array([f + unit for f in fractions], dtype=object), unit
+    return np.array([f + unit for f in fractions], dtype=object)
 
 
-def money_text(minor: I64, currency: str) -> Texts:
-    """Minor units -> ``"1 299 ₽"`` / ``"1 299,90 ₽"`` / ``"−5 ₽"`` per value."""
+def money_text(minor: I64, currency: str, after: str = "") -> Texts:
+    """Minor units -> ``"1 299 ₽"`` / ``"1 299,90 ₽"`` / ``"−5 ₽"`` per value, each
+    followed by the constant ``after``."""
     unit = 10 ** minor_digits(currency)
-    suffixes, _ = _fraction_suffixes(currency)
     value = np.abs(minor)
-    text: Texts = group_text(value // unit) + suffixes[value % unit]
+    text: Texts = group_text(value // unit) + _suffixes(currency, after)[value % unit]
     negative = minor < 0
     if negative.any():
         text[negative] = "−" + text[negative]
     return text
 
 
+AGE_UNITS = ((0, 1, "s"), (120, 60, "min"), (7200, 3600, "h"), (172800, 86400, "d"))
+
+
 @functools.cache
-def _age_tables() -> dict[str, Texts]:
-    return {u: " (" + _PLAIN + f" {u} ago)" for u in ("s", "min", "h", "d")}
+def age_table() -> Texts:
+    """Every age text ``" (N unit ago)"``, indexed by :func:`age_codes`."""
+    return np.concatenate([" (" + _PLAIN + f" {unit} ago)" for _, _, unit in AGE_UNITS])
+
+
+def age_codes(seconds: I64) -> I64:
+    """Seconds -> index into :func:`age_table` (units as ``format_duration``; at most 999 d)."""
+    codes: I64 = np.zeros(len(seconds), dtype=np.int64)
+    for i, (low, size, _) in enumerate(AGE_UNITS):
+        mask = seconds >= low
+        codes[mask] = i * 1000 + np.minimum(seconds[mask] // size, 999)
+    return codes
 
 
 def age_text(seconds: I64) -> Texts:
-    """Seconds -> ``" (45 s ago)"``, ``" (15 min ago)"``, ``" (2 h ago)"``, ``" (3 d ago)"``
-    (the units of :func:`repricer.units.format_duration`)."""
-    tables = _age_tables()
-    out: Texts = np.empty(len(seconds), dtype=object)
-    bounds = [(0, 120, 1, "s"), (120, 7200, 60, "min"), (7200, 172800, 3600, "h")]
-    for low, high, size, unit in bounds:
-        mask = (seconds >= low) & (seconds < high)
-        out[mask] = tables[unit][seconds[mask] // size]
-    days = seconds >= 172800
-    out[days] = tables["d"][np.minimum(seconds[days] // 86400, 999)]
-    return out
+    """Seconds -> ``" (45 s ago)"``, ``" (15 min ago)"``, ``" (2 h ago)"``, ``" (3 d ago)"``."""
+    texts: Texts = age_table()[age_codes(seconds)]
+    return texts
 
 
 def share_text(share: int, *, signed: bool = False) -> str:

@@ -23,7 +23,7 @@ import pandas as pd
 from repricer.money import minor_digits
 from repricer.pricing.explain import explain, rule_texts
 from repricer.pricing.guards import NO_CEILING, apply_guards, floor_and_ceiling
-from repricer.pricing.market import Observed, summarise_market
+from repricer.pricing.market import Market, Observed, summarise_market
 from repricer.pricing.params import assign_rules, rule_table
 from repricer.pricing.rules import STRATEGIES, Rule
 from repricer.pricing.strategies import METHODS, REASONS, SKIP, choose_methods, compute_targets
@@ -36,6 +36,11 @@ DECISION_COLUMNS = [
     "reference_price", "reference_competitor", "rule", "strategy", "guards", "flags",
     "status", "explanation",
 ]  # fmt: skip
+GUARD_COLUMNS = (
+    "by_floor", "by_ceiling", "by_max_change", "exceeds_max_change", "by_rounding",
+    "no_ending", "by_min_delta", "by_cooldown",
+)  # fmt: skip
+_BLOCK = 200_000  # rows per explanation block: bounds the memory of intermediate texts
 GUARD_NAMES = ("floor", "ceiling", "max_change", "rounding", "min_delta", "cooldown")
 
 
@@ -45,9 +50,12 @@ def _ints(frame: pd.DataFrame, column: str, fill: int) -> tuple[I64, Bools]:
 
 
 def _seconds_since(moments: pd.Series, now: datetime) -> I64:
-    stamps = pd.to_datetime(moments, utc=True)
-    seconds = (pd.Timestamp(now) - stamps).dt.total_seconds()
-    return seconds.fillna(-1).to_numpy(dtype=np.float64).astype(np.int64)
+    """Whole seconds from each moment to ``now``; -1 where unknown."""
+    stamps = pd.to_datetime(moments, utc=True).dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    missing = np.isnat(stamps)
+    now_ns = pd.Timestamp(now).tz_convert(None).as_unit("ns").to_datetime64()
+    seconds = (now_ns - stamps).astype("timedelta64[s]").astype(np.int64)
+    return np.where(missing, -1, seconds)
 
 
 def observed_columns(
@@ -80,60 +88,65 @@ def decide(
     competitors = sorted(set(observations["competitor"].unique()) | _rule_competitors(rules))
     table = rule_table(rules, competitors, minor_digits(currency))
     rule_idx = assign_rules(products, rules)
-    c: dict[str, npt.NDArray[Any]] = {k: v[rule_idx] for k, v in table.columns.items()}
+    c = _product_columns(products, table.columns, rule_idx, currency)
+    observed = observed_columns(observations, products, competitors, now)
+    market = summarise_market(observed, rule_idx, table)
+    _decide_prices(c, market, _seconds_since(products["last_change_at"], now))
+    c["low_name"] = np.array([*competitors, ""], dtype=object)[market.low_comp]
+    words = rule_texts(rules, currency)
+    texts = np.concatenate(  # in row blocks: the text pieces of one block are freed before the next
+        [
+            explain({k: v[at : at + _BLOCK] for k, v in c.items()}, words, competitors, currency)
+            for at in range(0, max(len(products), 1), _BLOCK)
+        ]
+    )
+    return _frame(products, c, rules, competitors, texts)
+
+
+def _product_columns(
+    products: pd.DataFrame, params: dict[str, I64], rule_idx: I64, currency: str
+) -> dict[str, npt.NDArray[Any]]:
+    """Each product's rule parameters and its own values as int64/bool columns."""
+    c: dict[str, npt.NDArray[Any]] = {k: v[rule_idx] for k, v in params.items()}
     c["rule_idx"] = rule_idx
-    old, has_old = _ints(products, "price", 0)
-    cost, has_cost = _ints(products, "cost", 0)
+    c["old"], c["has_old"] = _ints(products, "price", 0)
+    c["cost"], c["has_cost"] = _ints(products, "cost", 0)
     c["min_price"] = _ints(products, "min_price", 0)[0]
     c["map_price"] = _ints(products, "map_price", 0)[0]
     c["max_price"] = _ints(products, "max_price", int(NO_CEILING))[0]
-    market = summarise_market(
-        observed_columns(observations, products, competitors, now), rule_idx, table
-    )
-    floor, basis, ceiling = floor_and_ceiling(cost, has_cost, c)
     stock, has_stock = _ints(products, "stock", 0)
     supplier = products["supplier_available"].astype("boolean").array
-    we_out = np.where(has_stock, stock <= 0, ~np.asarray(supplier.fillna(True), dtype=bool))
-    in_currency = (products["currency"] == currency).to_numpy(dtype=bool)
-    method, reason = choose_methods(
-        c["strategy"], market, has_cost, we_out, (rule_idx >= 0) & in_currency, c
-    )
-    reason = np.where(in_currency, reason, 8)
+    supplier_out = ~np.asarray(supplier.fillna(True), dtype=bool)
+    c["we_out"] = np.where(has_stock, stock <= 0, supplier_out)
+    c["in_currency"] = (products["currency"] == currency).to_numpy(dtype=bool)
+    return c
+
+
+def _decide_prices(c: dict[str, npt.NDArray[Any]], market: Market, since_change: I64) -> None:
+    """Behaviours, strategy, guards and status, added to ``c``."""
+    old, has_old, cost = c["old"], c["has_old"], c["cost"]
+    floor, basis, ceiling = floor_and_ceiling(cost, c["has_cost"], c)
+    has_rule = (c["rule_idx"] >= 0) & c["in_currency"]
+    method, reason = choose_methods(c["strategy"], market, c["has_cost"], c["we_out"], has_rule, c)
+    reason = np.where(c["in_currency"], reason, REASONS.index("currency"))
     t = compute_targets(method, reason, market, cost, old, has_old, ceiling, c)
     inverted = (t.method != SKIP) & (floor > ceiling)
-    g = apply_guards(
-        t.target, old, has_old, floor, ceiling, _seconds_since(products["last_change_at"], now), c
-    )
+    g = apply_guards(t.target, old, has_old, floor, ceiling, since_change, c)
     priced = (t.method != SKIP) & ~inverted
-    new = np.where(priced, g.price, old)
-    has_new = np.where(priced, True, has_old)
     c.update(
         method=t.method, reason=t.reason, ref_price=t.ref_price, ref_comp=t.ref_comp,
         ref_age=t.ref_age, base=t.base, target=t.target, raised_back=t.raised_back,
-        low_price=market.low_price, n_in=market.n_in, cost=cost, old=old, floor=floor,
-        floor_basis=basis, ceiling=ceiling, inverted=inverted, raw=g.raw, new=new, guarded=priced,
-        low_name=np.array([*competitors, ""], dtype=object)[market.low_comp],
+        low_price=market.low_price, n_in=market.n_in, floor=floor, floor_basis=basis,
+        ceiling=ceiling, inverted=inverted, raw=g.raw, guarded=priced,
+        new=np.where(priced, g.price, old), has_new=np.where(priced, True, has_old),
     )  # fmt: skip
-    for name in (
-        "by_floor",
-        "by_ceiling",
-        "by_max_change",
-        "exceeds_max_change",
-        "by_rounding",
-        "no_ending",
-        "by_min_delta",
-        "by_cooldown",
-    ):
+    for name in GUARD_COLUMNS:
         c[name] = getattr(g, name) & priced
-    flags = _flags(c, t.reason, inverted)
-    status = np.select(
-        [~priced, has_new & has_old & (new == old), c["exceeds_max_change"]],
+    unchanged = c["has_new"] & has_old & (c["new"] == old)
+    c["status"] = np.select(
+        [~priced, unchanged, c["exceeds_max_change"]],
         ["skipped", "unchanged", "needs_approval"],
         "proposed",
-    )
-    texts = explain(c, rule_texts(rules, currency), competitors, currency)
-    return _frame(
-        products, c, rules, competitors, has_old, has_cost, has_new, flags, status, texts, currency
     )
 
 
@@ -145,23 +158,28 @@ def _rule_competitors(rules: list[Rule]) -> set[str]:
     return names
 
 
-def _joined(columns: list[tuple[str, Bools]], n: int) -> pd.Series:
-    text = np.full(n, "", dtype=object)
-    for name, mask in columns:
-        text[mask] = text[mask] + (name + ",")
-    return pd.Series(text, dtype=object).str.rstrip(",")
+def _joined(columns: list[tuple[str, Bools]], n: int) -> npt.NDArray[Any]:
+    """Comma-joined names of the true columns per row, via one code per combination."""
+    code = np.zeros(n, dtype=np.int64)
+    for bit, (_, mask) in enumerate(columns):
+        code |= mask.astype(np.int64) << bit
+    combos, inverse = np.unique(code, return_inverse=True)
+    texts = [
+        ",".join(name for bit, (name, _) in enumerate(columns) if combo >> bit & 1)
+        for combo in combos
+    ]
+    return np.array(texts, dtype=object)[inverse]
 
 
-def _flags(c: dict[str, npt.NDArray[Any]], reason: I64, inverted: Bools) -> pd.Series:
-    columns = [(name, reason == i) for i, name in enumerate(REASONS) if name]
-    columns.append(("currency", reason == 8))
+def _flags(c: dict[str, npt.NDArray[Any]]) -> npt.NDArray[Any]:
+    columns = [(name, c["reason"] == i) for i, name in enumerate(REASONS) if name]
     columns += [
-        ("floor_above_ceiling", inverted),
+        ("floor_above_ceiling", c["inverted"]),
         ("raise_back", c["raised_back"]),
         ("max_change", c["exceeds_max_change"]),
         ("no_ending", c["no_ending"]),
     ]
-    return _joined(columns, len(reason))
+    return _joined(columns, len(c["reason"]))
 
 
 def _frame(
@@ -169,43 +187,33 @@ def _frame(
     c: dict[str, npt.NDArray[Any]],
     rules: list[Rule],
     competitors: list[str],
-    has_old: Bools,
-    has_cost: Bools,
-    has_new: Bools,
-    flags: pd.Series,
-    status: npt.NDArray[Any],
     texts: npt.NDArray[Any],
-    currency: str,
 ) -> pd.DataFrame:
     def money(values: npt.NDArray[Any], present: Bools) -> pd.arrays.IntegerArray:
         return pd.arrays.IntegerArray(values.astype(np.int64), ~present)
 
-    floor, ceiling = c["floor"], c["ceiling"]
-    ruled = (c["reason"] != 5) & (c["reason"] != 8)  # a rule and the pricing currency
-    has_ref = c["ref_comp"] >= 0
+    floor, ceiling, reason = c["floor"], c["ceiling"], c["reason"]
+    ruled = (reason != REASONS.index("no_rule")) & (reason != REASONS.index("currency"))
     rule_names = np.array([r.name for r in rules] + [None], dtype=object)
-    method = c["method"]
-    guards = _joined([(n, c[f"by_{n}"]) for n in GUARD_NAMES], len(method))
+    strategy = np.where(c["rule_idx"] >= 0, c["strategy"], -1)
     return pd.DataFrame(
         {
             "product_id": products["product_id"].to_numpy(dtype=np.int64),
             "sku": products["sku"].to_numpy(dtype=object),
             "currency": products["currency"].to_numpy(dtype=object),
-            "old_price": money(c["old"], has_old),
-            "new_price": money(c["new"], has_new),
-            "cost": money(c["cost"], has_cost),
+            "old_price": money(c["old"], c["has_old"]),
+            "new_price": money(c["new"], c["has_new"]),
+            "cost": money(c["cost"], c["has_cost"]),
             "floor": money(floor, ruled & (floor > 0)),
             "ceiling": money(ceiling, ruled & (ceiling < NO_CEILING)),
-            "reference_price": money(c["ref_price"], has_ref),
+            "reference_price": money(c["ref_price"], c["ref_comp"] >= 0),
             "reference_competitor": np.array([*competitors, None], dtype=object)[c["ref_comp"]],
             "rule": rule_names[c["rule_idx"]],
-            "strategy": np.array([*STRATEGIES, None], dtype=object)[
-                np.where(c["rule_idx"] >= 0, c["strategy"], -1)
-            ],
-            "method": np.array(METHODS, dtype=object)[method],
-            "guards": guards,
-            "flags": flags,
-            "status": status,
+            "strategy": np.array([*STRATEGIES, None], dtype=object)[strategy],
+            "method": np.array(METHODS, dtype=object)[c["method"]],
+            "guards": _joined([(n, c[f"by_{n}"]) for n in GUARD_NAMES], len(floor)),
+            "flags": _flags(c),
+            "status": c["status"],
             "explanation": texts,
         }
     )

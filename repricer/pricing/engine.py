@@ -19,10 +19,10 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from repricer.config import PricingSettings, Settings
-from repricer.exceptions import NotFoundError, PricingError
+from repricer.exceptions import NotFoundError, PricingError, RulesError
 from repricer.pricing.core import decide
 from repricer.pricing.inputs import load_inputs
-from repricer.pricing.rules import load_rules
+from repricer.pricing.rules import RuleSet, load_rules
 from repricer.pricing.store import input_records, previous_decisions, store_run
 
 CHANGING = ("proposed", "needs_approval")
@@ -59,6 +59,7 @@ def reprice(
     now = now or started
     directory = rules_dir or settings.pricing.rules_dir
     ruleset = load_rules(directory)
+    check_competitor_names(ruleset, settings)
     max_age = timedelta(seconds=max(rule.stale_after for rule in ruleset.rules))
     with engine.connect() as conn:
         inputs = load_inputs(conn, settings, now=now, max_age=max_age, skus=skus)
@@ -78,7 +79,7 @@ def reprice(
     run_id = store_run(
         engine, status=status, started_at=started, finished_at=datetime.now(UTC),
         rules_dir=str(directory), rules_hash=ruleset.digest, breaker=breaker,
-        summary={**summary, "now": now.isoformat(), "rules": ruleset.texts},
+        summary={**summary, "now": now.isoformat(), "currency": settings.pricing.currency, "rules": ruleset.texts},
         decisions=decisions, inputs=input_records(inputs.products, inputs.observations),
     )  # fmt: skip
     with engine.connect() as conn:
@@ -86,6 +87,28 @@ def reprice(
     return RepricingResult(
         run_id, decisions, summary, breaker, previous_id, diff_decisions(decisions, previous)
     )
+
+
+def check_competitor_names(ruleset: RuleSet, settings: Settings) -> None:
+    """A rule naming a competitor that is not configured is a typo that would silently
+    price without it: raise RulesError naming the file, rule and key (when competitors
+    are configured at all)."""
+    known = {c.name for c in settings.competitors}
+    if not known:
+        return
+    for rule, path in zip(ruleset.rules, ruleset.sources, strict=True):
+        for key, names in (
+            ("competitor", [rule.competitor] if rule.competitor else []),
+            ("competitors", rule.competitors or []),
+        ):
+            unknown = [name for name in names if name not in known]
+            if unknown:
+                raise RulesError(
+                    f"unknown competitor {unknown[0]!r} (not in the config's [[competitors]])",
+                    path=path,
+                    rule=rule.name,
+                    key=key,
+                )
 
 
 def _check_products(products: pd.DataFrame, skus: list[str] | None) -> None:

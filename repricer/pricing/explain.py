@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from repricer.money import format_money, minor_digits
-from repricer.pricing._format import age_text, money_text, share_text
+from repricer.pricing._format import age_codes, age_table, money_text, share_text
 from repricer.pricing._values import Adjust, to_minor_units
 from repricer.pricing.rules import Rule
 from repricer.pricing.strategies import METHODS
@@ -44,22 +44,28 @@ ROUNDING = {
 
 
 class _Lines:
+    """One slot of the explanation; pieces are appended to the rows a mask selects."""
+
     def __init__(self, n: int) -> None:
         self.text: Texts = np.full(n, "", dtype=object)
+        self.empty = np.ones(n, dtype=bool)
 
     def add(self, mask: npt.NDArray[Any], *parts: Part) -> None:
         idx = np.flatnonzero(mask)
         if len(idx) == 0:
             return
-        piece = self.text[idx]
+        piece: Any = None
         for part in parts:
-            if callable(part):
-                piece = piece + part(idx)
-            elif isinstance(part, np.ndarray):
-                piece = piece + part[idx]
-            else:
-                piece = piece + part
-        self.text[idx] = piece
+            value = (
+                part(idx)
+                if callable(part)
+                else (part[idx] if isinstance(part, np.ndarray) else part)
+            )
+            piece = value if piece is None else piece + value
+        if isinstance(piece, str):
+            piece = np.full(len(idx), piece, dtype=object)
+        self.text[idx] = piece if self.empty[idx].all() else self.text[idx] + piece
+        self.empty[idx] = False
 
 
 def rule_texts(rules: list[Rule], currency: str) -> dict[str, Texts]:
@@ -93,6 +99,7 @@ def rule_texts(rules: list[Rule], currency: str) -> dict[str, Texts]:
         put("cheapest", stock)
         put("beat", f" − {amount(rule.beat_by, False)} = ")
         put("rank", f"rank {rule.rank}: competitor ")
+        put("competitor", "competitor ")
         put("adjust", f" {amount(rule.adjust, True)} = ")
         put("has_adjust", bool(rule.adjust.share or rule.adjust.amount))
         put(
@@ -112,55 +119,75 @@ Columns = Mapping[str, npt.NDArray[Any]]
 
 
 def explain(c: Columns, words: dict[str, Texts], competitors: list[str], currency: str) -> Texts:
-    """Build the explanation column from the engine's decision columns ``c``."""
-    lines = _Lines(len(c["method"]))
+    """Build the explanation column from the engine's decision columns ``c``: a head
+    (behaviour and strategy), the guards and the floor, joined at the end."""
+    n = len(c["method"])
+    head, guards, floor = _Lines(n), _Lines(n), _Lines(n)
     rule = c["rule_idx"]
 
-    def money(column: str) -> Callable[[I64], Texts]:
-        return lambda idx: money_text(c[column][idx], currency)
+    def money(column: str, after: str = "") -> Callable[[I64], Texts]:
+        return lambda idx: money_text(c[column][idx], currency, after)
 
     def word(key: str) -> Callable[[I64], Texts]:
         return lambda idx: words[key][rule[idx]]
 
     names = np.array([f"{name} " for name in competitors] + [""], dtype=object)
-    ref = (
-        lambda idx: names[c["ref_comp"][idx]],
+    ages = age_table()
+
+    def fused(table: Texts, key: str) -> Callable[[I64], Texts]:  # name or age + rule phrase
+        if table is ages:
+            return lambda idx: np.add.outer(ages, words[key])[
+                age_codes(c["ref_age"][idx]), rule[idx]
+            ]
+        return lambda idx: np.add.outer(words[key], table)[rule[idx], c["ref_comp"][idx]]
+
+    prefixes = np.array([PREFIX.get(i, "") for i in range(max(PREFIX) + 1)], dtype=object)
+    head.add(c["reason"] > 0, prefixes[c["reason"]])
+    m = {name: c["method"] == i for i, name in enumerate(METHODS)}
+    plain_age = lambda idx: ages[age_codes(c["ref_age"][idx])]  # noqa: E731
+    lines = head.add
+    lines(
+        m["beat_lowest"],
+        fused(names, "cheapest"),
         money("ref_price"),
-        lambda idx: age_text(c["ref_age"][idx]),
+        fused(ages, "beat"),
+        money("base"),
     )
-    method, reason = c["method"], c["reason"]
-    for code, prefix in PREFIX.items():
-        lines.add(reason == code, prefix)
-    m = {name: method == i for i, name in enumerate(METHODS)}
-    has_adjust = words["has_adjust"][rule]
-    lines.add(m["beat_lowest"], word("cheapest"), *ref, word("beat"), money("base"))
-    lines.add(m["match_lowest"], word("cheapest"), *ref)
+    lines(m["match_lowest"], fused(names, "cheapest"), money("ref_price"), plain_age)
     counts = lambda idx: c["n_in"][idx].astype(str).astype(object)  # noqa: E731
-    lines.add(m["match_median"], "median of ", counts, " competitors: ", money("base"))
-    lines.add(m["match_average"], "average of ", counts, " competitors: ", money("base"))
-    lines.add(m["position"], word("rank"), *ref, word("beat"), money("base"))
-    lines.add(m["follow"], "competitor ", *ref)
-    lines.add(m["follow"] & has_adjust, word("adjust"), money("base"))
-    lines.add(m["cost_plus"], "cost ", money("cost"), word("markup"), money("base"))
-    lines.add(m["keep"], "keep ", money("old"))
-    lines.add(m["ceiling"], "ceiling ", money("ceiling"))
-    lines.add(m["skip"], "skipped")
-    lines.add(
+    lines(m["match_median"], "median of ", counts, " competitors: ", money("base"))
+    lines(m["match_average"], "average of ", counts, " competitors: ", money("base"))
+    lines(
+        m["position"], fused(names, "rank"), money("ref_price"), fused(ages, "beat"), money("base")
+    )
+    has_adjust = words["has_adjust"][rule]
+    lines(m["follow"] & ~has_adjust, fused(names, "competitor"), money("ref_price"), plain_age)
+    lines(
+        m["follow"] & has_adjust,
+        fused(names, "competitor"),
+        money("ref_price"),
+        fused(ages, "adjust"),
+        money("base"),
+    )
+    lines(m["cost_plus"], "cost ", money("cost"), word("markup"), money("base"))
+    lines(m["keep"], "keep ", money("old"))
+    lines(m["ceiling"], "ceiling ", money("ceiling"))
+    lines(m["skip"], "skipped")
+    lines(
         c["inverted"],
         "; floor ",
-        money("floor"),
-        " above ceiling ",
-        money("ceiling"),
-        ": no change",
+        money("floor", " above ceiling "),
+        money("ceiling", ": no change"),
     )
-    _add_guards(lines, c, money, word)
-    return lines.text
+    _add_guards(guards, floor, c, money, word)
+    return head.text + guards.text + floor.text
 
 
 def _add_guards(
     lines: _Lines,
+    floor: _Lines,
     c: Columns,
-    money: Callable[[str], Callable[[I64], Texts]],
+    money: Callable[..., Callable[[I64], Texts]],
     word: Callable[[str], Callable[[I64], Texts]],
 ) -> None:
     lines.add(
@@ -168,8 +195,7 @@ def _add_guards(
         "; raised back under ",
         c["low_name"],
         " ",
-        money("low_price"),
-        ": ",
+        money("low_price", ": "),
         money("target"),
     )
     lines.add(c["by_floor"], " → floor ", money("floor"))
@@ -181,12 +207,20 @@ def _add_guards(
     lines.add(c["by_min_delta"], "; change under min delta: keep ", money("old"))
     lines.add(c["by_cooldown"], "; cooldown: keep ", money("old"))
     priced, basis, bound = c["guarded"], c["floor_basis"], c["by_floor"]
-    lines.add(priced & (basis == 0), "; no floor")
-    lines.add(priced & (basis > 0), "; floor ", money("floor"))
-    lines.add(priced & (basis == 1), " (cost ", money("cost"))
-    lines.add(priced & (basis == 1) & ~bound, word("margin_ok"))
-    lines.add(priced & (basis == 1) & bound, word("margin_applied"))
-    lines.add(priced & (basis == 2) & ~bound, " (min price) ok")
-    lines.add(priced & (basis == 2) & bound, " (min price) applied")
-    lines.add(priced & (basis == 3) & ~bound, " (MAP) ok")
-    lines.add(priced & (basis == 3) & bound, " (MAP) applied")
+    by_cost = priced & (basis == 1)
+    floor.add(priced & (basis == 0), "; no floor")
+    floor.add(
+        by_cost & ~bound, "; floor ", money("floor", " (cost "), money("cost"), word("margin_ok")
+    )
+    floor.add(
+        by_cost & bound,
+        "; floor ",
+        money("floor", " (cost "),
+        money("cost"),
+        word("margin_applied"),
+    )
+    for code, label in ((2, "min price"), (3, "MAP")):
+        floor.add(priced & (basis == code) & ~bound, "; floor ", money("floor", f" ({label}) ok"))
+        floor.add(
+            priced & (basis == code) & bound, "; floor ", money("floor", f" ({label}) applied")
+        )

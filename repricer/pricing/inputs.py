@@ -4,7 +4,7 @@ Products come with their effective supplier cost and availability
 (:func:`repricer.feeds.effective.effective_costs`; a cost in another currency than the
 pricing currency counts as unknown) and the time of their last approved or pushed price
 change (for ``cooldown``). Observations are the latest usable one per listing: status
-ok with a price, not after ``now`` and not older than ``max_age``, in the pricing
+ok with a positive price, not after ``now`` and not older than ``max_age``, in the pricing
 currency (or none given), from an active listing with confidence >=
 ``crawl.min_confidence``, not our own store (``is_self``), not an anomaly or mismatch,
 and not from a (crawl run, competitor) marked unhealthy. Each rule then applies its own
@@ -130,7 +130,7 @@ def load_observations(
         )
         .where(
             o.c.status == "ok",
-            o.c.price.is_not(None),
+            o.c.price > 0,
             o.c.observed_at <= now,
             o.c.observed_at >= now - max_age,
             or_(o.c.currency.is_(None), o.c.currency == settings.pricing.currency),

@@ -4,8 +4,9 @@ Observations arrive as columns (product row, competitor code, price, in stock, a
 seconds). Per product and its rule, the usable ones are those not older than the
 rule's ``stale_after`` (and not after ``now``), from the rule's competitors; the
 in-stock ones (or all, with ``include_out_of_stock``) are then sorted once by
-(product, price, competitor name, age) and read by group offsets: lowest, k-th lowest,
-median and mean. Ties on price go to the competitor first by name, then the newest.
+(product, price, competitor name) and read by group offsets: lowest, k-th lowest,
+median and mean. Ties on price go to the competitor first by name; among a competitor's
+listings at the same price, the newest observation is shown.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from repricer.pricing.params import RuleTable
 
 I64 = npt.NDArray[Any]  # int64 columns
 Bools = npt.NDArray[Any]  # bool columns
-_AGE_CAP = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,9 @@ def summarise_market(obs: Observed, rule_idx: I64, table: RuleTable) -> Market:
     n_any = np.bincount(obs.pos[usable], minlength=n).astype(np.int64)
     counted = usable & (obs.in_stock | (table.col("include_oos")[rule] == 1))
     idx = np.flatnonzero(counted)
-    tiebreak = obs.comp[idx] * (_AGE_CAP + 1) + np.minimum(obs.age[idx], _AGE_CAP)
-    order = idx[np.lexsort((tiebreak, obs.price[idx], obs.pos[idx]))]
-    pos, price = obs.pos[order], obs.price[order]
-    comp, age = obs.comp[order], obs.age[order]
+    order = idx[_sort_order(obs.pos[idx], obs.price[idx], obs.comp[idx])]
+    pos, price, comp = obs.pos[order], obs.price[order], obs.comp[order]
+    age = _newest_of_ties(pos, price, comp, obs.age[order])
     counts = np.bincount(pos, minlength=n).astype(np.int64)
     starts = np.cumsum(counts) - counts
     has = counts > 0
@@ -93,3 +92,27 @@ def summarise_market(obs: Observed, rule_idx: I64, table: RuleTable) -> Market:
         median=(lower + upper + 1) // 2,
         mean=np.where(has, (2 * sums + counts) // (2 * safe), 0),
     )
+
+
+def _sort_order(pos: I64, price: I64, comp: I64) -> I64:
+    """Order by (product, price, competitor): one stable sort of a packed key when the
+    three fit in 62 bits (observations arrive grouped by product, so it is quick)."""
+    if len(pos) == 0:
+        return np.zeros(0, dtype=np.int64)
+    bits = [int(v.max()).bit_length() for v in (pos, price, comp)]
+    if sum(bits) > 62 or price.min() < 0:
+        return np.lexsort((comp, price, pos))
+    key = (pos << (bits[1] + bits[2])) | (price << bits[2]) | comp
+    return np.argsort(key, kind="stable")
+
+
+def _newest_of_ties(pos: I64, price: I64, comp: I64, age: I64) -> I64:
+    """Each sorted row's age replaced by the smallest age among rows with the same
+    (product, price, competitor): a tie shows the newest observation."""
+    if len(pos) == 0:
+        return age
+    new = np.ones(len(pos), dtype=bool)
+    new[1:] = (pos[1:] != pos[:-1]) | (price[1:] != price[:-1]) | (comp[1:] != comp[:-1])
+    starts = np.flatnonzero(new)
+    newest: I64 = np.minimum.reduceat(age, starts)[np.cumsum(new) - 1]
+    return newest

@@ -10,6 +10,8 @@ rules, never over products. "Off" values are ``-1``.
 from __future__ import annotations
 
 import fnmatch
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -113,13 +115,26 @@ def _matches(products: pd.DataFrame, rule: Rule) -> Bools:
         ("brand", match.brand),
     ):
         if patterns is not None:
-            values = products[column].astype("string")
-            mask &= values.str.match(_regex(patterns)).fillna(False).to_numpy(dtype=bool)
+            mask &= _match_values(
+                products[column], patterns, lambda v, rx: rx.match(str(v)) is not None
+            )
     if match.tag is not None:
-        tags = products["tags"].explode()
-        hit = tags.astype("string").str.match(_regex(match.tag)).fillna(False)
-        mask &= hit.groupby(level=0).any().reindex(products.index, fill_value=False).to_numpy(bool)
+        tags = products["tags"].reset_index(drop=True).explode()  # index: the product row
+        hit = _match_values(tags, match.tag, lambda v, rx: rx.match(str(v)) is not None)
+        tagged = np.zeros(len(products), dtype=bool)
+        tagged[tags.index.to_numpy()[hit]] = True
+        mask &= tagged
     return mask
+
+
+def _match_values(
+    values: pd.Series, patterns: list[str], test: Callable[[Any, re.Pattern[str]], bool]
+) -> Bools:
+    """Test each distinct value once and spread the answer by the factorized codes."""
+    codes, uniques = pd.factorize(values)
+    regex = re.compile(_regex(patterns))
+    hits = np.array([test(value, regex) for value in uniques] + [False], dtype=bool)
+    return hits[codes]  # code -1 (missing) takes the trailing False
 
 
 def _regex(patterns: list[str]) -> str:

@@ -120,14 +120,6 @@ class RuleSet:
     texts: dict[str, str]
     digest: str
 
-    def competitor_names(self) -> set[str]:
-        names: set[str] = set()
-        for rule in self.rules:
-            names.update(rule.competitors or [])
-            if rule.competitor:
-                names.add(rule.competitor)
-        return names
-
 
 def load_rules(rules_dir: Path) -> RuleSet:
     """Read ``rules_dir/*.toml`` in name order; raise RulesError if none or any is invalid."""

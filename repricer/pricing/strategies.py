@@ -42,6 +42,7 @@ REASONS = (
     "no_rule",
     "no_price",
     "no_ceiling",
+    "currency",
 )
 
 

@@ -4,6 +4,7 @@ when the expression starts with ``/`` or ``(``. A site with selectors needs no c
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from cssselect import GenericTranslator, SelectorError
 from lxml.etree import XPathError  # type: ignore[import-untyped]
@@ -74,7 +75,7 @@ def to_xpath(expression: str) -> str:
     return str(GenericTranslator().css_to_xpath(expression))
 
 
-def _text(match: object) -> str:
+def _text(match: Any) -> str:
     if isinstance(match, str):
         return squash(match)
     if not is_element(match):

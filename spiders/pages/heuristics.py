@@ -70,7 +70,11 @@ class PageLabels:
 
     @cached_property
     def stock(self) -> list[Element]:
-        return [e for e in self._labelled if STOCK_CLASS.search(_label(e)) and not _unrelated(e, self._memo)]
+        return [
+            e
+            for e in self._labelled
+            if STOCK_CLASS.search(_label(e)) and not _unrelated(e, self._memo)
+        ]
 
 
 def find_heuristic(labels: PageLabels) -> Found | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from lxml.etree import XPath  # type: ignore[import-untyped]
 
+from spiders.pages._phrases import OLD_PRICE_CLASS
 from spiders.pages.found import Found, choose_product, distinct_prices
 from spiders.pages.tree import Element, text_of
 from spiders.pages.values import (
@@ -32,7 +33,6 @@ WANTED = frozenset(
     {"price", "lowprice", "pricecurrency", "availability", "name", "sku", "mpn", "productid", "url",
      "gtin", "gtin8", "gtin12", "gtin13", "gtin14", "hascurrencyvalue", "hascurrency"}
 )  # fmt: skip
-OLD_MARK = re.compile(r"old|was|before|regular|strike|crossed|list", re.I)
 
 
 @dataclass(frozen=True)
@@ -131,11 +131,12 @@ def _describe(props: dict[str, list[tuple[str, Element]]], price_text: str, meth
 
 
 def _looks_old(element: Element, scope: Element) -> bool:
-    """A price element marked up as the old price (class, <del>/<s>) inside the scope."""
-    for node in (element, *element.iterancestors()):
-        if node is scope:
+    """A price element marked up as the old price (its class or one of its 3 nearest
+    parents', or <del>/<s>) inside the scope."""
+    for depth, node in enumerate((element, *element.iterancestors())):
+        if node is scope or depth > 3:
             return False
-        if node.tag in ("del", "s", "strike") or OLD_MARK.search(node.get("class") or ""):
+        if node.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(node.get("class") or ""):
             return True
     return False
 

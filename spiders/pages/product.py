@@ -83,22 +83,24 @@ def extract_product(
 
 
 def _agreed_price(found: list[Found]) -> tuple[Found | None, str | None]:
-    priced = [f for f in found if f.price is not None]
-    ambiguous = [f for f in found if f.ambiguous]
-    configured = [f for f in priced if f.method == "selectors"]
-    if ambiguous and not configured:
-        return None, f"{ambiguous[0].method}: {ambiguous[0].reason}"
-    if not priced:
+    """The first source (in chain order) that is sure decides; later sources with a
+    price must agree with it. A source that saw product data but could not tell the
+    price stops the chain when nothing before it was sure (configured selectors are
+    the user's word and override that)."""
+    configured = any(f.method == "selectors" and f.price is not None for f in found)
+    first: Found | None = None
+    for f in found:
+        if f.price is None:
+            if f.ambiguous and first is None and not configured:
+                return None, f"{f.method}: {f.reason}"
+            continue
+        if first is None:
+            first = f
+        elif first.price is not None and not same_price(first.price, f.price):
+            return None, f"sources disagree: {first.method} {first.price}, {f.method} {f.price}"
+    if first is None:
         return None, "no price found"
-    first = priced[0]
-    for other in priced[1:]:
-        assert other.price is not None and first.price is not None
-        if not same_price(first.price, other.price):
-            return (
-                None,
-                f"sources disagree: {first.method} {first.price}, {other.method} {other.price}",
-            )
-    currencies = {f.currency for f in priced if f.currency}
+    currencies = {f.currency for f in found if f.price is not None and f.currency}
     if len(currencies) > 1:
         return None, f"sources disagree on the currency: {', '.join(sorted(currencies))}"
     return Found(first.method, price=first.price, currency=next(iter(currencies), None)), None

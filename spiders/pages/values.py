@@ -27,7 +27,6 @@ from spiders.pages._phrases import (
 
 MAX_PRICE = Decimal(10) ** 10
 _SPACE = re.compile(r"[\s\u00a0\u2009\u202f\u2007\u200b]+")
-_CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")
 
 
 def squash(text: str | None) -> str:
@@ -60,9 +59,7 @@ def find_currency(text: str | None) -> str | None:
     if not text:
         return None
     text = squash(text)
-    if _CURRENCY_CODE.match(text):
-        return text.upper()
-    direct = normalize_currency(text)
+    direct = normalize_currency(text)  # codes (RUR -> RUB), symbols, words
     if direct:
         return direct
     found = Price.fromstring(text).currency

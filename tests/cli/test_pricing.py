@@ -22,7 +22,9 @@ def _config(write_config: Callable[[str], Path], tmp_path: Path) -> Path:
     rules = tmp_path / "rules"
     rules.mkdir(exist_ok=True)
     (rules / "default.toml").write_text(RULES, encoding="utf-8")
-    return write_config('[pricing]\nrules_dir = "rules"\nmax_changed_share = "100%"\nmax_median_change = "100%"\n')
+    return write_config(
+        '[pricing]\nrules_dir = "rules"\nmax_changed_share = "100%"\nmax_median_change = "100%"\n'
+    )
 
 
 def _shop(engine: Engine) -> None:
@@ -32,7 +34,9 @@ def _shop(engine: Engine) -> None:
     shop.priced("C-3", 50000, {}, price=149900)
 
 
-def test_dry_run_summary_table_and_diff(engine: Engine, write_config: Callable[[str], Path], tmp_path: Path) -> None:
+def test_dry_run_summary_table_and_diff(
+    engine: Engine, write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
     config = _config(write_config, tmp_path)
     _shop(engine)
     result = runner.invoke(app, ["--config", str(config), "reprice"])
@@ -47,7 +51,9 @@ def test_dry_run_summary_table_and_diff(engine: Engine, write_config: Callable[[
         assert [r.status for r in session.scalars(select(RepricingRun))] == ["dry_run", "dry_run"]
 
 
-def test_apply_json_auto_approves(engine: Engine, write_config: Callable[[str], Path], tmp_path: Path) -> None:
+def test_apply_json_auto_approves(
+    engine: Engine, write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
     config = _config(write_config, tmp_path)
     _shop(engine)
     result = runner.invoke(app, ["--config", str(config), "reprice", "--apply", "--json"])
@@ -63,7 +69,9 @@ def test_apply_json_auto_approves(engine: Engine, write_config: Callable[[str], 
     assert payload["auto_approved"] == sum(1 for s in statuses.values() if s == "approved")
 
 
-def test_errors_exit_1_with_one_line(engine: Engine, write_config: Callable[[str], Path], tmp_path: Path) -> None:
+def test_errors_exit_1_with_one_line(
+    engine: Engine, write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
     config = _config(write_config, tmp_path)
     empty = runner.invoke(app, ["--config", str(config), "reprice"])
     assert empty.exit_code == 1 and "catalog is empty" in empty.output

@@ -107,3 +107,13 @@ def test_xlsx_garbage(tmp_path: Path) -> None:
     path.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(InputFileError, match="not a readable XLSX"):
         list(iter_rows(path, supplier("xlsx", path)))
+
+
+def test_yml_encoding_setting_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "f.yml"
+    body = '<yml_catalog><shop><offers><offer id="1"><price>5</price><name>Дрель</name></offer></offers></shop></yml_catalog>'
+    path.write_bytes(body.encode("cp1251"))  # no declaration: UTF-8 would be assumed
+    with pytest.raises(InputFileError):
+        list(iter_rows(path, supplier("yml", path)))
+    ((_ref, fields),) = iter_rows(path, supplier("yml", path, encoding="windows-1251"))
+    assert fields["name"] == "Дрель"

@@ -6,12 +6,14 @@ from __future__ import annotations
 import gzip
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from repricer.config import Settings
+from repricer.db.models import FeedSync, utcnow
 from repricer.exceptions import FeedError
 from repricer.feeds import SyncResult, sync_feeds
 from tests.feeds.conftest import FEEDS, feed_syncs, stored_offers, supplier_toml, yml
@@ -331,3 +333,16 @@ def test_all_suppliers_and_progress(
     assert [(r.supplier, r.status) for r in results] == [("good", "ok"), ("bad", "failed")]
     assert ("good", "done", 4) in events and ("bad", "fetching", 0) in events
     assert str(results[1]).startswith("bad: failed: HTTP 404")
+
+
+def test_abandoned_running_sync_is_closed(settings_from: MakeSettings, engine: Engine) -> None:
+    settings = settings_from(supplier_toml("acme", str(FEEDS / "offers-utf8.yml")))
+    sync_one(settings, engine)
+    with engine.begin() as conn:
+        conn.execute(
+            update(FeedSync).values(status="running", started_at=utcnow() - timedelta(hours=2))
+        )
+    sync_one(settings, engine)
+    first, second = feed_syncs(engine)
+    assert (first["status"], first["error"]) == ("failed", "the sync process ended during the run")
+    assert second["status"] == "ok"

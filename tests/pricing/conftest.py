@@ -56,30 +56,60 @@ class Shop:
     def product(self, sku: str, price: int | None = 150000, **values: Any) -> int:
         return self._add(Product(sku=sku, price=price, **values))
 
-    def offer(self, product_id: int, cost: int | None, supplier: str = "acme", **values: Any) -> int:
+    def offer(
+        self, product_id: int, cost: int | None, supplier: str = "acme", **values: Any
+    ) -> int:
         if supplier not in self._suppliers:
             self._suppliers[supplier] = self._add(Supplier(name=supplier))
         key = f"{supplier}-{product_id}-{len(values)}-{cost}"
         return self._add(
-            SupplierOffer(supplier_id=self._suppliers[supplier], key=key, product_id=product_id, cost=cost, **values)
+            SupplierOffer(
+                supplier_id=self._suppliers[supplier],
+                key=key,
+                product_id=product_id,
+                cost=cost,
+                **values,
+            )
         )
 
     def competitor(self, name: str, *, is_self: bool = False) -> int:
         if name not in self._competitors:
-            self._competitors[name] = self._add(Competitor(name=name, domain=f"{name}.example", is_self=is_self))
+            self._competitors[name] = self._add(
+                Competitor(name=name, domain=f"{name}.example", is_self=is_self)
+            )
         return self._competitors[name]
 
     def listing(self, product_id: int, competitor: str, **values: Any) -> int:
         comp = self.competitor(competitor)
-        return self._add(Listing(product_id=product_id, competitor_id=comp, url=f"http://{competitor}/{product_id}/{len(values)}", **values))
+        return self._add(
+            Listing(
+                product_id=product_id,
+                competitor_id=comp,
+                url=f"http://{competitor}/{product_id}/{len(values)}",
+                **values,
+            )
+        )
 
-    def observation(self, listing_id: int, price: int | None, *, hours: float = 1, **values: Any) -> int:
+    def observation(
+        self, listing_id: int, price: int | None, *, hours: float = 1, **values: Any
+    ) -> int:
         values.setdefault("status", "ok")
-        return self._add(Observation(listing_id=listing_id, price=price, observed_at=self.now - timedelta(hours=hours), **values))
+        return self._add(
+            Observation(
+                listing_id=listing_id,
+                price=price,
+                observed_at=self.now - timedelta(hours=hours),
+                **values,
+            )
+        )
 
     def crawl(self, competitor: str, *, healthy: bool) -> int:
         run_id = self._add(CrawlRun(status="ok"))
-        self._add(CrawlSiteStats(crawl_run_id=run_id, competitor_id=self.competitor(competitor), healthy=healthy))
+        self._add(
+            CrawlSiteStats(
+                crawl_run_id=run_id, competitor_id=self.competitor(competitor), healthy=healthy
+            )
+        )
         return run_id
 
     def priced(self, sku: str, cost: int, prices: dict[str, int], **values: Any) -> int:
@@ -106,7 +136,9 @@ def rules_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def pricing_settings(settings_from: Callable[[str], Settings], rules_dir: Path) -> Settings:
-    return settings_from(f'[pricing]\nrules_dir = "{rules_dir}"\nmax_changed_share = "100%"\nmax_median_change = "100%"\n')
+    return settings_from(
+        f'[pricing]\nrules_dir = "{rules_dir}"\nmax_changed_share = "100%"\nmax_median_change = "100%"\n'
+    )
 
 
 def at(hours: float) -> datetime:

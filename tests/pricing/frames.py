@@ -36,10 +36,17 @@ def rules(text: str) -> list[Rule]:
 
 
 def product(product_id: int = 1, sku: str | None = None, **values: Any) -> dict[str, Any]:
-    return {"product_id": product_id, "sku": sku or f"SKU-{product_id}", **PRODUCT_DEFAULTS, **values}
+    return {
+        "product_id": product_id,
+        "sku": sku or f"SKU-{product_id}",
+        **PRODUCT_DEFAULTS,
+        **values,
+    }
 
 
-def obs(competitor: str, price: int, product_id: int = 1, *, in_stock: bool = True, hours: float = 1) -> dict[str, Any]:
+def obs(
+    competitor: str, price: int, product_id: int = 1, *, in_stock: bool = True, hours: float = 1
+) -> dict[str, Any]:
     return {
         "product_id": product_id,
         "competitor": competitor,
@@ -65,12 +72,22 @@ def observations_frame(observations: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(observations, columns=OBSERVATION_COLUMNS)
 
 
-def run(products: list[dict[str, Any]], observations: list[dict[str, Any]], rule_list: list[Rule]) -> pd.DataFrame:
+def run(
+    products: list[dict[str, Any]], observations: list[dict[str, Any]], rule_list: list[Rule]
+) -> pd.DataFrame:
     """Decide on in-memory rows at :data:`NOW` in RUB."""
-    return decide(products_frame(products), observations_frame(observations), rule_list, now=NOW, currency="RUB")
+    return decide(
+        products_frame(products),
+        observations_frame(observations),
+        rule_list,
+        now=NOW,
+        currency="RUB",
+    )
 
 
-def one(product_values: dict[str, Any], observations: list[dict[str, Any]], rules_text: str) -> dict[str, Any]:
+def one(
+    product_values: dict[str, Any], observations: list[dict[str, Any]], rules_text: str
+) -> dict[str, Any]:
     """The decision row (as a dict) for one product."""
     frame = run([product(**product_values)], observations, rules(rules_text))
     row = frame.iloc[0].to_dict()

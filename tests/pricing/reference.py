@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from repricer.money import minor_digits
+from repricer.money import format_money, minor_digits
 from repricer.pricing._values import DEN, rounding_step, to_minor_units
 from repricer.pricing.rules import Rule
 
@@ -41,7 +41,9 @@ def _matches(rule: Rule, product: dict[str, Any]) -> bool:
     def fits(value: Any, patterns: list[str] | None) -> bool:
         if patterns is None:
             return True
-        return value is not None and any(fnmatch.fnmatch(str(value).lower(), p.lower()) for p in patterns)
+        return value is not None and any(
+            fnmatch.fnmatch(str(value).lower(), p.lower()) for p in patterns
+        )
 
     m = rule.match
     tags = product.get("tags") or []
@@ -71,14 +73,30 @@ def _round(price: int, mod: int, rem: int, low: int, high: int) -> tuple[int, bo
     return r, False
 
 
-def decide_one(product: dict[str, Any], observations: list[dict[str, Any]], rules: list[Rule], now: datetime, currency: str) -> Decision:
+def decide_one(
+    product: dict[str, Any],
+    observations: list[dict[str, Any]],
+    rules: list[Rule],
+    now: datetime,
+    currency: str,
+) -> Decision:
     """The decision for one product (``observations`` are that product's)."""
     digits = minor_digits(currency)
     rule = next((r for r in rules if _matches(r, product)), None)
     old = product.get("price")
     if rule is None or product.get("currency") != currency:
         flag = "no_rule" if product.get("currency") == currency else "currency"
-        return Decision(old, None, None, None, None, rule.name if rule else None, "skip", "skipped", flags=[flag])
+        return Decision(
+            old,
+            None,
+            None,
+            None,
+            None,
+            rule.name if rule else None,
+            "skip",
+            "skipped",
+            flags=[flag],
+        )
     cost = product.get("cost")
     fee = to_minor_units(rule.fixed_fee, digits)
     floor = 0
@@ -117,21 +135,23 @@ def decide_one(product: dict[str, Any], observations: list[dict[str, Any]], rule
         method, flags = "skip", ["no_price"]
     ref = None
     if method == "skip":
-        return Decision(old, _opt(floor), _opt_c(ceiling), None, None, rule.name, "skip", "skipped", flags=flags)
+        return Decision(
+            old, _opt(floor), _opt_c(ceiling), None, None, rule.name, "skip", "skipped", flags=flags
+        )
 
     beat = (rule.beat_by.share, to_minor_units(rule.beat_by.amount, digits))
     if method in ("beat_lowest", "match_lowest", "follow"):
         ref = counted[0]
     elif method == "position":
         ref = counted[min(rule.rank, len(counted)) - 1]
-    if method == "beat_lowest":
-        target = ref[0] - _share(ref[0], beat[0]) - beat[1]
-    elif method == "position":
+    if method == "beat_lowest" or method == "position":
         target = ref[0] - _share(ref[0], beat[0]) - beat[1]
     elif method == "match_lowest":
         target = ref[0]
     elif method == "follow":
-        target = ref[0] + _share(ref[0], rule.adjust.share) + to_minor_units(rule.adjust.amount, digits)
+        target = (
+            ref[0] + _share(ref[0], rule.adjust.share) + to_minor_units(rule.adjust.amount, digits)
+        )
     elif method == "match_median":
         prices = [p for p, _, _ in counted]
         n = len(prices)
@@ -153,11 +173,33 @@ def decide_one(product: dict[str, Any], observations: list[dict[str, Any]], rule
             flags.append("raise_back")
 
     if floor > ceiling:
-        return Decision(old, _opt(floor), _opt_c(ceiling), _ref(ref, 0), _ref(ref, 1), rule.name, method, "skipped", flags=[*flags, "floor_above_ceiling"])
+        return Decision(
+            old,
+            _opt(floor),
+            _opt_c(ceiling),
+            _ref(ref, 0),
+            _ref(ref, 1),
+            rule.name,
+            method,
+            "skipped",
+            flags=[*flags, "floor_above_ceiling"],
+        )
     return _guard(rule, product, old, target, floor, ceiling, ref, method, flags, now, digits)
 
 
-def _guard(rule: Rule, product: dict[str, Any], old: int | None, target: int, floor: int, ceiling: int, ref: Any, method: str, flags: list[str], now: datetime, digits: int) -> Decision:
+def _guard(
+    rule: Rule,
+    product: dict[str, Any],
+    old: int | None,
+    target: int,
+    floor: int,
+    ceiling: int,
+    ref: Any,
+    method: str,
+    flags: list[str],
+    now: datetime,
+    digits: int,
+) -> Decision:
     guards: list[str] = []
     low = max(floor, 1)
     price = min(max(target, low), ceiling)
@@ -185,7 +227,9 @@ def _guard(rule: Rule, product: dict[str, Any], old: int | None, target: int, fl
     if old is not None and low <= old <= ceiling and rounded != old:
         threshold = 0
         if rule.min_delta is not None:
-            threshold = _share(old, abs(rule.min_delta.share)) + abs(to_minor_units(rule.min_delta.amount, digits))
+            threshold = _share(old, abs(rule.min_delta.share)) + abs(
+                to_minor_units(rule.min_delta.amount, digits)
+            )
         if abs(rounded - old) < threshold:
             guards.append("min_delta")
             keep = True
@@ -195,14 +239,29 @@ def _guard(rule: Rule, product: dict[str, Any], old: int | None, target: int, fl
                 guards.append("cooldown")
                 keep = True
     if not keep and rounded != price:
-        guards.insert(len([g for g in guards if g in ("floor", "ceiling", "max_change")]), "rounding")
+        guards.insert(
+            len([g for g in guards if g in ("floor", "ceiling", "max_change")]), "rounding"
+        )
     new = old if keep else rounded
     if exceeds and not keep:
         flags = [*flags, "max_change"]
     if no_fit and mod > 1:
         flags = [*flags, "no_ending"]
-    status = "unchanged" if new == old else ("needs_approval" if exceeds and not keep else "proposed")
-    return Decision(new, _opt(floor), _opt_c(ceiling), _ref(ref, 0), _ref(ref, 1), rule.name, method, status, guards, flags)
+    status = (
+        "unchanged" if new == old else ("needs_approval" if exceeds and not keep else "proposed")
+    )
+    return Decision(
+        new,
+        _opt(floor),
+        _opt_c(ceiling),
+        _ref(ref, 0),
+        _ref(ref, 1),
+        rule.name,
+        method,
+        status,
+        guards,
+        flags,
+    )
 
 
 def _opt(floor: int) -> int | None:
@@ -215,3 +274,17 @@ def _opt_c(ceiling: int) -> int | None:
 
 def _ref(ref: Any, i: int) -> Any:
     return None if ref is None else ref[i]
+
+
+def explain_one(decision: Decision, product: dict[str, Any], currency: str) -> str:
+    """A per-row explanation of similar length to the engine's (for the benchmark)."""
+    ref = ""
+    if decision.reference_price is not None:
+        ref = f"competitor {decision.reference_competitor} {format_money(decision.reference_price, currency)}; "
+    floor = (
+        "no floor" if decision.floor is None else f"floor {format_money(decision.floor, currency)}"
+    )
+    cost = product.get("cost")
+    basis = f" (cost {format_money(cost, currency)})" if cost is not None else ""
+    guards = "".join(f" → {g}" for g in decision.guards)
+    return f"{decision.method}: {ref}{format_money(decision.new_price, currency)}{guards}; {floor}{basis}"

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -10,7 +12,7 @@ from repricer.config import Settings
 from repricer.db import session_scope
 from repricer.db.models import PriceChange, RepricingRun
 from repricer.exceptions import NotFoundError, PricingError, RulesError
-from repricer.pricing import reprice
+from repricer.pricing import replay_run, reprice
 from repricer.pricing.engine import check_breaker, summarise
 from tests.pricing.conftest import Shop
 from tests.pricing.frames import NOW
@@ -29,7 +31,12 @@ def test_dry_run_stores_explained_decisions(shop: Shop, pricing_settings: Settin
     changes = _changes(shop, result.run_id)
     a = changes["A"]
     assert (a.old_price, a.new_price, a.floor, a.status) == (150000, 133900, 120960, "proposed")
-    assert (a.reference_price, a.reference_competitor, a.rule, a.strategy) == (134900, "citilink", "default", "beat_lowest")
+    assert (a.reference_price, a.reference_competitor, a.rule, a.strategy) == (
+        134900,
+        "citilink",
+        "default",
+        "beat_lowest",
+    )
     assert a.guards == ["rounding"] and a.flags == []
     assert a.explanation.replace("\u00a0", " ") == (
         "cheapest in-stock competitor citilink 1 349 ₽ (60 min ago) − 1% = 1 335,51 ₽ → ending 9: 1 339 ₽; "
@@ -67,7 +74,9 @@ def test_applied_run_without_breaker(shop: Shop, pricing_settings: Settings) -> 
         assert run is not None and run.status == "applied"
 
 
-def test_diff_against_previous_run_and_cooldown(shop: Shop, pricing_settings: Settings, rules_dir: Path) -> None:
+def test_diff_against_previous_run_and_cooldown(
+    shop: Shop, pricing_settings: Settings, rules_dir: Path
+) -> None:
     shop.priced("A", 108000, {"citilink": 134900})
     shop.priced("B", 108000, {"citilink": 134900})
     first = reprice(pricing_settings, shop.engine, now=NOW)
@@ -76,12 +85,16 @@ def test_diff_against_previous_run_and_cooldown(shop: Shop, pricing_settings: Se
         change = session.scalars(select(PriceChange).where(PriceChange.sku == "A")).one()
         change.status, change.decided_at = "approved", NOW - timedelta(hours=1)
     text = (rules_dir / "default.toml").read_text(encoding="utf-8")
-    (rules_dir / "default.toml").write_text(text.replace('beat_by = "1%"', 'beat_by = "5%"\ncooldown = "6h"'), encoding="utf-8")
+    (rules_dir / "default.toml").write_text(
+        text.replace('beat_by = "1%"', 'beat_by = "5%"\ncooldown = "6h"'), encoding="utf-8"
+    )
     second = reprice(pricing_settings, shop.engine, now=NOW)
     assert second.previous_run_id == first.run_id
     assert list(second.diff["sku"]) == ["A", "B"]
     decisions = second.decisions.set_index("sku")
-    assert decisions.loc["A", "guards"] == "cooldown" and decisions.loc["A", "status"] == "unchanged"
+    assert (
+        decisions.loc["A", "guards"] == "cooldown" and decisions.loc["A", "status"] == "unchanged"
+    )
     assert decisions.loc["B", "new_price"] == 127900  # 1 281,55 -> ending 9
 
 
@@ -106,7 +119,51 @@ def test_sku_filter_and_errors(shop: Shop, pricing_settings: Settings, tmp_path:
 def test_breaker_on_median_change(shop: Shop, pricing_settings: Settings) -> None:
     shop.priced("A", 10000, {"citilink": 50000})
     result = reprice(pricing_settings, shop.engine, now=NOW)
-    limits = pricing_settings.pricing.model_copy(update={"max_median_change": __import__("decimal").Decimal("0.5")})
+    limits = pricing_settings.pricing.model_copy(update={"max_median_change": Decimal("0.5")})
     assert check_breaker(result.decisions, limits) is not None
     assert "median change" in str(check_breaker(result.decisions, limits))
     assert summarise(result.decisions)["average_change_pct"] < 0
+
+
+def test_a_stored_run_replays_to_the_same_decisions(
+    shop: Shop, pricing_settings: Settings, rules_dir: Path
+) -> None:
+    shop.priced("A", 108000, {"citilink": 134900, "dns": 140000}, tags=["t"], category="c")
+    shop.priced("B", 50000, {"dns": 60000}, stock=0)
+    p = shop.product("C", price=None)
+    shop.observation(shop.listing(p, "ozon"), 90000, availability="out_of_stock")
+    result = reprice(pricing_settings, shop.engine, now=NOW)
+    (rules_dir / "default.toml").write_text(
+        '[[rule]]\nname = "changed"\nstrategy = "keep"\n', encoding="utf-8"
+    )
+    shop.priced("D", 1, {"dns": 2})  # later data does not leak into the replay
+    replayed = replay_run(shop.engine, result.run_id)
+    columns = ["sku", "new_price", "floor", "status", "guards", "flags", "explanation"]
+    pd.testing.assert_frame_equal(replayed[columns], result.decisions[columns], check_dtype=False)
+    with pytest.raises(NotFoundError):
+        replay_run(shop.engine, 999)
+
+
+def test_rules_naming_an_unconfigured_competitor_are_refused(
+    shop: Shop, settings_from: object, rules_dir: Path
+) -> None:
+    settings = settings_from(  # type: ignore[operator]
+        f'[pricing]\nrules_dir = "{rules_dir}"\n[[competitors]]\nname = "dns"\ndomain = "dns.example"\n'
+    )
+    shop.priced("A", 108000, {"dns": 134900})
+    (rules_dir / "default.toml").write_text(
+        '[[rule]]\nname = "r"\ncompetitors = ["dns", "citylink"]\n', encoding="utf-8"
+    )
+    with pytest.raises(
+        RulesError, match=r"default.toml: rule 'r': competitors: unknown competitor 'citylink'"
+    ):
+        reprice(settings, shop.engine, now=NOW)
+
+
+def test_garbage_observations_are_not_used(shop: Shop, pricing_settings: Settings) -> None:
+    p = shop.priced("A", 108000, {"dns": 134900})
+    shop.observation(shop.listing(p, "zero"), 0)
+    shop.observation(shop.listing(p, "negative"), -5)
+    shop.observation(shop.listing(p, "priceless"), None)
+    result = reprice(pricing_settings, shop.engine, now=NOW)
+    assert result.decisions.loc[0, "reference_competitor"] == "dns"

@@ -41,7 +41,9 @@ def test_only_usable_latest_observation_per_listing(shop: Shop, pricing_settings
     assert _observations(shop, pricing_settings) == [("citilink", 101000), ("fine", 120000)]
 
 
-def test_out_of_stock_observations_are_kept_and_marked(shop: Shop, pricing_settings: Settings) -> None:
+def test_out_of_stock_observations_are_kept_and_marked(
+    shop: Shop, pricing_settings: Settings
+) -> None:
     p = shop.product("A")
     shop.observation(shop.listing(p, "a"), 100000, availability="out_of_stock")
     shop.observation(shop.listing(p, "b"), 100000, availability="unknown")
@@ -61,7 +63,11 @@ def test_out_of_stock_observations_are_kept_and_marked(shop: Shop, pricing_setti
     ids=["cheapest-in-stock", "all-out", "other-currency", "no-offer"],
 )
 def test_products_with_effective_cost(
-    shop: Shop, pricing_settings: Settings, offers: list[tuple[int, dict[str, object]]], cost: int | None, available: bool | None
+    shop: Shop,
+    pricing_settings: Settings,
+    offers: list[tuple[int, dict[str, object]]],
+    cost: int | None,
+    available: bool | None,
 ) -> None:
     p = shop.product("A", stock=None, map_price=120000, tags=["x"])
     for i, (offer_cost, values) in enumerate(offers):

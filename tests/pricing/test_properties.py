@@ -36,7 +36,9 @@ def rule_dicts(draw: st.DrawFn, name: str) -> dict[str, Any]:
         "ceiling": draw(OFF | st.integers(100, 8000).map(lambda v: f"{v} RUB")),
         "max_change": draw(OFF | _percent(1, 40)),
         "max_change_action": draw(st.sampled_from(["clamp", "approve"])),
-        "rounding": draw(st.sampled_from(["none", "whole", "ends_in_9", "ends_in_90", "ends_in_99", "step_10"])),
+        "rounding": draw(
+            st.sampled_from(["none", "whole", "ends_in_9", "ends_in_90", "ends_in_99", "step_10"])
+        ),
         "min_delta": draw(OFF | st.sampled_from(["0.5%", "2%", "5 RUB"])),
         "cooldown": draw(OFF | st.sampled_from(["3h", "24h"])),
         "stale_after": draw(st.sampled_from(["2h", "24h", "48h"])),
@@ -53,14 +55,18 @@ def rule_dicts(draw: st.DrawFn, name: str) -> dict[str, Any]:
     if strategy == "follow":
         values["competitor"] = draw(st.sampled_from(COMPETITORS))
     if draw(st.booleans()):
-        values["competitors"] = draw(st.lists(st.sampled_from(COMPETITORS), min_size=1, max_size=3, unique=True))
+        values["competitors"] = draw(
+            st.lists(st.sampled_from(COMPETITORS), min_size=1, max_size=3, unique=True)
+        )
     return values
 
 
 @st.composite
 def rule_lists(draw: st.DrawFn) -> list[Rule]:
     first = draw(rule_dicts("first"))
-    first["match"] = draw(st.sampled_from([{"category": "c1"}, {"sku": "SKU-1*"}, {"tag": "t"}, {"brand": "B*"}]))
+    first["match"] = draw(
+        st.sampled_from([{"category": "c1"}, {"sku": "SKU-1*"}, {"tag": "t"}, {"brand": "B*"}])
+    )
     rules = [Rule(**first)]
     if draw(st.integers(0, 9)):  # usually a fallback rule; sometimes products match none
         rules.append(Rule(**draw(rule_dicts("rest"))))
@@ -129,7 +135,9 @@ def test_guards_hold_and_engine_matches_reference(
     decisions = run(products, observations, rules)
     by_rule = {r.name: r for r in rules}
     for p, row in zip(products, decisions.to_dict("records"), strict=True):
-        expected = decide_one(p, [o for o in observations if o["product_id"] == p["product_id"]], rules, NOW, "RUB")
+        expected = decide_one(
+            p, [o for o in observations if o["product_id"] == p["product_id"]], rules, NOW, "RUB"
+        )
         got = (
             _opt(row["new_price"]), _opt(row["floor"]), _opt(row["ceiling"]), row["status"],
             _opt(row["reference_price"]), _opt(row["reference_competitor"]), _opt(row["rule"]),

@@ -53,24 +53,55 @@ def test_rule_overrides_defaults_and_off_values() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[defaults]\nmin_margin = \"lots\"", "t.toml: defaults.min_margin: not a percentage"),
+        ('[defaults]\nmin_margin = "lots"', "t.toml: defaults.min_margin: not a percentage"),
         ("[defaults]\nbogus = 1", "t.toml: defaults.bogus: unknown key"),
-        ("[[rule]]\nname = \"x\"\nstrategy = \"cheapest\"", "t.toml: rule 'x': strategy: Input should be"),
-        ("[[rule]]\nname = \"x\"\nbeat_by = \"1 XYZW\"", "t.toml: rule 'x': beat_by: not a percentage or amount"),
-        ("[[rule]]\nname = \"x\"\nstrategy = \"follow\"", "t.toml: rule 'x': competitor: strategy follow needs"),
-        ("[[rule]]\nname = \"x\"\nrounding = \"ends_in_7\"", "t.toml: rule 'x': rounding: not a rounding"),
-        ("[[rule]]\nname = \"x\"\nmatch = { colour = \"red\" }", "t.toml: rule 'x': match.colour: unknown key"),
-        ("[[rule]]\nstrategy = \"keep\"", "t.toml: rule '#1': name: Field required"),
-        ("[[rule]]\nname = \"x\"\n[[rule]]\nname = \"x\"", "t.toml: rule 'x': name: duplicate rule name"),
+        (
+            '[[rule]]\nname = "x"\nstrategy = "cheapest"',
+            "t.toml: rule 'x': strategy: Input should be",
+        ),
+        (
+            '[[rule]]\nname = "x"\nbeat_by = "1 XYZW"',
+            "t.toml: rule 'x': beat_by: not a percentage or amount",
+        ),
+        (
+            '[[rule]]\nname = "x"\nstrategy = "follow"',
+            "t.toml: rule 'x': competitor: strategy follow needs",
+        ),
+        (
+            '[[rule]]\nname = "x"\nrounding = "ends_in_7"',
+            "t.toml: rule 'x': rounding: not a rounding",
+        ),
+        (
+            '[[rule]]\nname = "x"\nmatch = { colour = "red" }',
+            "t.toml: rule 'x': match.colour: unknown key",
+        ),
+        ('[[rule]]\nstrategy = "keep"', "t.toml: rule '#1': name: Field required"),
+        (
+            '[[rule]]\nname = "x"\n[[rule]]\nname = "x"',
+            "t.toml: rule 'x': name: duplicate rule name",
+        ),
         ("[defaults\n", "t.toml: not valid TOML"),
         ("[extra]\na = 1", "t.toml: extra: unknown table"),
-        ("[[rule]]\nname = \"x\"\nmin_margin = \"-5%\"", "t.toml: rule 'x': min_margin: not a percentage >= 0"),
-        ("[[rule]]\nname = \"x\"\nrank = 0", "t.toml: rule 'x': rank: Input should be greater"),
+        (
+            '[[rule]]\nname = "x"\nmin_margin = "-5%"',
+            "t.toml: rule 'x': min_margin: not a percentage >= 0",
+        ),
+        ('[[rule]]\nname = "x"\nrank = 0', "t.toml: rule 'x': rank: Input should be greater"),
     ],
     ids=[
-        "bad-share", "unknown-default", "unknown-strategy", "bad-currency", "follow-without-competitor",
-        "bad-rounding", "bad-match-key", "no-name", "duplicate", "bad-toml", "unknown-table",
-        "negative-margin", "rank-zero",
+        "bad-share",
+        "unknown-default",
+        "unknown-strategy",
+        "bad-currency",
+        "follow-without-competitor",
+        "bad-rounding",
+        "bad-match-key",
+        "no-name",
+        "duplicate",
+        "bad-toml",
+        "unknown-table",
+        "negative-margin",
+        "rank-zero",
     ],
 )
 def test_errors_name_file_rule_and_key(tmp_path: Path, text: str, expected: str) -> None:
@@ -90,13 +121,17 @@ def test_missing_or_empty_folder(tmp_path: Path) -> None:
 
 def test_files_read_in_name_order_and_hashed(tmp_path: Path) -> None:
     (tmp_path / "b.toml").write_text('[[rule]]\nname = "second"\n', encoding="utf-8")
-    (tmp_path / "a.toml").write_text('[[rule]]\nname = "first"\nstrategy = "keep"\n', encoding="utf-8")
+    (tmp_path / "a.toml").write_text(
+        '[[rule]]\nname = "first"\nstrategy = "keep"\n', encoding="utf-8"
+    )
     ruleset = load_rules(tmp_path)
     assert [r.name for r in ruleset.rules] == ["first", "second"]
     assert len(ruleset.digest) == 64 and set(ruleset.texts) == {"a.toml", "b.toml"}
 
 
-@pytest.mark.parametrize("folder", [PROJECT_RULES, PROJECT_RULES / "examples"], ids=["default", "examples"])
+@pytest.mark.parametrize(
+    "folder", [PROJECT_RULES, PROJECT_RULES / "examples"], ids=["default", "examples"]
+)
 def test_shipped_rule_files_are_valid(folder: Path) -> None:
     ruleset = load_rules(folder)
     assert ruleset.rules[-1].match == Match()  # the last rule takes every product left

@@ -27,7 +27,12 @@ _STOCK_TAGS = ("count", "quantity", "stock", "stock_quantity")
 def iter_yml(path: Path, *, encoding: str = "auto") -> Iterator[RawRow]:
     """Yield ``(offer id or line number, fields)`` for every offer; raise InputFileError when the
     file is not well-formed XML (including a truncated download) or not a YML catalog."""
-    options: dict[str, Any] = {"encoding": encoding} if encoding != "auto" else {}
+    options: dict[str, Any] = {}
+    if encoding != "auto":
+        # libxml2 skips a BOM by itself and does not know Python's "utf-8-sig".
+        options["encoding"] = (
+            "utf-8" if encoding.lower().replace("_", "-") == "utf-8-sig" else encoding
+        )
     events = etree.iterparse(
         str(path), events=("end",), tag="offer", huge_tree=True, resolve_entities=False, **options
     )

@@ -1,0 +1,78 @@
+"""Replay a stored repricing run: decide again from exactly what the run used.
+
+A run stores the rule files' text and its ``now`` in ``repricing_runs.summary`` and each
+decision's inputs (prices, cost, stock, MAP/min/max, last change, observations) in
+``price_changes.inputs``. :func:`replay_run` rebuilds the engine's input frames from
+them and runs :func:`repricer.pricing.core.decide`, so a decision can be checked or
+explained again after rules, costs or observations have moved on. The circuit breaker is
+a property of the whole run and is not replayed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+
+import pandas as pd
+from sqlalchemy import Engine, Table, select
+
+from repricer.db.models import PriceChange, RepricingRun
+from repricer.exceptions import NotFoundError, PricingError
+from repricer.pricing.core import decide
+from repricer.pricing.inputs import OBSERVATION_COLUMNS
+from repricer.pricing.rules import Rule, parse_rules
+
+_runs = cast(Table, RepricingRun.__table__)
+_changes = cast(Table, PriceChange.__table__)
+
+
+def replay_run(engine: Engine, run_id: int) -> pd.DataFrame:
+    """The decisions run ``run_id`` would make again from its stored inputs and rules.
+
+    Raises ``NotFoundError`` for an unknown run and ``PricingError`` for a run stored
+    without its rules.
+    """
+    with engine.connect() as conn:
+        summary = conn.execute(select(_runs.c.summary).where(_runs.c.id == run_id)).scalar()
+        if summary is None:
+            raise NotFoundError(f"no repricing run {run_id}")
+        rows = conn.execute(
+            select(_changes.c.product_id, _changes.c.sku, _changes.c.currency, _changes.c.inputs)
+            .where(_changes.c.run_id == run_id)
+            .order_by(_changes.c.product_id)
+        ).all()
+    texts: dict[str, str] = summary.get("rules") or {}
+    if not texts or "now" not in summary:
+        raise PricingError(
+            f"repricing run {run_id} was stored without its rules; it cannot be replayed"
+        )
+    rules: list[Rule] = []
+    for name in sorted(texts):
+        rules.extend(parse_rules(texts[name], Path(name)))
+    products, observations = _frames(rows)
+    now = datetime.fromisoformat(summary["now"])
+    return decide(products, observations, rules, now=now, currency=summary.get("currency", "RUB"))
+
+
+def _frames(rows: Sequence[Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    products = pd.DataFrame(
+        [
+            {"product_id": r.product_id, "sku": r.sku, "currency": r.currency, **r.inputs}
+            for r in rows
+        ]
+    )
+    seen = [
+        {"product_id": r.product_id, **o} for r in rows for o in r.inputs.get("observations", [])
+    ]
+    for column in ("price", "cost", "stock", "map_price", "min_price", "max_price"):
+        products[column] = products[column].astype("Int64")
+    products["supplier_available"] = products["supplier_available"].astype("boolean")
+    products["last_change_at"] = pd.to_datetime(products["last_change_at"], utc=True)
+    observations = pd.DataFrame(seen, columns=OBSERVATION_COLUMNS)
+    observations["observed_at"] = pd.to_datetime(observations["observed_at"], utc=True)
+    observations = observations.astype(
+        {"product_id": "int64", "price": "int64", "in_stock": "bool"}
+    )
+    return products.drop(columns=["observations"]), observations
