@@ -4,15 +4,17 @@ APScheduler 3.x with its SQLAlchemy job store in the app database (table
 ``apscheduler_jobs``). Periodic jobs have fixed ids and are replaced at every start, so the
 store always mirrors the config; a job keeps its stored next run time across restarts
 (clamped to one interval). Every job has ``max_instances=1``, ``coalesce`` and a misfire
-grace time. A feed sync or crawl that succeeds requests ``reprice`` after
+grace time; crawls run in their own pool (``scheduler.crawl_workers``) so they never hold
+up feed syncs. A feed sync that changed something, or a crawl, requests ``reprice`` after
 ``scheduler.reprice_debounce`` (each new request pushes it back); a repricing run requests
-``push`` when ``storefront.auto_push`` is on.
+``push`` when ``storefront.auto_push`` is on (see :func:`repricer.jobs.default_jobs`).
 
-``speed`` divides every interval, the debounce and the grace time: ``speed=60`` turns
-15 minutes into 15 seconds (the demo and the tests use it).
+``speed`` divides every interval, the debounce and the grace time (the grace time never
+below 30 s): ``speed=60`` turns 15 minutes into 15 seconds (the demo and the tests use it).
 
 Stopping (SIGTERM, SIGINT or ``stop_event``): no new job starts; running jobs finish,
-and a running crawl child process gets the same signal so Scrapy closes its run cleanly.
+and a running crawl child process is sent SIGTERM (Scrapy stops gracefully; its crawl run
+is closed as ok, failed or aborted either way, never left running).
 Only one scheduler may use a given database (job stores cannot be shared).
 """
 

@@ -1,6 +1,5 @@
 """Chromium for competitors with ``render = "browser"``: launch flags and what not to
-download. scrapy-playwright opens a page per request and closes it after reading
-the rendered HTML; contexts close with the browser at the end of the crawl."""
+download (page reuse is in :mod:`spiders.handlers`, imported only when needed)."""
 
 from __future__ import annotations
 

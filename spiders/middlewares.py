@@ -50,3 +50,48 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         if parser is None:
             return self._parsers.get(urlparse_cached(request).netloc)
         return parser
+
+
+class SlotConcurrencyMiddleware:
+    """Enforce each download slot's concurrency (``DOWNLOAD_SLOTS[slot]["concurrency"]``,
+    else ``CONCURRENT_REQUESTS_PER_DOMAIN``).
+
+    Under the asyncio reactor Scrapy's downloader starts every queued request of a slot
+    whose delay is 0 at once, so a competitor configured for 2 parallel requests got
+    all of them. Placed last before the download handler: the permit is taken just
+    before the download and returned as soon as it ends, whatever happens next.
+    """
+
+    def __init__(self, settings: Any) -> None:
+        self.default = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
+        self.slots: dict[str, Any] = settings.getdict("DOWNLOAD_SLOTS")
+        self.permits: dict[str, asyncio.Semaphore] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SlotConcurrencyMiddleware:
+        return cls(crawler.settings)
+
+    async def process_request(self, request: Request) -> None:
+        key = self._key(request)
+        if key not in self.permits:
+            limit = int(self.slots.get(key, {}).get("concurrency", self.default))
+            self.permits[key] = asyncio.Semaphore(max(1, limit))
+        await self.permits[key].acquire()
+        request.meta["_slot_permit"] = key
+
+    def process_response(self, request: Request, response: Any) -> Any:
+        self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        self._release(request)
+
+    def _release(self, request: Request) -> None:
+        key = request.meta.pop("_slot_permit", None)
+        if key is not None:
+            self.permits[key].release()
+
+    @staticmethod
+    def _key(request: Request) -> str:
+        slot = request.meta.get("download_slot")
+        return str(slot) if slot else (urlparse_cached(request).hostname or "")

@@ -49,6 +49,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's own hands only the first request waiting for robots.txt its rules.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.middlewares.SharedRobotsTxtMiddleware": 100,
+    # Scrapy's downloader (asyncio reactor) does not hold a slot to its concurrency.
+    "spiders.middlewares.SlotConcurrencyMiddleware": 990,
 }
 
 # Per-request timeout (seconds); replaced by [crawl] timeout.
@@ -80,9 +82,10 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # Browser rendering (competitors with render = "browser"): the download handler is
 # installed by the spider only when such a competitor is crawled. System Chromium
 # (executable_path from [crawl] chromium_path), images/fonts/media not downloaded,
-# a bounded number of contexts and pages, each page closed after its response and
-# the contexts with the browser at the end.
+# pages reused between requests (spiders.handlers.PooledPlaywrightHandler: at most
+# the competitor's concurrency open at once, so the per-context page limit below only
+# has to stay above every competitor's concurrency), contexts closed at the end.
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_ABORT_REQUEST = "spiders.browser.abort_heavy_request"
 PLAYWRIGHT_MAX_CONTEXTS = 4
-PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 8
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 64

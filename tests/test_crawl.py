@@ -125,13 +125,14 @@ def _serve(server: LocalServer) -> None:
     server.route("/private/p", _page(_jsonld(777)))
     server.route("/b/ok", _page(_jsonld(1000)))
     server.route("/js/1", _page(JS_PAGE))
+    server.route("/js/slow", slow)
     server.route("/img/big.png", Response(200, b"\x89PNG", {"Content-Type": "image/png"}))
 
 
 LISTINGS = {
     "shop": ["/p/jsonld", "/p/microdata", "/p/og", "/p/oos", "/p/mismatch", "/p/flaky"],
     "bad": ["/b/404", "/b/captcha", "/b/redirect", "/b/slow", "/b/garbage", "/private/p", "/b/ok"],
-    "js": ["/js/1"],
+    "js": ["/js/1", "/js/missing", "/js/slow"],
 }
 
 
@@ -191,6 +192,8 @@ def test_crawl_stores_observations_and_site_health(
         "/p/mismatch": ("ok", 199000, "json-ld"),
         "/p/flaky": ("ok", 99000, "json-ld"),
         "/js/1": ("ok", 319000, "json-ld"),
+        "/js/missing": ("not_found", None, None),
+        "/js/slow": ("timeout", None, None),
         "/b/404": ("not_found", None, None),
         "/b/captcha": ("blocked", None, None),
         "/b/redirect": ("redirect", None, None),
@@ -215,7 +218,7 @@ def test_crawl_stores_observations_and_site_health(
     assert (sites["shop"].ok, sites["shop"].anomaly, sites["shop"].mismatch) == (6, 1, 1)
     assert sites["shop"].healthy  # 1 anomaly in 6 pages: 17 % <= 30 %
     assert (sites["bad"].ok, sites["bad"].error, sites["bad"].healthy) == (1, 6, False)
-    assert sites["js"].healthy and sites["js"].ok == 1
+    assert (sites["js"].ok, sites["js"].error, sites["js"].healthy) == (1, 2, False)
     with session_scope(engine) as session:
         run = session.get(CrawlRun, result.run_id)
         assert run is not None and run.status == "ok" and run.finished_at is not None
@@ -272,3 +275,83 @@ def test_crashing_crawl_is_recorded_as_failed(
         run = session.get(CrawlRun, result.run_id)
         assert run is not None and run.status == "failed" and run.finished_at is not None
         assert session.execute(select(Competitor)).first() is not None
+
+
+def test_scrapy_crawl_from_the_project_root_records_its_own_run(
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from repricer.crawl import PROJECT_ROOT
+
+    _serve(http_server)
+    settings = settings_from(CONFIG)
+    ids = _seed(settings, engine, http_server)
+    env = dict(os.environ, REPRICER_CONFIG=str(settings.config_path))
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "product",
+        "-a",
+        "competitor=shop",
+        "-a",
+        "sku=SKU-p-og",
+    ]
+    child = subprocess.run(
+        command, cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=60, check=False
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    with session_scope(engine) as session:
+        run = session.execute(select(CrawlRun)).scalar_one()
+        assert (run.status, run.pages, run.competitors) == ("ok", 1, ["shop"])
+        observation = session.execute(
+            select(Observation).where(Observation.crawl_run_id == run.id)
+        ).scalar_one()
+        assert (observation.listing_id, observation.price) == (ids["/p/og"], 459000)
+
+
+def test_competitor_concurrency_is_enforced(
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+) -> None:
+    import threading
+
+    lock = threading.Lock()
+    seen = {"now": 0, "max": 0}
+
+    def slow(_req: Request) -> Response:
+        with lock:
+            seen["now"] += 1
+            seen["max"] = max(seen["max"], seen["now"])
+        time.sleep(0.3)
+        with lock:
+            seen["now"] -= 1
+        return _page(_jsonld(100))
+
+    for i in range(6):
+        http_server.route(f"/c/{i}", slow)
+    http_server.route("/robots.txt", _page("User-agent: *\nAllow: /\n", content_type="text/plain"))
+    settings = settings_from(
+        CONFIG.replace(
+            'concurrency = 4\ndelay = 0\n\n[[competitors]]\nname = "bad"',
+            'concurrency = 2\ndelay = 0\n\n[[competitors]]\nname = "bad"',
+        )
+    )
+    assert settings.competitor("shop").concurrency == 2
+    from repricer.catalog import sync_competitors
+
+    with session_scope(engine) as session:
+        shop = sync_competitors(settings, session)["shop"]
+        for i in range(6):
+            product = Product(sku=f"C{i}")
+            session.add(product)
+            session.flush()
+            session.add(
+                Listing(product_id=product.id, competitor_id=shop, url=http_server.url(f"/c/{i}"))
+            )
+    result = run_crawl(settings, competitors=["shop"], timeout=60)
+    assert result.status == "ok" and result.pages == 6
+    assert seen["max"] == 2

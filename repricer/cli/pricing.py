@@ -6,13 +6,16 @@ import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
 
 from repricer.cli._common import JsonOption, console, print_table, state
 from repricer.money import format_money
+
+if TYPE_CHECKING:
+    from repricer.pricing import RepricingResult
 
 TOP = 10
 
@@ -41,39 +44,41 @@ def reprice_command(
         app_state.settings, app_state.engine, apply=apply, skus=sku or None, rules_dir=rules
     )
     approved = _auto_approve(app_state, result.run_id) if apply else None
-    top = _top_changes(result.decisions)
-    diff = result.diff.head(TOP)
     if as_json:
         payload = {
             "run_id": result.run_id,
             "applied": apply,
             "auto_approved": approved,
             "summary": result.summary,
-            "changes": _records(top),
+            "changes": _records(_top_changes(result.decisions)),
             "previous_run_id": result.previous_run_id,
-            "diff": _records(diff),
+            "diff": _records(result.diff.head(TOP)),
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, default=str))
         return
-    currency = app_state.settings.pricing.currency
+    _print_result(result, apply, approved, app_state.settings.pricing.currency)
+
+
+def _print_result(
+    result: RepricingResult, apply: bool, approved: int | None, currency: str
+) -> None:
     _print_summary(result.run_id, apply, result.summary, approved, currency)
     money = dict.fromkeys(("old_price", "new_price", "previous_price"), _money_formatter(currency))
-    print_table(
-        _records(top),
-        ["sku", "old_price", "new_price", "change_pct", "status", "explanation"],
-        title="Top changes",
-        formatters=money,
-    )
+    top = _top_changes(result.decisions)
+    if top.empty:
+        console.print("no price changes")
+    else:
+        columns = ["sku", "old_price", "new_price", "change_pct", "status", "explanation"]
+        print_table(_records(top), columns, title="Top changes", formatters=money)
     if result.previous_run_id is None:
         console.print("no previous run to compare with")
-    else:
-        console.print(
-            f"vs run {result.previous_run_id}: {len(result.diff)} product(s) decided differently"
-        )
-        if len(diff):
-            print_table(
-                _records(diff), ["sku", "previous_price", "new_price", "status"], formatters=money
-            )
+        return
+    console.print(
+        f"vs run {result.previous_run_id}: {len(result.diff)} product(s) decided differently"
+    )
+    if len(result.diff):
+        columns = ["sku", "previous_price", "new_price", "status"]
+        print_table(_records(result.diff.head(TOP)), columns, formatters=money)
 
 
 def _money_formatter(currency: str) -> Callable[[Any], str]:

@@ -37,6 +37,7 @@ strategy = "beat_lowest"
 beat_by = "1%"
 """
 
+MARKER = "# Written by `repricer demo`"
 CONFIG_HEAD = """\
 # Written by `repricer demo`: loopback shops and feeds on 127.0.0.1 (ports change every run).
 [database]
@@ -101,6 +102,12 @@ def write_config(directory: Path, sites: DemoSites) -> Path:
     rules.mkdir(exist_ok=True)
     (rules / "demo.toml").write_text(RULES, encoding="utf-8")
     return path
+
+
+def is_demo_config(path: Path) -> bool:
+    """True if ``path`` is a config the demo wrote (so its folder may be reset)."""
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        return fh.readline().startswith(MARKER)
 
 
 def _competitor(shop: str, sites: DemoSites) -> str:

@@ -79,6 +79,11 @@ def prepare_workspace(directory: Path, sites: DemoSites, echo: Echo) -> Settings
     from repricer.workspace import init_workspace
 
     directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "config.toml"
+    if config.exists() and not files.is_demo_config(config):
+        raise RepricerError(
+            f"{config}: not a demo workspace (the demo replaces its database); choose another --dir"
+        )
     for name in _OUTPUTS:
         target = directory / name
         if target.is_dir():

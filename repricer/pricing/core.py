@@ -33,9 +33,11 @@ Bools = npt.NDArray[Any]  # bool columns
 
 DECISION_COLUMNS = [
     "product_id", "sku", "currency", "old_price", "new_price", "cost", "floor", "ceiling",
-    "reference_price", "reference_competitor", "rule", "strategy", "guards", "flags",
-    "status", "explanation",
+    "reference_price", "reference_competitor", "rule", "strategy", "method", "guards",
+    "flags", "status", "explanation",
 ]  # fmt: skip
+"""``strategy`` is the rule's; ``method`` what priced the product after the behaviours
+(a strategy name, ``ceiling`` or ``skip``). ``guards`` and ``flags`` are comma-joined."""
 GUARD_COLUMNS = (
     "by_floor", "by_ceiling", "by_max_change", "exceeds_max_change", "by_rounding",
     "no_ending", "by_min_delta", "by_cooldown",
@@ -50,28 +52,50 @@ def _ints(frame: pd.DataFrame, column: str, fill: int) -> tuple[I64, Bools]:
 
 
 def _seconds_since(moments: pd.Series, now: datetime) -> I64:
-    """Whole seconds from each moment to ``now``; -1 where unknown."""
-    stamps = pd.to_datetime(moments, utc=True).dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
-    missing = np.isnat(stamps)
-    now_ns = pd.Timestamp(now).tz_convert(None).as_unit("ns").to_datetime64()
-    seconds = (now_ns - stamps).astype("timedelta64[s]").astype(np.int64)
-    return np.where(missing, -1, seconds)
+    """Whole seconds from each moment to ``now`` (floored); -1 where unknown."""
+    raw = pd.to_datetime(moments, utc=True).dt.tz_localize(None).to_numpy()
+    unit = np.datetime_data(raw.dtype)[0]
+    per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[unit]
+    now_value = pd.Timestamp(now).value // (10**9 // per_second)  # .value is in ns
+    seconds: I64 = (now_value - raw.view(np.int64)) // per_second
+    return np.where(np.isnat(raw), -1, seconds)
+
+
+def _positions(products: pd.DataFrame, product_ids: pd.Series) -> I64:
+    """Row of each product id in ``products`` (-1 if absent); a binary search when the
+    ids are sorted, as they come from the database."""
+    ids = products["product_id"].to_numpy(dtype=np.int64)
+    wanted = product_ids.to_numpy(dtype=np.int64)
+    if len(ids) == 0 or np.any(ids[1:] <= ids[:-1]):
+        found: I64 = pd.Index(ids).get_indexer(wanted)
+        return found
+    pos = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    return np.where(ids[pos] == wanted, pos, -1)
+
+
+def _competitor_codes(names: pd.Series, competitors: list[str]) -> I64:
+    """Index of each name in ``competitors`` (-1 if absent), one lookup per distinct name."""
+    codes, uniques = pd.factorize(names)
+    index = {name: i for i, name in enumerate(competitors)}
+    lookup = np.array([index.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
+    found: I64 = lookup[codes]
+    return found
 
 
 def observed_columns(
     observations: pd.DataFrame, products: pd.DataFrame, competitors: list[str], now: datetime
 ) -> Observed:
     """Observation frame -> columns keyed by product row and competitor index."""
-    pos = pd.Index(products["product_id"]).get_indexer(observations["product_id"])
-    comp = pd.Categorical(observations["competitor"], categories=competitors).codes
+    pos = _positions(products, observations["product_id"])
+    comp = _competitor_codes(observations["competitor"], competitors)
     known = (pos >= 0) & (comp >= 0)
-    ages = _seconds_since(observations["observed_at"], now)
+    ages = _seconds_since(observations["observed_at"], now)[known]
     return Observed(
-        pos=pos[known].astype(np.int64),
-        comp=comp[known].astype(np.int64),
+        pos=pos[known],
+        comp=comp[known],
         price=observations["price"].to_numpy(dtype=np.int64)[known],
         in_stock=observations["in_stock"].to_numpy(dtype=bool)[known],
-        age=np.where(ages[known] < 0, -1, ages[known]).astype(np.int64),
+        age=np.where(ages < 0, -1, ages),
     )
 
 

@@ -23,7 +23,7 @@ from repricer.exceptions import NotFoundError, PricingError, RulesError
 from repricer.pricing.core import decide
 from repricer.pricing.inputs import load_inputs
 from repricer.pricing.rules import RuleSet, load_rules
-from repricer.pricing.store import input_records, previous_decisions, store_run
+from repricer.pricing.store import RunRecord, previous_decisions, store_run
 
 CHANGING = ("proposed", "needs_approval")
 
@@ -64,24 +64,20 @@ def reprice(
     with engine.connect() as conn:
         inputs = load_inputs(conn, settings, now=now, max_age=max_age, skus=skus)
     _check_products(inputs.products, skus)
+    currency = settings.pricing.currency
     decisions = decide(
-        inputs.products,
-        inputs.observations,
-        ruleset.rules,
-        now=now,
-        currency=settings.pricing.currency,
+        inputs.products, inputs.observations, ruleset.rules, now=now, currency=currency
     )
     breaker = check_breaker(decisions, settings.pricing)
     if breaker:
         decisions = trip_breaker(decisions)
     summary = summarise(decisions, breaker)
+    stored = {**summary, "now": now.isoformat(), "currency": currency, "rules": ruleset.texts}
     status = ("needs_approval" if breaker else "applied") if apply else "dry_run"
-    run_id = store_run(
-        engine, status=status, started_at=started, finished_at=datetime.now(UTC),
-        rules_dir=str(directory), rules_hash=ruleset.digest, breaker=breaker,
-        summary={**summary, "now": now.isoformat(), "currency": settings.pricing.currency, "rules": ruleset.texts},
-        decisions=decisions, inputs=input_records(inputs.products, inputs.observations),
-    )  # fmt: skip
+    run = RunRecord(
+        status, started, datetime.now(UTC), str(directory), ruleset.digest, breaker, stored
+    )
+    run_id = store_run(engine, run, decisions, inputs.products, inputs.observations)
     with engine.connect() as conn:
         previous_id, previous = previous_decisions(conn, run_id)
     return RepricingResult(

@@ -8,9 +8,11 @@ the rule files' text, so :func:`repricer.pricing.replay.replay_run` can decide a
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, Table, insert, select
 
@@ -52,42 +54,70 @@ def input_records(products: pd.DataFrame, observations: pd.DataFrame) -> list[di
     return records
 
 
+@dataclass(frozen=True)
+class RunRecord:
+    """What a run row holds besides its decisions."""
+
+    status: str
+    started_at: datetime
+    finished_at: datetime
+    rules_dir: str
+    rules_hash: str
+    breaker: str | None
+    summary: dict[str, Any]
+
+
 def store_run(
     engine: Engine,
-    *,
-    status: str,
-    started_at: datetime,
-    finished_at: datetime,
-    rules_dir: str,
-    rules_hash: str,
-    breaker: str | None,
-    summary: dict[str, Any],
+    run: RunRecord,
     decisions: pd.DataFrame,
-    inputs: list[dict[str, Any]],
+    products: pd.DataFrame,
+    observations: pd.DataFrame,
 ) -> int:
-    """Insert the run and its price_changes in one transaction; returns the run id."""
+    """Insert the run and its price_changes (with their inputs) in one transaction, in
+    batches so that memory stays bounded whatever the catalog size; returns the run id.
+    ``decisions`` rows are in ``products``' order."""
+    with engine.begin() as conn:
+        run_id = int(conn.execute(insert(_runs).values(**asdict(run))).inserted_primary_key[0])  # type: ignore[index]
+        batches = _observation_batches(products, observations)
+        for start in range(0, len(decisions), _BATCH):
+            stop = start + _BATCH
+            used = input_records(products.iloc[start:stop], batches(start, stop))
+            rows = _change_rows(decisions.iloc[start:stop], used, run_id, run.finished_at)
+            conn.execute(insert(_changes), rows)
+    return run_id
+
+
+def _observation_batches(products: pd.DataFrame, observations: pd.DataFrame) -> Any:
+    """``(start, stop) -> the observations of products[start:stop]``: a slice when both
+    frames are sorted by product id (as loaded), else a lookup."""
+    ids = products["product_id"].to_numpy(dtype=np.int64)
+    obs = observations.sort_values("product_id", kind="stable").reset_index(drop=True)
+    obs_ids = obs["product_id"].to_numpy(dtype=np.int64)
+    ordered = len(ids) == 0 or bool(np.all(ids[1:] > ids[:-1]))
+
+    def batch(start: int, stop: int) -> pd.DataFrame:
+        part = ids[start:stop]
+        if not ordered:
+            return obs[obs["product_id"].isin(part)]
+        low = np.searchsorted(obs_ids, part[0], "left")
+        high = np.searchsorted(obs_ids, part[-1], "right")
+        return obs.iloc[low:high]
+
+    return batch
+
+
+def _change_rows(
+    decisions: pd.DataFrame, inputs: list[dict[str, Any]], run_id: int, at: datetime
+) -> list[dict[str, Any]]:
     rows = cast(list[dict[str, Any]], _plain(decisions[CHANGE_COLUMNS]).to_dict("records"))
     guards = decisions["guards"].str.split(",").to_list()
     flags = decisions["flags"].str.split(",").to_list()
-    with engine.begin() as conn:
-        run_id = conn.execute(
-            insert(_runs).values(
-                started_at=started_at,
-                finished_at=finished_at,
-                status=status,
-                rules_dir=rules_dir,
-                rules_hash=rules_hash,
-                breaker=breaker,
-                summary=summary,
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
-        for row, guard, flag, used in zip(rows, guards, flags, inputs, strict=True):
-            row.update(run_id=run_id, decided_at=finished_at, inputs=used)
-            row["guards"] = [g for g in guard if g]
-            row["flags"] = [f for f in flag if f]
-        for start in range(0, len(rows), _BATCH):
-            conn.execute(insert(_changes), rows[start : start + _BATCH])
-    return int(run_id)
+    for row, guard, flag, used in zip(rows, guards, flags, inputs, strict=True):
+        row.update(run_id=run_id, decided_at=at, inputs=used)
+        row["guards"] = [g for g in guard if g]
+        row["flags"] = [f for f in flag if f]
+    return rows
 
 
 def previous_decisions(conn: Connection, run_id: int) -> tuple[int | None, pd.DataFrame]:
@@ -103,5 +133,7 @@ def previous_decisions(conn: Connection, run_id: int) -> tuple[int | None, pd.Da
             _changes.c.run_id == previous
         )
     ).all()
-    frame = pd.DataFrame(rows, columns=columns).astype({"new_price": "Int64"})
+    frame = pd.DataFrame.from_records(list(map(tuple, rows)), columns=columns).astype(
+        {"new_price": "Int64"}
+    )
     return int(previous), frame

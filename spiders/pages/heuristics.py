@@ -38,7 +38,10 @@ from spiders.pages.values import (
 METHOD = "heuristic"
 # One pass over the class/id attributes finds both price and stock candidates: an
 # attribute-axis XPath is several times cheaper than contains() tests on every element.
-_LABELS = XPath("//@class|//@id|//@data-price|//@data-product-price")
+DATA_PRICE_ATTRS = ("data-price", "data-product-price", "data-price-amount")
+_LABELS = XPath("//@class|//@id|" + "|".join(f"//@{a}" for a in DATA_PRICE_ATTRS))
+_DIGIT = re.compile(r"\d")
+_SKIPPED_TAGS = frozenset({"del", "s", "strike", "script", "style", "template"})
 _ANY_LABEL = re.compile(r"rice|cost|tock|vail|nalich|presence", re.I)
 
 
@@ -61,9 +64,12 @@ class PageLabels:
     def prices(self) -> list[Element]:
         elements = [
             e for e in self._labelled
-            if (PRICE_CLASS.search(_label(e)) or e.get("data-price") or e.get("data-product-price"))
+            if (PRICE_CLASS.search(_label(e)) or _data_price(e) is not None)
             and not NOT_PRICE_CLASS.search(_label(e)) and not _unrelated(e, self._memo)
+            and (_data_price(e) is not None or _DIGIT.search(text_of(e)))
         ]  # fmt: skip
+        # Innermost among the elements that hold a number: a currency-sign span inside
+        # the amount does not hide the amount.
         chosen = set(elements)
         outer = {a for e in elements for a in e.iterancestors() if a in chosen}
         return [e for e in elements if e not in outer]
@@ -86,7 +92,7 @@ def find_heuristic(labels: PageLabels) -> Found | None:
     for element in labels.prices:
         is_old = _is_old(element)
         text = squash(text_of(element)) if is_old else _own_text(element)
-        attr = element.get("data-price") or element.get("data-product-price")
+        attr = _data_price(element)
         if not text and attr is None:
             continue
         if is_per_unit(text) or is_per_unit(_label(element)):
@@ -100,6 +106,8 @@ def find_heuristic(labels: PageLabels) -> Found | None:
             continue
         currency = currency or found_currency
         (old if is_old else current).append(price)
+    if not current and not old and not per_unit:
+        return find_labelled_price(labels)
     return _decide(distinct_prices(current), distinct_prices(old), per_unit, currency)
 
 
@@ -109,6 +117,40 @@ def find_stock_text(labels: PageLabels) -> str:
     states = {availability_from_text(t) for t in texts if len(t) < 80}
     states.discard(UNKNOWN)
     return states.pop() if len(states) == 1 else UNKNOWN
+
+
+_PRICE_LABEL_TEXT = XPath(
+    "//text()[contains(., 'Цена') or contains(., 'цена') or contains(., 'Price') "
+    "or contains(., 'price') or contains(., 'Стоимость')]"
+)
+_AMOUNT_FIRST = re.compile(r"^(?:от\s+|from\s+)?[\d$€£₽¥₴₸]", re.I)
+_PRICE_LABEL = re.compile(
+    r"^(?:цена|price|стоимость|our price|ваша цена|sale price)\s*[:：]?\s*", re.I
+)
+
+
+def find_labelled_price(labels: PageLabels) -> Found | None:
+    """ "Цена: 2 490 ₽" / "Price: $12.50" in one element, or the label followed by an
+    element with the amount; used only when no price-like element exists at all."""
+    values: list[Decimal] = []
+    currency = None
+    for text_node in _PRICE_LABEL_TEXT(labels.root):
+        element = text_node.getparent()
+        if element is None or _unrelated(element, labels._memo):
+            continue
+        text = squash(_own_text(element))
+        if not _PRICE_LABEL.match(text):
+            continue
+        rest = _PRICE_LABEL.sub("", text, count=1)
+        if not rest and element.getnext() is not None:
+            rest = squash(_own_text(element.getnext()))
+        found_currency = find_currency(rest)
+        plain = found_currency and len(rest) < 40 and _AMOUNT_FIRST.match(rest)
+        price = parse_price(rest) if plain else None
+        if price is not None:
+            values.append(price)
+            currency = currency or found_currency
+    return _decide(distinct_prices(values), [], 0, currency)
 
 
 def _decide(
@@ -160,19 +202,23 @@ def _unrelated(element: Element, memo: dict[Element, bool]) -> bool:
 
 
 def _own_text(element: Element) -> str:
-    """Text without struck-through parts (<del>, <s>) and without scripts."""
+    """Visible text without struck-through parts (<del>, <s>) and scripts; kopecks or
+    cents in a 2-digit ``<sup>`` after the amount become its decimals (``2 490<sup>90``
+    reads 2 490,90, not 249 090)."""
     parts = [element.text or ""]
     for child in element:
-        if isinstance(child.tag, str) and child.tag not in (
-            "del",
-            "s",
-            "strike",
-            "script",
-            "style",
-        ):
-            parts.append(text_of(child))
+        if isinstance(child.tag, str) and child.tag not in _SKIPPED_TAGS:
+            inner = _own_text(child)
+            before = "".join(parts).rstrip()
+            if child.tag == "sup" and re.fullmatch(r"\d\d", inner) and before[-1:].isdigit():
+                inner = ("." if "," in before.rsplit(" ", 1)[-1] else ",") + inner
+            parts.append(inner)
         parts.append(child.tail or "")
     return squash("".join(parts))
+
+
+def _data_price(element: Element) -> str | None:
+    return next((v for v in map(element.get, DATA_PRICE_ATTRS) if v), None)
 
 
 def _parent_text(element: Element) -> str:

@@ -9,6 +9,7 @@ reason. A wrong price is worse than none.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,7 +21,17 @@ from spiders.pages.heuristics import PageLabels, find_heuristic, find_stock_text
 from spiders.pages.jsonld import find_jsonld
 from spiders.pages.meta import find_opengraph, page_title, read_meta
 from spiders.pages.microdata import find_microdata, find_rdfa
-from spiders.pages.tree import parse_html
+from spiders.pages.tree import page_text, parse_html
+
+# Any way a page can mark an old price (tags, class words of OLD_PRICE_CLASS): without
+# one of these strings the page has none.
+_OLD_HINT = re.compile(
+    r"<(?:del|s|strike)[\s>]|old|was|before|regular|compare|strike|cross|original|prev|rrp"
+    r"|msrp|list|base|full|through"
+)
+
+# Class/id words of stock badges (STOCK_CLASS); a page without them has none.
+_STOCK_HINT = re.compile(r"tock|vail|nalich|nali4|presence")
 
 
 @dataclass(frozen=True)
@@ -52,15 +63,21 @@ def extract_product(
     html: str | bytes, url: str, selectors: SelectorSettings | None = None
 ) -> ExtractedProduct:
     """Extract the product of one page; never raises on messy HTML."""
-    root = parse_html(html)
+    text = page_text(html)
+    root = parse_html(text)
     if root is None:
         return ExtractedProduct(reason="empty or unreadable page")
+    # Plain substring tests skip whole-tree searches for markup the page cannot have.
+    lower = text.lower()
     meta = read_meta(root)
     labels = PageLabels(root)
     found = [
         f for f in (
-            find_jsonld(root, url), find_microdata(root, url), find_rdfa(root, url),
-            find_opengraph(meta), find_configured(root, selectors) if selectors else None,
+            find_jsonld(root, url) if "ld+json" in lower else None,
+            find_microdata(root, url) if "itemprop" in lower else None,
+            find_rdfa(root, url) if "typeof" in lower else None,
+            find_opengraph(meta),
+            find_configured(root, selectors) if selectors else None,
         ) if f is not None
     ]  # fmt: skip
     if not any(f.price is not None or f.ambiguous for f in found):
@@ -70,9 +87,13 @@ def extract_product(
     availability = next((f.availability for f in found if f.availability != UNKNOWN), UNKNOWN)
     return ExtractedProduct(
         price=price.price if price else None,
-        old_price=_old_price(labels, price, found) if price else None,
+        old_price=_old_price(labels, price, found, _OLD_HINT.search(lower) is not None)
+        if price
+        else None,
         currency=price.currency if price else None,
-        availability=availability if availability != UNKNOWN else find_stock_text(labels),
+        availability=availability
+        if availability != UNKNOWN or not _STOCK_HINT.search(lower)
+        else find_stock_text(labels),
         sku=next((f.sku for f in found if f.sku), None),
         gtin=next((f.gtin for f in found if f.gtin), None),
         title=next((f.title for f in found if f.title), None) or page_title(root, meta),
@@ -106,14 +127,16 @@ def _agreed_price(found: list[Found]) -> tuple[Found | None, str | None]:
     return Found(first.method, price=first.price, currency=next(iter(currencies), None)), None
 
 
-def _old_price(labels: PageLabels, price: Found, found: list[Found]) -> Decimal | None:
+def _old_price(
+    labels: PageLabels, price: Found, found: list[Found], may_show_old: bool
+) -> Decimal | None:
     """An old price above the price: from the sources, else a struck-through/old-price
     element beside the same current price."""
     assert price.price is not None
     for f in found:
         if f.old_price is not None and f.price is not None and f.old_price > price.price:
             return f.old_price
-    if price.method == "heuristic":
+    if price.method == "heuristic" or not may_show_old:
         return None
     seen = find_heuristic(labels)
     if seen and seen.price is not None and seen.old_price and same_price(seen.price, price.price):

@@ -14,11 +14,16 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
 
 
-def parse_html(html: str | bytes) -> Element | None:
-    """Parse a page (bytes decoded by BOM / meta charset, else UTF-8), or None."""
+def page_text(html: str | bytes) -> str:
+    """The page as text: bytes decoded by BOM / meta charset, else UTF-8."""
     if isinstance(html, bytes):
         _encoding, html = html_to_unicode(None, html)
-    html = _XML_DECLARATION.sub("", html, count=1)
+    return html
+
+
+def parse_html(html: str | bytes) -> Element | None:
+    """Parse a page (bytes decoded as :func:`page_text` does), or None."""
+    html = _XML_DECLARATION.sub("", page_text(html), count=1)
     if not html.strip():
         return None
     try:

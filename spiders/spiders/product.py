@@ -72,7 +72,7 @@ class ProductSpider(scrapy.Spider):
             self._enable_browser(scrapy_settings)
 
     def _enable_browser(self, scrapy_settings: Any) -> None:
-        handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+        handler = "spiders.handlers.PooledPlaywrightHandler"
         scrapy_settings.set(
             "DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="spider"
         )

@@ -47,8 +47,13 @@ def test_dry_run_summary_table_and_diff(
     again = runner.invoke(app, ["--config", str(config), "reprice", "--sku", "A-1"])
     assert again.exit_code == 0, again.output
     assert "1 products" in again.output and "0 product(s) decided differently" in again.output
+    rules = tmp_path / "rules" / "default.toml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace('"1%"', '"5%"'), encoding="utf-8")
+    changed = runner.invoke(app, ["--config", str(config), "reprice"])
+    assert "vs run 2: 3 product(s) decided differently" in changed.output  # run 2 had only A-1
     with session_scope(engine) as session:
-        assert [r.status for r in session.scalars(select(RepricingRun))] == ["dry_run", "dry_run"]
+        statuses = [r.status for r in session.scalars(select(RepricingRun))]
+    assert statuses == ["dry_run"] * 3
 
 
 def test_apply_json_auto_approves(

@@ -91,11 +91,20 @@ def test_demo_cycles_follow_the_market_under_the_scheduler(tmp_path: Path) -> No
     try:
         with session_scope(engine) as session:
             runs = session.scalars(select(RepricingRun.id)).all()
-            jobs = {r.job_id: r.status for r in session.scalars(select(JobRun))}
+            jobs = {(r.job_id, r.status) for r in session.scalars(select(JobRun))}
     finally:
         engine.dispose()
     # the report shows the latest run that moved a price
     assert 1 < result.run_id <= max(runs)
     moved = {r["sku"]: r["new_price"] for r in result.rows if r["new_price"] != r["old_price"]}
     assert moved.get("DEMO-003", 224900) == 224900 and moved
-    assert jobs["feeds:beta"] == jobs["crawl:js-shop"] == jobs["push"] == "ok"
+    assert {("feeds:alpha", "ok"), ("crawl:plain-shop", "ok"), ("push", "ok")} <= jobs
+
+
+def test_demo_refuses_a_folder_that_is_not_a_demo_workspace(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[database]\nurl = "sqlite:///repricer.db"\n')
+    (tmp_path / "repricer.db").write_bytes(b"our real shop")
+    result = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "not a demo workspace" in result.output
+    assert (tmp_path / "repricer.db").read_bytes() == b"our real shop"

@@ -13,6 +13,7 @@ from repricer.db import session_scope
 from repricer.db.models import PriceChange, RepricingRun
 from repricer.exceptions import NotFoundError, PricingError, RulesError
 from repricer.pricing import replay_run, reprice
+from repricer.pricing.core import DECISION_COLUMNS
 from repricer.pricing.engine import check_breaker, summarise
 from tests.pricing.conftest import Shop
 from tests.pricing.frames import NOW
@@ -51,6 +52,7 @@ def test_dry_run_stores_explained_decisions(shop: Shop, pricing_settings: Settin
         assert "default.toml" in run.summary["rules"] and run.rules_hash
     assert result.summary["down"] == 1 and result.summary["unchanged"] == 1
     assert result.summary["margin_impact"] == 133900 - 150000
+    assert list(result.decisions.columns) == DECISION_COLUMNS
 
 
 def test_apply_and_breaker(shop: Shop, settings_from: object, rules_dir: Path) -> None:
@@ -167,3 +169,20 @@ def test_garbage_observations_are_not_used(shop: Shop, pricing_settings: Setting
     shop.observation(shop.listing(p, "priceless"), None)
     result = reprice(pricing_settings, shop.engine, now=NOW)
     assert result.decisions.loc[0, "reference_competitor"] == "dns"
+
+
+def test_runs_are_stored_in_batches_with_each_products_inputs(
+    shop: Shop, pricing_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import repricer.pricing.store as store
+
+    monkeypatch.setattr(store, "_BATCH", 2)
+    for i in range(5):
+        shop.priced(f"P{i}", 100000 + i, {"citilink": 150000 + i, "dns": 160000 + i})
+    result = reprice(pricing_settings, shop.engine, now=NOW)
+    changes = _changes(shop, result.run_id)
+    assert sorted(changes) == [f"P{i}" for i in range(5)]
+    for i in range(5):
+        used = changes[f"P{i}"].inputs
+        assert used["cost"] == 100000 + i
+        assert sorted(o["price"] for o in used["observations"]) == [150000 + i, 160000 + i]
