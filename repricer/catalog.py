@@ -165,7 +165,7 @@ def sync_competitors(settings: Settings, session: Session) -> dict[str, int]:
         {"name": c.name, "domain": c.domain, "is_self": c.is_self} for c in settings.competitors
     ]
     upsert_rows(session, Competitor.__table__, rows, key=["name"])
-    return dict(session.execute(select(Competitor.name, Competitor.id)).tuples().all())
+    return dict(session.execute(select(Competitor.name, Competitor.id)).all())
 
 
 def import_listings(settings: Settings, engine: Engine, path: Path | str) -> ImportReport:
@@ -183,7 +183,7 @@ def import_listings(settings: Settings, engine: Engine, path: Path | str) -> Imp
     domains = {c.name: c.domain for c in settings.competitors}
     with session_scope(engine) as session:
         competitor_ids = sync_competitors(settings, session)
-        product_ids = dict(session.execute(select(Product.sku, Product.id)).tuples().all())
+        product_ids = dict(session.execute(select(Product.sku, Product.id)).all())
         rows: dict[tuple[int, int, str], dict[str, Any]] = {}
         for line, raw in table:
             record = {mapping[h]: v for h, v in raw.items() if h in mapping}

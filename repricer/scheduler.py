@@ -78,7 +78,8 @@ def run_scheduler(
             finally:
                 runner.shutdown()
     finally:
-        _active = None
+        if _active is runner:
+            _active = None
         if own_engine:
             engine.dispose()
 

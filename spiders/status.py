@@ -32,6 +32,8 @@ def observe_page(
     if http_status in BLOCKED_CODES:
         return _with(item, "blocked", f"HTTP {http_status}")
     if http_status >= 400:
+        if page is not None and looks_blocked(page[0]):  # a 503 challenge page
+            return _with(item, "blocked", f"HTTP {http_status}, captcha or challenge page")
         return _with(item, "error", f"HTTP {http_status}")
     if page is None:
         return _with(item, "error", "not an HTML page")
@@ -53,10 +55,13 @@ def observe_page(
     return item
 
 
-def observe_failure(target: Target, error: BaseException) -> ObservationItem:
-    """The observation for a request that got no response (timeout, refused, robots)."""
+def observe_failure(
+    target: Target, error: BaseException, http_status: int | None = None
+) -> ObservationItem:
+    """The observation for a request that got no response (timeout, refused, robots),
+    or whose page could not be processed."""
     item = ObservationItem(target.listing_id, target.competitor.name, target.url, "error",
-                           product_gtin=target.product_gtin)  # fmt: skip
+                           http_status=http_status, product_gtin=target.product_gtin)  # fmt: skip
     kind = type(error).__name__
     message = str(error).strip() or kind
     if "Timeout" in kind or "timed out" in message.lower() or "timeout" in message.lower():

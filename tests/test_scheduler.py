@@ -189,10 +189,20 @@ def test_restart_replaces_jobs_and_closes_stale_runs(
     settings = settings_from(FAST)
     with session_scope(engine) as session:
         session.add(JobRun(job_id="old", status="running"))
-    stop = start_scheduler(settings, [JobSpec("old", lambda _c: "x", timedelta(hours=1))])
+    stop = threading.Event()
+    first = threading.Thread(
+        target=run_scheduler,
+        args=(settings,),
+        kwargs={
+            "stop_event": stop,
+            "jobs": [JobSpec("old", lambda _c: "x", timedelta(hours=1))],
+            "engine": engine,
+        },
+    )
+    first.start()
     wait_for(lambda: runs(engine, "old")[-1].status == "ok")
     stop.set()
-    time.sleep(0.3)
+    first.join(30)
     start_scheduler(settings, [JobSpec("new", lambda _c: "y", timedelta(hours=1))])
     wait_for(lambda: bool(runs(engine, "new")) and runs(engine, "new")[-1].status == "ok")
     assert runs(engine, "old")[0].status == "aborted"
@@ -245,8 +255,12 @@ def slow_feed(started: threading.Event) -> Callable[[Request], Response]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_sigterm_lets_the_running_job_finish_and_exits_0(
-    engine: Engine, write_config: Callable[[str], Path], http_server: LocalServer, tmp_path: Path
+    engine: Engine,
+    write_config: Callable[[str], Path],
+    http_server: LocalServer,
+    signum: signal.Signals,
 ) -> None:
     started = threading.Event()
     http_server.route("/feed.csv", slow_feed(started))
@@ -268,7 +282,7 @@ def test_sigterm_lets_the_running_job_finish_and_exits_0(
     )
     try:
         assert started.wait(30), "the feed sync never started"
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         output, _ = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:

@@ -69,9 +69,11 @@ def reduce_offers(method: str, offers: Sequence[Found], page_url: str = "") -> F
     return Found(method, reason=f"{len(values)} offers with different prices ({_show(values)})")
 
 
-def choose_product(method: str, products: Sequence[Found], page_url: str) -> Found | None:
-    """The page's own product among several: the one whose URL is the page's, else all
-    agreeing on the price; else ambiguous."""
+def choose_product(
+    method: str, products: Sequence[Found], page_url: str, heading: str | None = None
+) -> Found | None:
+    """The page's own product among several: the one whose URL is the page's, else the
+    one named like the page's ``<h1>``, else all agreeing on the price; else ambiguous."""
     if not products:
         return None
     ambiguous = [p for p in products if p.ambiguous]
@@ -81,6 +83,9 @@ def choose_product(method: str, products: Sequence[Found], page_url: str) -> Fou
     mine = [p for p in products if p.url and same_url(p.url, page_url)]
     if len(mine) == 1:
         return mine[0]
+    named = [p for p in products if heading and p.title and _same_name(p.title, heading)]
+    if len(named) == 1:
+        return named[0]
     if not ambiguous and len(distinct_prices([p.price for p in priced if p.price])) == 1:
         return priced[0]
     values = distinct_prices([p.price for p in priced if p.price is not None])
@@ -96,6 +101,10 @@ def same_url(a: str, b: str) -> bool:
         return False
     same_path = pa.path.rstrip("/") == pb.path.rstrip("/")
     return same_path and (not pa.query or not pb.query or pa.query == pb.query)
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
 def _merge_offers(pool: Sequence[Found]) -> Found:

@@ -35,7 +35,7 @@ GTIN_KEYS = ("gtin13", "gtin", "gtin14", "gtin12", "gtin8", "ean", "isbn")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
 
-def find_jsonld(root: Element, page_url: str) -> Found | None:
+def find_jsonld(root: Element, page_url: str, heading: str | None = None) -> Found | None:
     """The page's product from JSON-LD, ambiguous ``Found`` if it cannot tell, or None."""
     blocks = [b for b in (_load(s.text or "") for s in root.iter("script")
                           if "ld+json" in (s.get("type") or "").lower()) if b is not None]  # fmt: skip
@@ -51,7 +51,7 @@ def find_jsonld(root: Element, page_url: str) -> Found | None:
     if not main and listed:
         mine = [p for p in listed if p.url and same_url(p.url, page_url)]
         return mine[0] if len(mine) == 1 else None
-    return choose_product(METHOD, main, page_url)
+    return choose_product(METHOD, main, page_url, heading)
 
 
 def _load(text: str) -> Any:

@@ -79,6 +79,12 @@ def page_title(root: Element, meta: dict[str, str]) -> str | None:
     return None
 
 
+def first_heading(root: Element) -> str | None:
+    """Text of the first ``<h1>`` (the product's name on most shop pages)."""
+    element = next(root.iter("h1"), None)
+    return clean_text(text_of(element)) if element is not None else None
+
+
 def _first_price(meta: dict[str, str], keys: tuple[str, ...]) -> Decimal | None:
     for key in keys:
         if key in meta:

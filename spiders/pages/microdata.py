@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml.etree import XPath  # type: ignore[import-untyped]
 
-from spiders.pages._phrases import OLD_PRICE_CLASS
+from spiders.pages._phrases import OLD_PRICE_CLASS, UNRELATED_CONTAINER, UNRELATED_TAGS
 from spiders.pages.found import Found, choose_product, distinct_prices
 from spiders.pages.tree import Element, text_of
 from spiders.pages.values import (
@@ -50,18 +50,35 @@ _CURRENCY_PROPS = XPath("//*[@itemprop='priceCurrency']")
 _AVAILABILITY_PROPS = XPath("//*[@itemprop='availability']")
 
 
-def find_microdata(root: Element, page_url: str, syntax: Syntax = MICRODATA) -> Found | None:
+def find_microdata(
+    root: Element, page_url: str, heading: str | None = None, syntax: Syntax = MICRODATA
+) -> Found | None:
     """The page's product from microdata (or RDFa with ``syntax=RDFA``), or None."""
     scopes = [e for e in syntax.scope_xpath(root) if PRODUCT.search(e.get(syntax.type_attr, ""))]
     top = [e for e in scopes if not any(_is_product(a, syntax) for a in e.iterancestors())]
-    products = [f for f in (_read_scope(e, syntax) for e in top) if f is not None]
+    read = [(_read_scope(e, syntax), e) for e in top]
+    top = [e for f, e in read if f is not None]
+    products = [f for f, _e in read if f is not None]
     if not products and syntax is MICRODATA and not scopes:
         return _loose_prices(root)
-    return choose_product(syntax.method, products, page_url)
+    main = [p for p, e in zip(products, top, strict=True) if not _in_unrelated_block(e)]
+    if main and len(main) < len(products):
+        products = main  # products in "related", "recommended" … blocks are not the page's
+    return choose_product(syntax.method, products, page_url, heading)
 
 
-def find_rdfa(root: Element, page_url: str) -> Found | None:
-    return find_microdata(root, page_url, RDFA)
+def find_rdfa(root: Element, page_url: str, heading: str | None = None) -> Found | None:
+    return find_microdata(root, page_url, heading, RDFA)
+
+
+def _in_unrelated_block(element: Element) -> bool:
+    for node in element.iterancestors():
+        if node.tag in ("body", "html"):
+            return False
+        label = f"{node.get('class') or ''} {node.get('id') or ''}"
+        if node.tag in UNRELATED_TAGS or UNRELATED_CONTAINER.search(label):
+            return True
+    return False
 
 
 def _is_product(element: Element, syntax: Syntax) -> bool:

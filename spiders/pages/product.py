@@ -19,7 +19,7 @@ from spiders.pages.configured import find_configured
 from spiders.pages.found import Found, same_price
 from spiders.pages.heuristics import PageLabels, find_heuristic, find_stock_text
 from spiders.pages.jsonld import find_jsonld
-from spiders.pages.meta import find_opengraph, page_title, read_meta
+from spiders.pages.meta import find_opengraph, first_heading, page_title, read_meta
 from spiders.pages.microdata import find_microdata, find_rdfa
 from spiders.pages.tree import page_text, parse_html
 
@@ -71,11 +71,12 @@ def extract_product(
     lower = text.lower()
     meta = read_meta(root)
     labels = PageLabels(root)
+    heading = first_heading(root)
     found = [
         f for f in (
-            find_jsonld(root, url) if "ld+json" in lower else None,
-            find_microdata(root, url) if "itemprop" in lower else None,
-            find_rdfa(root, url) if "typeof" in lower else None,
+            find_jsonld(root, url, heading) if "ld+json" in lower else None,
+            find_microdata(root, url, heading) if "itemprop" in lower else None,
+            find_rdfa(root, url, heading) if "typeof" in lower else None,
             find_opengraph(meta),
             find_configured(root, selectors) if selectors else None,
         ) if f is not None

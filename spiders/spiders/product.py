@@ -21,7 +21,7 @@ from repricer.crawl import finish_run, start_run
 from repricer.db.engine import make_engine
 from spiders.browser import CHROMIUM_ARGS
 from spiders.items import ObservationItem
-from spiders.pages import extract_product
+from spiders.pages import ExtractedProduct, extract_product
 from spiders.status import observe_failure, observe_page
 from spiders.targets import Target, load_targets
 
@@ -108,14 +108,18 @@ class ProductSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             yield observe_page(target, response.status, response.url, None, self.repricer_settings)
             return
-        selectors = target.competitor.selectors
-        extracted = extract_product(response.text, response.url, selectors)
+        text = response.text
+        if response.status >= 400:  # an error page: only its text matters (captcha?)
+            extracted = ExtractedProduct(reason=f"HTTP {response.status}")
+        else:
+            try:
+                extracted = extract_product(text, response.url, target.competitor.selectors)
+            except Exception as exc:  # a page must never cost the rest of the crawl
+                self.logger.exception("extraction failed on %s", response.url)
+                yield observe_failure(target, exc, response.status)
+                return
         yield observe_page(
-            target,
-            response.status,
-            response.url,
-            (response.text, extracted),
-            self.repricer_settings,
+            target, response.status, response.url, (text, extracted), self.repricer_settings
         )
 
     def on_error(self, failure: Failure) -> ObservationItem:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from repricer.config import SelectorSettings
 from spiders.pages import ExtractedProduct, extract_product, looks_blocked, parse_html
@@ -156,3 +158,32 @@ def test_parse_html_of_nothing_is_none() -> None:
 def test_structured_variants(snippet: str, price: str | None) -> None:
     result = extract_product(f"<html><head>{snippet}</head><body></body></html>", "https://s/x")
     assert result.price == (Decimal(price) if price else None), result
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list('<>/"= ₽$.,0123456789 abcdeiprstlfowx{}[]:;-\u00a0')),
+        max_size=300,
+    )
+)
+def test_any_text_is_handled_without_exceptions(page: str) -> None:
+    result = extract_product(page, "https://shop.example/x")
+    assert result.price is None or result.price > 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=500))
+def test_any_bytes_are_handled_without_exceptions(page: bytes) -> None:
+    result = extract_product(page, "https://shop.example/x")
+    assert result.price is None or result.price > 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["@type", "offers", "price", "@graph", "priceSpecification", "lowPrice", "hasVariant", "@id", "availability", "priceCurrency"]), inner, max_size=4),
+                    max_leaves=12))  # fmt: skip
+def test_any_jsonld_is_handled_without_exceptions(data: object) -> None:
+    page = f'<script type="application/ld+json">{json.dumps(data)}</script>'
+    result = extract_product(page, "https://shop.example/x")
+    assert result.price is None or result.price > 0

@@ -103,3 +103,9 @@ def test_robots_refusal_is_blocked() -> None:
 
     item = observe_failure(_target(), IgnoreRequest("Forbidden by robots.txt"))
     assert item.status == "blocked" and "robots" in (item.reason or "")
+
+
+def test_a_5xx_challenge_page_is_blocked(settings: Settings) -> None:
+    html = "<title>Just a moment...</title><div id='cf-challenge'>Checking your browser</div>"
+    item = observe_page(_target(), 503, URL, (html, extract_product(html, URL)), settings)
+    assert item.status == "blocked" and item.http_status == 503
