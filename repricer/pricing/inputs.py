@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import Connection, Select, Table, and_, false, func, or_, select
+from sqlalchemy import Connection, Select, Table, func, or_, select
 
 from repricer.config import Settings
 from repricer.db.models import (
@@ -29,6 +29,7 @@ from repricer.db.models import (
     PriceChange,
     Product,
 )
+from repricer.db.trusted import site_health_join, trusted_conditions
 from repricer.feeds.effective import effective_costs
 
 PRODUCT_COLUMNS = [
@@ -122,25 +123,14 @@ def load_observations(
         )
         .join(lst, lst.c.id == o.c.listing_id)
         .join(comp, comp.c.id == lst.c.competitor_id)
-        .outerjoin(
-            stats,
-            and_(
-                stats.c.crawl_run_id == o.c.crawl_run_id,
-                stats.c.competitor_id == lst.c.competitor_id,
-            ),
-        )
+        .outerjoin(stats, site_health_join(o.c, lst.c, stats.c))
         .where(
-            o.c.status == "ok",
-            o.c.price > 0,
+            *trusted_conditions(o.c, comp.c, stats.c),
             o.c.observed_at <= now,
             o.c.observed_at >= now - max_age,
             or_(o.c.currency.is_(None), o.c.currency == settings.pricing.currency),
             lst.c.active.is_(True),
             lst.c.confidence >= settings.crawl.min_confidence,
-            comp.c.is_self == false(),
-            o.c.is_anomaly == false(),
-            o.c.is_mismatch == false(),
-            or_(stats.c.healthy.is_(None), stats.c.healthy.is_(True)),
         )
         .subquery()
     )

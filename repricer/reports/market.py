@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TypeVarTuple
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Select, and_, select
+from sqlalchemy import Connection, Select, select
 
 from repricer.db.models import (
     Competitor,
@@ -21,6 +21,7 @@ from repricer.db.models import (
     Observation,
     PriceChange,
 )
+from repricer.db.trusted import site_health_join, trusted_conditions
 from repricer.reports._frames import as_money, read_frame
 
 Row = TypeVarTuple("Row")
@@ -30,21 +31,10 @@ MARKET_COLUMNS = ["product_id", "market_min", "market_median", "market_competito
 def trusted_observations(query: Select[*Row]) -> Select[*Row]:
     """Add to a query joining Observation, Listing and Competitor the conditions that make
     an observation a trustworthy competitor price (the site-health join included)."""
-    health = and_(
-        CrawlSiteStats.crawl_run_id == Observation.crawl_run_id,
-        CrawlSiteStats.competitor_id == Listing.competitor_id,
+    health = site_health_join(Observation, Listing, CrawlSiteStats)
+    return query.outerjoin(CrawlSiteStats, health).where(
+        *trusted_conditions(Observation, Competitor, CrawlSiteStats)
     )
-    return query.outerjoin(CrawlSiteStats, health).where(*TRUSTED)
-
-
-TRUSTED: tuple[ColumnElement[bool], ...] = (
-    Competitor.is_self.is_(False),
-    Observation.status == "ok",
-    Observation.price.is_not(None),
-    Observation.is_anomaly.is_(False),
-    Observation.is_mismatch.is_(False),
-    CrawlSiteStats.healthy.is_not(False),  # no stats (NULL) or a healthy site
-)
 
 
 def latest_observations(conn: Connection, run_id: int, until: datetime) -> pd.DataFrame:
