@@ -13,7 +13,9 @@ recorded the same way.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,6 +33,7 @@ from repricer.exceptions import CrawlError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _ERROR_TAIL = 2000
+_STOP_GRACE_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,11 @@ def run_crawl(
             sync_competitors(settings, session)
         run_id = start_run(engine, names or [c.name for c in settings.competitors])
         started = time.monotonic()
-        status, error = _run_child(settings, run_id, names, skus or [], timeout)
+        try:
+            status, error = _run_child(settings, run_id, names, skus or [], timeout)
+        except BaseException as exc:  # Ctrl-C, a failed start: the run must not stay "running"
+            finish_run(engine, run_id, "aborted", error=f"crawl interrupted: {exc!r}")
+            raise
         finish_run(engine, run_id, status, error=error)
         return CrawlResult(
             run_id=run_id,
@@ -113,24 +120,41 @@ def _run_child(
     limit = timeout if timeout is not None else settings.crawl.run_timeout.total_seconds()
     with tempfile.TemporaryFile() as log:
         try:
-            child = subprocess.run(
+            child = subprocess.Popen(
                 crawl_command(run_id, competitors, skus),
                 cwd=PROJECT_ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
-                timeout=limit,
-                check=False,
+                start_new_session=True,  # its own process group: Chromium goes with it
             )
-        except subprocess.TimeoutExpired:
-            return "aborted", f"crawl stopped after the {limit:g}s timeout"
         except OSError as exc:
             raise CrawlError(f"cannot start the crawl process: {exc}") from exc
-        if child.returncode != 0:
+        try:
+            returncode = child.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            _stop(child)
+            return "aborted", f"crawl stopped after the {limit:g}s timeout"
+        except BaseException:
+            _stop(child)
+            raise
+        if returncode != 0:
             log.seek(0)
             tail = log.read().decode("utf-8", "replace")[-_ERROR_TAIL:]
-            return "failed", f"crawl process exited with {child.returncode}: {tail.strip()}"
+            return "failed", f"crawl process exited with {returncode}: {tail.strip()}"
     return "ok", None
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the crawl's process group (Scrapy closes cleanly), SIGKILL if it lingers."""
+    for sig, grace in ((signal.SIGTERM, _STOP_GRACE_S), (signal.SIGKILL, None)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, sig)
+        try:
+            child.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def start_run(engine: Engine, competitors: list[str]) -> int:

@@ -355,3 +355,18 @@ def test_competitor_concurrency_is_enforced(
     result = run_crawl(settings, competitors=["shop"], timeout=60)
     assert result.status == "ok" and result.pages == 6
     assert seen["max"] == 2
+
+
+def test_a_crawl_over_its_timeout_is_stopped_and_recorded_as_aborted(
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+) -> None:
+    _serve(http_server)
+    settings = settings_from(CONFIG)
+    _seed(settings, engine, http_server)
+    started = time.monotonic()
+    result = run_crawl(settings, competitors=["bad"], timeout=1.5)
+    assert time.monotonic() - started < 20
+    assert result.status == "aborted" and "timeout" in (result.error or "")
+    with session_scope(engine) as session:
+        run = session.get(CrawlRun, result.run_id)
+        assert run is not None and run.status == "aborted" and run.finished_at is not None

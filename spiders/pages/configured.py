@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from cssselect import GenericTranslator, SelectorError
-from lxml.etree import XPathError  # type: ignore[import-untyped]
+from lxml.etree import XPath, XPathError  # type: ignore[import-untyped]
 
 from repricer.config import SelectorSettings
 from spiders.pages._phrases import IN_STOCK, OUT_OF_STOCK, UNKNOWN
@@ -28,6 +28,8 @@ def find_configured(root: Element, selectors: SelectorSettings) -> Found | None:
     """What the configured selectors find; None when the price selector is unset or
     matches nothing, ambiguous when it matches several different prices."""
     availability = _availability(root, selectors)
+    if selectors.price and not is_valid(selectors.price):
+        return Found(METHOD, reason=f"invalid price selector {selectors.price!r}")
     texts = select_texts(root, selectors.price)
     if not texts:
         return Found(METHOD, availability=availability) if availability != UNKNOWN else None
@@ -64,6 +66,15 @@ def select_texts(root: Element, expression: str | None) -> list[str]:
     except (XPathError, SelectorError):
         return []
     return [t for t in (_text(m) for m in matches) if t]
+
+
+def is_valid(expression: str) -> bool:
+    """The expression compiles (CSS translated, XPath parsed)."""
+    try:
+        XPath(to_xpath(expression))
+    except (XPathError, SelectorError):
+        return False
+    return True
 
 
 @lru_cache(maxsize=256)

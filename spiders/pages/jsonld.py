@@ -87,8 +87,9 @@ def _index_ids(blocks: list[Any]) -> dict[str, dict[str, Any]]:
 
 
 def _deref(value: Any, index: dict[str, dict[str, Any]]) -> Any:
-    if isinstance(value, dict) and set(value) <= {"@id", "@type"} and "@id" in value:
-        return index.get(value["@id"], value)
+    if isinstance(value, dict) and set(value) <= {"@id", "@type"}:
+        ref = value.get("@id")
+        return index.get(ref, value) if isinstance(ref, str) else value
     return value
 
 

@@ -42,6 +42,8 @@ def find_opengraph(meta: dict[str, str]) -> Found | None:
     regular = _first_price(meta, PRICE_KEYS)
     sale = _first_price(meta, SALE_KEYS)
     raw = next((meta[k] for k in PRICE_KEYS + SALE_KEYS if k in meta), None)
+    if regular is None and sale is None and raw is None:
+        return _twitter_price(meta)
     if regular is None and sale is None:
         return (
             Found(METHOD, reason=f"unreadable meta price {raw!r}") if raw and raw.strip() else None
@@ -63,6 +65,27 @@ def find_opengraph(meta: dict[str, str]) -> Found | None:
         ),
         title=clean_text(meta.get("og:title")),
     )
+
+
+def _twitter_price(meta: dict[str, str]) -> Found | None:
+    """Twitter card ``twitter:label1 = "Price"`` / ``twitter:data1 = "2 490 ₽"``."""
+    for n in ("1", "2"):
+        label = meta.get(f"twitter:label{n}", "").strip().lower()
+        text = meta.get(f"twitter:data{n}")
+        if label in ("price", "цена", "стоимость") and text:
+            currency = find_currency(text)
+            price = parse_price(text) if currency else None
+            return (
+                Found(
+                    METHOD,
+                    price=price,
+                    currency=currency,
+                    title=clean_text(meta.get("twitter:title")),
+                )
+                if price
+                else None
+            )
+    return None
 
 
 def page_title(root: Element, meta: dict[str, str]) -> str | None:

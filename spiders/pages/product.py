@@ -85,6 +85,8 @@ def extract_product(
         heuristic = find_heuristic(labels)
         found += [heuristic] if heuristic is not None else []
     price, reason = _agreed_price(found)
+    if price is None and reason == "no price found" and selectors and selectors.price:
+        reason = f"price selector {selectors.price!r} matched nothing"
     availability = next((f.availability for f in found if f.availability != UNKNOWN), UNKNOWN)
     return ExtractedProduct(
         price=price.price if price else None,

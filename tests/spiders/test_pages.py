@@ -152,8 +152,24 @@ def test_parse_html_of_nothing_is_none() -> None:
             '<script type="application/ld+json">{"@type":"Product","offers":{"price":"2,490","priceCurrency":"RUB"}}</script>',
             "2490",
         ),
+        (
+            '<meta name="twitter:label1" content="Цена"><meta name="twitter:data1" content="2 490 руб.">',
+            "2490",
+        ),
+        (
+            '<script type="application/ld+json">{"@type":"Product","offers":{"price":990,"priceCurrency":"RUR"}}</script><meta property="product:price:amount" content="990"><meta property="product:price:currency" content="RUB">',
+            "990",
+        ),
     ],
-    ids=["bare-meta-itemprop", "nested-aggregate", "main-entity", "unit-spec", "comma-thousands"],
+    ids=[
+        "bare-meta-itemprop",
+        "nested-aggregate",
+        "main-entity",
+        "unit-spec",
+        "comma-thousands",
+        "twitter-card",
+        "rur-code",
+    ],
 )
 def test_structured_variants(snippet: str, price: str | None) -> None:
     result = extract_product(f"<html><head>{snippet}</head><body></body></html>", "https://s/x")
@@ -187,3 +203,18 @@ def test_any_jsonld_is_handled_without_exceptions(data: object) -> None:
     page = f'<script type="application/ld+json">{json.dumps(data)}</script>'
     result = extract_product(page, "https://shop.example/x")
     assert result.price is None or result.price > 0
+
+
+@pytest.mark.parametrize(
+    ("selector", "reason"),
+    [
+        ("//@@@", "invalid price selector"),
+        ("div[", "invalid price selector"),
+        (".nothing", "matched nothing"),
+    ],
+)
+def test_bad_or_missing_selector_gives_a_reason(selector: str, reason: str) -> None:
+    result = extract_product(
+        '<div><a class="p">12 ₽</a></div>', "https://s/x", SelectorSettings(price=selector)
+    )
+    assert result.price is None and reason in (result.reason or "")
