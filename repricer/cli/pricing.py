@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +12,7 @@ import typer
 
 from repricer.cli._common import JsonOption, console, print_table, state
 from repricer.money import format_money
+from repricer.review import auto_approve
 
 if TYPE_CHECKING:
     from repricer.pricing import RepricingResult
@@ -43,7 +43,7 @@ def reprice_command(
     result = reprice(
         app_state.settings, app_state.engine, apply=apply, skus=sku or None, rules_dir=rules
     )
-    approved = _auto_approve(app_state, result.run_id) if apply else None
+    approved = auto_approve(app_state.settings, app_state.engine, result.run_id) if apply else None
     if as_json:
         payload = {
             "run_id": result.run_id,
@@ -83,15 +83,6 @@ def _print_result(
 
 def _money_formatter(currency: str) -> Callable[[Any], str]:
     return lambda value: format_money(None if pd.isna(value) else int(value), currency)
-
-
-def _auto_approve(app_state: Any, run_id: int) -> int | None:
-    try:
-        review = importlib.import_module("repricer.review")
-    except ImportError:
-        return None
-    approve = getattr(review, "auto_approve", None)
-    return int(approve(app_state.settings, app_state.engine, run_id)) if approve else None
 
 
 def _top_changes(decisions: pd.DataFrame) -> pd.DataFrame:
