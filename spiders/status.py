@@ -87,6 +87,8 @@ def _with(item: ObservationItem, status: str, reason: str) -> ObservationItem:
 
 
 def _same_page(requested: str, final: str) -> bool:
+    if requested == final:
+        return True
     return same_url(requested, final) or urlsplit(requested).path == urlsplit(final).path
 
 

@@ -40,6 +40,7 @@ METHOD = "heuristic"
 # attribute-axis XPath is several times cheaper than contains() tests on every element.
 DATA_PRICE_ATTRS = ("data-price", "data-product-price", "data-price-amount")
 _LABELS = XPath("//@class|//@id|" + "|".join(f"//@{a}" for a in DATA_PRICE_ATTRS))
+_CLASS_ID = XPath("//@class|//@id", smart_strings=False)
 _DIGIT = re.compile(r"\d")
 _SKIPPED_TAGS = frozenset({"del", "s", "strike", "script", "style", "template"})
 _ANY_LABEL = re.compile(r"rice|cost|tock|vail|nalich|presence", re.I)
@@ -51,6 +52,16 @@ class PageLabels:
     def __init__(self, root: Element) -> None:
         self.root = root
         self._memo: dict[Element, bool] = {}
+
+    @cached_property
+    def words(self) -> str:
+        """All class and id values of the page, lower-case: a page whose words lack a
+        marker has no element the heuristics would pick for it."""
+        return " ".join(_CLASS_ID(self.root)).lower()
+
+    def has_struck(self) -> bool:
+        """The page has a struck-through element (``<del>``, ``<s>``, ``<strike>``)."""
+        return next(self.root.iter("del", "s", "strike"), None) is not None
 
     @cached_property
     def _labelled(self) -> list[Element]:

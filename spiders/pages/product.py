@@ -9,7 +9,6 @@ reason. A wrong price is worse than none.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,17 +20,20 @@ from spiders.pages.heuristics import PageLabels, find_heuristic, find_stock_text
 from spiders.pages.jsonld import find_jsonld
 from spiders.pages.meta import find_opengraph, first_heading, page_title, read_meta
 from spiders.pages.microdata import find_microdata, find_rdfa
-from spiders.pages.tree import page_text, parse_html
+from spiders.pages.tree import page_text, parse_page
 
-# Any way a page can mark an old price (tags, class words of OLD_PRICE_CLASS): without
-# one of these strings the page has none.
-_OLD_HINT = re.compile(
-    r"<(?:del|s|strike)[\s>]|old|was|before|regular|compare|strike|cross|original|prev|rrp"
-    r"|msrp|list|base|full|through"
-)
+# Class/id words that can mark an old price (OLD_PRICE_CLASS) or a stock badge
+# (STOCK_CLASS): a page whose class/id values hold none of them has no such element, so
+# the text heuristics are not searched for one.
+_OLD_HINTS = (
+    "old", "was", "before", "regular", "compare", "strike", "cross", "original", "prev",
+    "rrp", "msrp", "list", "base", "full", "through",
+)  # fmt: skip
+_STOCK_HINTS = ("tock", "vail", "nalich", "nali4", "presence")
 
-# Class/id words of stock badges (STOCK_CLASS); a page without them has none.
-_STOCK_HINT = re.compile(r"tock|vail|nalich|nali4|presence")
+
+def _has_any(words: str, needles: tuple[str, ...]) -> bool:
+    return any(needle in words for needle in needles)
 
 
 @dataclass(frozen=True)
@@ -63,20 +65,20 @@ def extract_product(
     html: str | bytes, url: str, selectors: SelectorSettings | None = None
 ) -> ExtractedProduct:
     """Extract the product of one page; never raises on messy HTML."""
-    text = page_text(html)
-    root = parse_html(text)
+    root, data = parse_page(page_text(html))
     if root is None:
         return ExtractedProduct(reason="empty or unreadable page")
-    # Plain substring tests skip whole-tree searches for markup the page cannot have.
-    lower = text.lower()
+    # Plain substring tests skip whole-tree searches for markup the page cannot have
+    # (bytes: ASCII case folding is all the ASCII markers need, and far cheaper).
+    lower = data.lower()
     meta = read_meta(root)
     labels = PageLabels(root)
     heading = first_heading(root)
     found = [
         f for f in (
-            find_jsonld(root, url, heading) if "ld+json" in lower else None,
-            find_microdata(root, url, heading) if "itemprop" in lower else None,
-            find_rdfa(root, url, heading) if "typeof" in lower else None,
+            find_jsonld(root, url, heading) if b"ld+json" in lower else None,
+            find_microdata(root, url, heading) if b"itemprop" in lower else None,
+            find_rdfa(root, url, heading) if b"typeof" in lower else None,
             find_opengraph(meta),
             find_configured(root, selectors) if selectors else None,
         ) if f is not None
@@ -90,12 +92,10 @@ def extract_product(
     availability = next((f.availability for f in found if f.availability != UNKNOWN), UNKNOWN)
     return ExtractedProduct(
         price=price.price if price else None,
-        old_price=_old_price(labels, price, found, _OLD_HINT.search(lower) is not None)
-        if price
-        else None,
+        old_price=_old_price(labels, price, found) if price else None,
         currency=price.currency if price else None,
         availability=availability
-        if availability != UNKNOWN or not _STOCK_HINT.search(lower)
+        if availability != UNKNOWN or not _has_any(labels.words, _STOCK_HINTS)
         else find_stock_text(labels),
         sku=next((f.sku for f in found if f.sku), None),
         gtin=next((f.gtin for f in found if f.gtin), None),
@@ -130,16 +130,16 @@ def _agreed_price(found: list[Found]) -> tuple[Found | None, str | None]:
     return Found(first.method, price=first.price, currency=next(iter(currencies), None)), None
 
 
-def _old_price(
-    labels: PageLabels, price: Found, found: list[Found], may_show_old: bool
-) -> Decimal | None:
+def _old_price(labels: PageLabels, price: Found, found: list[Found]) -> Decimal | None:
     """An old price above the price: from the sources, else a struck-through/old-price
     element beside the same current price."""
     assert price.price is not None
     for f in found:
         if f.old_price is not None and f.price is not None and f.old_price > price.price:
             return f.old_price
-    if price.method == "heuristic" or not may_show_old:
+    if price.method == "heuristic":
+        return None
+    if not labels.has_struck() and not _has_any(labels.words, _OLD_HINTS):
         return None
     seen = find_heuristic(labels)
     if seen and seen.price is not None and seen.old_price and same_price(seen.price, price.price):

@@ -12,6 +12,10 @@ from w3lib.encoding import html_to_unicode
 Element = Any  # lxml.etree._Element; lxml ships no type hints
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+# Bytes in a known encoding parse faster than a ``str`` (which lxml re-encodes first).
+_UTF8_PARSER = etree.HTMLParser(
+    remove_comments=True, remove_pis=True, recover=True, encoding="utf-8"
+)
 
 
 def page_text(html: str | bytes) -> str:
@@ -23,11 +27,27 @@ def page_text(html: str | bytes) -> str:
 
 def parse_html(html: str | bytes) -> Element | None:
     """Parse a page (bytes decoded as :func:`page_text` does), or None."""
-    html = _XML_DECLARATION.sub("", page_text(html), count=1)
-    if not html.strip():
-        return None
+    return parse_page(page_text(html))[0]
+
+
+def parse_page(text: str) -> tuple[Element | None, bytes]:
+    """Parse decoded page text: (root element or None, the text as UTF-8 bytes).
+
+    The bytes serve cheap marker tests (``b"itemprop" in data.lower()``) without a
+    second pass of Unicode case folding; text that cannot be UTF-8 (lone surrogates)
+    is parsed as ``str`` and its bytes carry replacement marks."""
+    text = _XML_DECLARATION.sub("", text, count=1)
     try:
-        root = etree.fromstring(html, _PARSER)
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "replace")
+        return (_parse(text, _PARSER) if text.strip() else None), data
+    return (_parse(data, _UTF8_PARSER) if text.strip() else None), data
+
+
+def _parse(source: str | bytes, parser: Any) -> Element | None:
+    try:
+        root = etree.fromstring(source, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
     return root if is_element(root) else None

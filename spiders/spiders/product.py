@@ -55,6 +55,7 @@ class ProductSpider(scrapy.Spider):
         scrapy_settings.set("DOWNLOAD_TIMEOUT", crawl.timeout.total_seconds(), priority="spider")
         scrapy_settings.set("RETRY_TIMES", crawl.retries, priority="spider")
         scrapy_settings.set("AUTOTHROTTLE_ENABLED", crawl.autothrottle, priority="spider")
+        self._trim_per_page_work(scrapy_settings)
         slots = {
             name: {
                 "concurrency": c.concurrency,
@@ -70,6 +71,19 @@ class ProductSpider(scrapy.Spider):
             )
         if any(c.render == "browser" for c in competitors.values()):
             self._enable_browser(scrapy_settings)
+
+    @staticmethod
+    def _trim_per_page_work(scrapy_settings: Any) -> None:
+        """Drop per-page work this spider has no use for: it follows no links (so depth,
+        URL length and referer bookkeeping on its output never matters) and logs at
+        INFO (so per-page DEBUG records are not built)."""
+        unused = ("referer.RefererMiddleware", "urllength.UrlLengthMiddleware",
+                  "depth.DepthMiddleware", "metacopy.MetaCopyDetectionMiddleware")  # fmt: skip
+        middlewares = dict(scrapy_settings.getdict("SPIDER_MIDDLEWARES"))
+        middlewares.update({f"scrapy.spidermiddlewares.{name}": None for name in unused})
+        scrapy_settings.set("SPIDER_MIDDLEWARES", middlewares, priority="spider")
+        formatter = "spiders.logformat.QuietLogFormatter"
+        scrapy_settings.set("LOG_FORMATTER", formatter, priority="spider")
 
     def _enable_browser(self, scrapy_settings: Any) -> None:
         handler = "spiders.handlers.PooledPlaywrightHandler"
@@ -103,11 +117,14 @@ class ProductSpider(scrapy.Spider):
             target.url, callback=self.parse, errback=self.on_error, meta=meta, dont_filter=True
         )
 
-    def parse(self, response: Response, **kwargs: Any) -> Any:
+    def parse(self, response: Response, **kwargs: Any) -> list[ObservationItem]:
+        # A plain function, not a generator: Scrapy re-reads a generator callback's
+        # source (inspect + ast) on every response to warn about ``return`` values.
         target: Target = response.meta["target"]
         if not isinstance(response, TextResponse):
-            yield observe_page(target, response.status, response.url, None, self.repricer_settings)
-            return
+            return [
+                observe_page(target, response.status, response.url, None, self.repricer_settings)
+            ]
         text = response.text
         if response.status >= 400:  # an error page: only its text matters (captcha?)
             extracted = ExtractedProduct(reason=f"HTTP {response.status}")
@@ -116,11 +133,12 @@ class ProductSpider(scrapy.Spider):
                 extracted = extract_product(text, response.url, target.competitor.selectors)
             except Exception as exc:  # a page must never cost the rest of the crawl
                 self.logger.exception("extraction failed on %s", response.url)
-                yield observe_failure(target, exc, response.status)
-                return
-        yield observe_page(
-            target, response.status, response.url, (text, extracted), self.repricer_settings
-        )
+                return [observe_failure(target, exc, response.status)]
+        return [
+            observe_page(
+                target, response.status, response.url, (text, extracted), self.repricer_settings
+            )
+        ]
 
     def on_error(self, failure: Failure) -> ObservationItem:
         target: Target = failure.request.meta["target"]  # type: ignore[attr-defined]
