@@ -54,15 +54,25 @@ def _suffixes(currency: str, after: str) -> Texts:
     return np.array([f + unit for f in fractions], dtype=object)
 
 
+def money_parts(minor: I64, currency: str, after: str = "") -> tuple[Texts, Texts]:
+    """The two pieces of :func:`money_text`: the signed whole part (``"−1 299"``) and
+    the fraction, symbol and ``after`` (``",90 ₽"``). Both come from cached tables, so
+    no text is built per value except for negative or very large amounts."""
+    unit = 10 ** minor_digits(currency)
+    value = np.abs(minor)
+    whole = group_text(value // unit)
+    negative = minor < 0
+    if negative.any():
+        whole[negative] = "−" + whole[negative]
+    suffix: Texts = _suffixes(currency, after)[value % unit]
+    return whole, suffix
+
+
 def money_text(minor: I64, currency: str, after: str = "") -> Texts:
     """Minor units -> ``"1 299 ₽"`` / ``"1 299,90 ₽"`` / ``"−5 ₽"`` per value, each
     followed by the constant ``after``."""
-    unit = 10 ** minor_digits(currency)
-    value = np.abs(minor)
-    text: Texts = group_text(value // unit) + _suffixes(currency, after)[value % unit]
-    negative = minor < 0
-    if negative.any():
-        text[negative] = "−" + text[negative]
+    whole, suffix = money_parts(minor, currency, after)
+    text: Texts = whole + suffix
     return text
 
 

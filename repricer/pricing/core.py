@@ -42,7 +42,7 @@ GUARD_COLUMNS = (
     "by_floor", "by_ceiling", "by_max_change", "exceeds_max_change", "by_rounding",
     "no_ending", "by_min_delta", "by_cooldown",
 )  # fmt: skip
-_BLOCK = 200_000  # rows per explanation block: bounds the memory of intermediate texts
+_BLOCK = 100_000  # rows per explanation block: bounds the memory of intermediate texts
 GUARD_NAMES = ("floor", "ceiling", "max_change", "rounding", "min_delta", "cooldown")
 
 
@@ -57,25 +57,41 @@ def _seconds_since(moments: pd.Series, now: datetime) -> I64:
     unit = np.datetime_data(raw.dtype)[0]
     per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[unit]
     now_value = pd.Timestamp(now).value // (10**9 // per_second)  # .value is in ns
-    seconds: I64 = (now_value - raw.view(np.int64)) // per_second
-    return np.where(np.isnat(raw), -1, seconds)
+    seconds: I64 = np.subtract(now_value, raw.view(np.int64))
+    np.floor_divide(seconds, per_second, out=seconds)  # in place: one column allocated
+    unknown = np.isnat(raw)
+    if unknown.any():
+        seconds[unknown] = -1
+    return seconds
 
 
 def _positions(products: pd.DataFrame, product_ids: pd.Series) -> I64:
-    """Row of each product id in ``products`` (-1 if absent); a binary search when the
-    ids are sorted, as they come from the database."""
+    """Row of each product id in ``products`` (-1 if absent): a direct lookup table when
+    the ids are unique and dense, else a binary search when they are sorted (as they come
+    from the database), else a hash lookup."""
     ids = products["product_id"].to_numpy(dtype=np.int64)
     wanted = product_ids.to_numpy(dtype=np.int64)
-    if len(ids) == 0 or np.any(ids[1:] <= ids[:-1]):
+    if len(ids) == 0:
+        return np.full(len(wanted), -1, dtype=np.int64)
+    if np.any(ids[1:] <= ids[:-1]):
         found: I64 = pd.Index(ids).get_indexer(wanted)
         return found
+    low, span = int(ids[0]), int(ids[-1]) - int(ids[0]) + 1
+    if span <= 4 * len(ids) + 1024:
+        table = np.full(span + 1, -1, dtype=np.int64)  # the last entry: out of range
+        table[ids - low] = np.arange(len(ids), dtype=np.int64)
+        inside = (wanted >= low) & (wanted <= ids[-1])
+        return table[np.where(inside, wanted - low, span)]
     pos = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
     return np.where(ids[pos] == wanted, pos, -1)
 
 
 def _competitor_codes(names: pd.Series, competitors: list[str]) -> I64:
     """Index of each name in ``competitors`` (-1 if absent), one lookup per distinct name."""
-    codes, uniques = pd.factorize(names)
+    if isinstance(names.dtype, pd.CategoricalDtype):
+        codes, uniques = names.cat.codes.to_numpy(), names.cat.categories
+    else:
+        codes, uniques = pd.factorize(names)
     index = {name: i for i, name in enumerate(competitors)}
     lookup = np.array([index.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
     found: I64 = lookup[codes]
@@ -89,13 +105,18 @@ def observed_columns(
     pos = _positions(products, observations["product_id"])
     comp = _competitor_codes(observations["competitor"], competitors)
     known = (pos >= 0) & (comp >= 0)
-    ages = _seconds_since(observations["observed_at"], now)[known]
+    every = bool(known.all())  # then no copy of every column is needed
+
+    def kept(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return values if every else values[known]
+
+    ages = kept(_seconds_since(observations["observed_at"], now))
     return Observed(
-        pos=pos[known],
-        comp=comp[known],
-        price=observations["price"].to_numpy(dtype=np.int64)[known],
-        in_stock=observations["in_stock"].to_numpy(dtype=bool)[known],
-        age=np.where(ages < 0, -1, ages),
+        pos=kept(pos),
+        comp=kept(comp),
+        price=kept(observations["price"].to_numpy(dtype=np.int64)),
+        in_stock=kept(observations["in_stock"].to_numpy(dtype=bool)),
+        age=np.maximum(ages, -1),
     )
 
 
@@ -167,11 +188,10 @@ def _decide_prices(c: dict[str, npt.NDArray[Any]], market: Market, since_change:
     for name in GUARD_COLUMNS:
         c[name] = getattr(g, name) & priced
     unchanged = c["has_new"] & has_old & (c["new"] == old)
-    c["status"] = np.select(
-        [~priced, unchanged, c["exceeds_max_change"]],
-        ["skipped", "unchanged", "needs_approval"],
-        "proposed",
-    )
+    status = np.select([~priced, unchanged, c["exceeds_max_change"]], [0, 1, 2], 3)
+    c["status"] = np.array(["skipped", "unchanged", "needs_approval", "proposed"], dtype=object)[
+        status
+    ]
 
 
 def _rule_competitors(rules: list[Rule]) -> set[str]:
@@ -187,7 +207,10 @@ def _joined(columns: list[tuple[str, Bools]], n: int) -> npt.NDArray[Any]:
     code = np.zeros(n, dtype=np.int64)
     for bit, (_, mask) in enumerate(columns):
         code |= mask.astype(np.int64) << bit
-    combos, inverse = np.unique(code, return_inverse=True)
+    combos = np.flatnonzero(np.bincount(code, minlength=1))  # the combinations present
+    lookup = np.zeros(1 << len(columns), dtype=np.int64)
+    lookup[combos] = np.arange(len(combos))
+    inverse = lookup[code]
     texts = [
         ",".join(name for bit, (name, _) in enumerate(columns) if combo >> bit & 1)
         for combo in combos

@@ -16,14 +16,14 @@ import numpy as np
 import numpy.typing as npt
 
 from repricer.money import format_money, minor_digits
-from repricer.pricing._format import age_codes, age_table, money_text, share_text
+from repricer.pricing._format import age_codes, age_table, money_parts, share_text
 from repricer.pricing._values import Adjust, to_minor_units
 from repricer.pricing.rules import Rule
 from repricer.pricing.strategies import METHODS
 
 I64 = npt.NDArray[Any]  # int64 columns
 Texts = npt.NDArray[Any]  # object (str) columns
-Part = str | Texts | Callable[[I64], Texts]
+Part = str | Texts | Callable[[I64], Texts | tuple[Texts, Texts]]
 
 PREFIX = {
     1: "no competitor data: ",
@@ -43,29 +43,61 @@ ROUNDING = {
 }
 
 
+_END = "\x00"  # marks the end of each row's pieces in the joined text
+
+
 class _Lines:
-    """One slot of the explanation; pieces are appended to the rows a mask selects."""
+    """The pieces of every row's explanation, kept in order and joined once at the end.
+
+    ``add`` appends pieces (a constant, a column over all rows, or a function of the
+    selected row numbers giving a column or a tuple of columns) after the pieces the
+    selected rows already have. Pieces are mostly shared strings from lookup tables, so
+    no intermediate text is built: :meth:`join` lays all pieces out row by row, joins
+    them into one text and splits it into the rows' lines.
+    """
 
     def __init__(self, n: int) -> None:
-        self.text: Texts = np.full(n, "", dtype=object)
-        self.empty = np.ones(n, dtype=bool)
+        self.count = np.zeros(n, dtype=np.int64)
+        self.added: list[tuple[I64, I64, list[Any]]] = []  # rows, their first slot, pieces
 
     def add(self, mask: npt.NDArray[Any], *parts: Part) -> None:
         idx = np.flatnonzero(mask)
         if len(idx) == 0:
             return
-        piece: Any = None
+        pieces: list[Any] = []
         for part in parts:
             value = (
                 part(idx)
                 if callable(part)
                 else (part[idx] if isinstance(part, np.ndarray) else part)
             )
-            piece = value if piece is None else piece + value
-        if isinstance(piece, str):
-            piece = np.full(len(idx), piece, dtype=object)
-        self.text[idx] = piece if self.empty[idx].all() else self.text[idx] + piece
-        self.empty[idx] = False
+            pieces.extend(value if isinstance(value, tuple) else (value,))
+        at = self.count[idx]
+        self.added.append((idx, at, pieces))
+        self.count[idx] = at + len(pieces)
+
+    def join(self) -> Texts:
+        """Each row's pieces concatenated (``""`` for a row without any)."""
+        n = len(self.count)
+        ends = np.cumsum(self.count + 1)  # a row's pieces, then an end mark
+        flat: Texts = np.empty(int(ends[-1]) if n else 0, dtype=object)
+        flat[ends - 1] = _END
+        starts = ends - 1 - self.count
+        for idx, at, pieces in self.added:
+            first = starts[idx] + at
+            for offset, piece in enumerate(pieces):
+                flat[first + offset] = piece
+        texts: Texts = np.empty(n, dtype=object)
+        lines = "".join(flat.tolist()).split(_END)
+        if len(lines) == n + 1:
+            lines.pop()  # the empty text after the last mark
+            texts[:] = lines
+        else:  # a piece holds the mark itself: concatenate the pieces column-wise instead
+            texts[:] = ""
+            for idx, _, pieces in self.added:
+                for piece in pieces:
+                    texts[idx] = texts[idx] + piece
+        return texts
 
 
 def rule_texts(rules: list[Rule], currency: str) -> dict[str, Texts]:
@@ -122,11 +154,11 @@ def explain(c: Columns, words: dict[str, Texts], competitors: list[str], currenc
     """Build the explanation column from the engine's decision columns ``c``: a head
     (behaviour and strategy), the guards and the floor, joined at the end."""
     n = len(c["method"])
-    head, guards, floor = _Lines(n), _Lines(n), _Lines(n)
+    head = _Lines(n)  # one line: the head, the guards, then the floor are added in turn
     rule = c["rule_idx"]
 
-    def money(column: str, after: str = "") -> Callable[[I64], Texts]:
-        return lambda idx: money_text(c[column][idx], currency, after)
+    def money(column: str, after: str = "") -> Callable[[I64], tuple[Texts, Texts]]:
+        return lambda idx: money_parts(c[column][idx], currency, after)
 
     def word(key: str) -> Callable[[I64], Texts]:
         return lambda idx: words[key][rule[idx]]
@@ -136,10 +168,8 @@ def explain(c: Columns, words: dict[str, Texts], competitors: list[str], currenc
 
     def fused(table: Texts, key: str) -> Callable[[I64], Texts]:  # name or age + rule phrase
         if table is ages:
-            return lambda idx: np.add.outer(ages, words[key])[
-                age_codes(c["ref_age"][idx]), rule[idx]
-            ]
-        return lambda idx: np.add.outer(words[key], table)[rule[idx], c["ref_comp"][idx]]
+            return lambda idx: _outer(ages, words[key])[age_codes(c["ref_age"][idx]), rule[idx]]
+        return lambda idx: _outer(words[key], table)[rule[idx], c["ref_comp"][idx]]
 
     prefixes = np.array([PREFIX.get(i, "") for i in range(max(PREFIX) + 1)], dtype=object)
     head.add(c["reason"] > 0, prefixes[c["reason"]])
@@ -179,15 +209,30 @@ def explain(c: Columns, words: dict[str, Texts], competitors: list[str], currenc
         money("floor", " above ceiling "),
         money("ceiling", ": no change"),
     )
-    _add_guards(guards, floor, c, money, word)
-    return head.text + guards.text + floor.text
+    _add_guards(head, c, money, word)
+    return head.join()
+
+
+def _outer(left: Texts, right: Texts) -> Texts:
+    """Every ``left[i] + right[j]`` as ``[i, j]``; remembered for the last few tables, as
+    each explanation block asks for the same ones."""
+    key = (id(left), id(right))
+    found = _OUTER.get(key)
+    if found is None or found[0] is not left or found[1] is not right:
+        found = (left, right, np.add.outer(left, right))
+        if len(_OUTER) > 16:
+            _OUTER.clear()
+        _OUTER[key] = found
+    return found[2]
+
+
+_OUTER: dict[tuple[int, int], tuple[Texts, Texts, Texts]] = {}
 
 
 def _add_guards(
     lines: _Lines,
-    floor: _Lines,
     c: Columns,
-    money: Callable[..., Callable[[I64], Texts]],
+    money: Callable[..., Callable[[I64], tuple[Texts, Texts]]],
     word: Callable[[str], Callable[[I64], Texts]],
 ) -> None:
     lines.add(
@@ -208,11 +253,11 @@ def _add_guards(
     lines.add(c["by_cooldown"], "; cooldown: keep ", money("old"))
     priced, basis, bound = c["guarded"], c["floor_basis"], c["by_floor"]
     by_cost = priced & (basis == 1)
-    floor.add(priced & (basis == 0), "; no floor")
-    floor.add(
+    lines.add(priced & (basis == 0), "; no floor")
+    lines.add(
         by_cost & ~bound, "; floor ", money("floor", " (cost "), money("cost"), word("margin_ok")
     )
-    floor.add(
+    lines.add(
         by_cost & bound,
         "; floor ",
         money("floor", " (cost "),
@@ -220,7 +265,7 @@ def _add_guards(
         word("margin_applied"),
     )
     for code, label in ((2, "min price"), (3, "MAP")):
-        floor.add(priced & (basis == code) & ~bound, "; floor ", money("floor", f" ({label}) ok"))
-        floor.add(
+        lines.add(priced & (basis == code) & ~bound, "; floor ", money("floor", f" ({label}) ok"))
+        lines.add(
             priced & (basis == code) & bound, "; floor ", money("floor", f" ({label}) applied")
         )

@@ -56,10 +56,13 @@ def summarise_market(obs: Observed, rule_idx: I64, table: RuleTable) -> Market:
     """Summarise the usable observations per product row (``len(rule_idx)`` rows)."""
     n = len(rule_idx)
     rule = rule_idx[obs.pos]
-    usable = (obs.age >= 0) & (obs.age <= table.col("stale_after")[rule])
-    usable &= table.allowed[rule, obs.comp]
+    present = np.zeros(len(table.col("rank")), dtype=bool)  # the rules (rows) in use
+    present[rule_idx] = True
+    usable = (obs.age >= 0) & (obs.age <= _by_rule(table.col("stale_after"), present, rule))
+    if not table.allowed[present].all():
+        usable &= table.allowed[rule, obs.comp]
     n_any = np.bincount(obs.pos[usable], minlength=n).astype(np.int64)
-    counted = usable & (obs.in_stock | (table.col("include_oos")[rule] == 1))
+    counted = usable & (obs.in_stock | (_by_rule(table.col("include_oos"), present, rule) == 1))
     idx = np.flatnonzero(counted)
     order = idx[_sort_order(obs.pos[idx], obs.price[idx], obs.comp[idx])]
     pos, price, comp = obs.pos[order], obs.price[order], obs.comp[order]
@@ -94,6 +97,14 @@ def summarise_market(obs: Observed, rule_idx: I64, table: RuleTable) -> Market:
     )
 
 
+def _by_rule(values: I64, present: Bools, rule: I64) -> Any:
+    """``values[rule]`` per observation, or the one value when all rules in use share it."""
+    used = values[present]
+    if len(used) and bool((used == used[0]).all()):
+        return used[0]
+    return values[rule]
+
+
 def _sort_order(pos: I64, price: I64, comp: I64) -> I64:
     """Order by (product, price, competitor): one stable sort of a packed key when the
     three fit in 62 bits (observations arrive grouped by product, so it is quick)."""
@@ -102,7 +113,9 @@ def _sort_order(pos: I64, price: I64, comp: I64) -> I64:
     bits = [int(v.max()).bit_length() for v in (pos, price, comp)]
     if sum(bits) > 62 or price.min() < 0:
         return np.lexsort((comp, price, pos))
-    key = (pos << (bits[1] + bits[2])) | (price << bits[2]) | comp
+    key = pos << (bits[1] + bits[2])
+    key |= price << bits[2]  # in place: fewer columns allocated
+    key |= comp
     return np.argsort(key, kind="stable")
 
 
@@ -113,6 +126,8 @@ def _newest_of_ties(pos: I64, price: I64, comp: I64, age: I64) -> I64:
         return age
     new = np.ones(len(pos), dtype=bool)
     new[1:] = (pos[1:] != pos[:-1]) | (price[1:] != price[:-1]) | (comp[1:] != comp[:-1])
+    if new.all():  # no ties
+        return age
     starts = np.flatnonzero(new)
     newest: I64 = np.minimum.reduceat(age, starts)[np.cumsum(new) - 1]
     return newest
