@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from repricer.exceptions import ConfigError
 from repricer.units import parse_duration, parse_fraction
+from repricer.validation import first_error
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Fraction = Annotated[Decimal, BeforeValidator(parse_fraction), Field(ge=0)]
@@ -294,16 +295,10 @@ def _refuse_secrets(data: Any, path: Path, prefix: str = "") -> None:
 
 
 def _config_error(exc: ValidationError, path: Path) -> ConfigError:
-    error = exc.errors()[0]
+    loc, message = first_error(exc)
     key = ""
-    for part in error["loc"]:
+    for part in loc:
         key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-    if error["type"] == "extra_forbidden":
-        message = "unknown key"
-    else:
-        message = error["msg"].removeprefix("Value error, ")
-        if "input" in error and not isinstance(error["input"], dict | list):
-            message += f" (got {error['input']!r})"
     more = exc.error_count() - 1
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"

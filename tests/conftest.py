@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import textwrap
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url, text
 
 from repricer.config import Settings, load_settings
 from repricer.db import Base, make_engine
@@ -79,3 +80,20 @@ def pg_url() -> Iterator[str]:
         pytest.skip("no PostgreSQL server binaries on this machine (apt-get install -y postgresql)")
     with throwaway_cluster() as url:
         yield url
+
+
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """An empty PostgreSQL database of this test's own (in the session's cluster) with
+    the full schema, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(pg_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    eng = make_engine(make_url(pg_url).set(database=name).render_as_string(hide_password=False))
+    Base.metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE {name}"))
+    admin.dispose()

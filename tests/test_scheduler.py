@@ -16,13 +16,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner
 
 from repricer.cli import app
 from repricer.config import Settings
-from repricer.db import Base, make_engine, session_scope
+from repricer.db import session_scope
 from repricer.db.models import JobRun
 from repricer.jobs import JobContext, JobFailed, JobSpec, NoNews
 from repricer.scheduler import list_jobs, run_scheduler
@@ -301,42 +300,28 @@ def explode(_ctx: JobContext) -> str:
 
 
 def test_scheduler_runs_on_postgresql(
-    pg_url: str, settings_from: Callable[[str], Settings]
+    pg_engine: Engine, settings_from: Callable[[str], Settings]
 ) -> None:
-    url = make_url(pg_url).set(database="scheduler_test")
-    admin = create_engine(
-        make_url(pg_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    engine = pg_engine
+    stop = threading.Event()
+    jobs = [
+        JobSpec("tick", lambda _c: "tock", timedelta(seconds=0.3)),
+        JobSpec("boom", explode, timedelta(seconds=0.3)),
+    ]
+    thread = threading.Thread(
+        target=run_scheduler,
+        args=(settings_from(FAST),),
+        kwargs={"stop_event": stop, "jobs": jobs, "engine": engine},
     )
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS scheduler_test"))
-        conn.execute(text("CREATE DATABASE scheduler_test"))
-    engine = make_engine(url.render_as_string(hide_password=False))
+    thread.start()
     try:
-        Base.metadata.create_all(engine)
-        stop = threading.Event()
-        jobs = [
-            JobSpec("tick", lambda _c: "tock", timedelta(seconds=0.3)),
-            JobSpec("boom", explode, timedelta(seconds=0.3)),
-        ]
-        thread = threading.Thread(
-            target=run_scheduler,
-            args=(settings_from(FAST),),
-            kwargs={"stop_event": stop, "jobs": jobs, "engine": engine},
-        )
-        thread.start()
-        try:
-            wait_for(lambda: len(runs(engine, "tick")) >= 2 and len(runs(engine, "boom")) >= 2)
-        finally:
-            stop.set()
-            thread.join(30)
-        assert {r.status for r in runs(engine, "tick")} <= {"ok", "aborted"}
-        assert {r.status for r in runs(engine, "boom")} <= {"failed", "aborted"}
-        assert runs(engine, "boom")[0].detail == "ConnectionError: storefront unreachable"
-        with engine.connect() as conn:
-            ids = conn.execute(text("SELECT id FROM apscheduler_jobs ORDER BY id")).scalars().all()
-        assert ids == ["boom", "tick"]
+        wait_for(lambda: len(runs(engine, "tick")) >= 2 and len(runs(engine, "boom")) >= 2)
     finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS scheduler_test"))
-        admin.dispose()
+        stop.set()
+        thread.join(30)
+    assert {r.status for r in runs(engine, "tick")} <= {"ok", "aborted"}
+    assert {r.status for r in runs(engine, "boom")} <= {"failed", "aborted"}
+    assert runs(engine, "boom")[0].detail == "ConnectionError: storefront unreachable"
+    with engine.connect() as conn:
+        ids = conn.execute(text("SELECT id FROM apscheduler_jobs ORDER BY id")).scalars().all()
+    assert ids == ["boom", "tick"]

@@ -29,6 +29,7 @@ from repricer.pricing._values import (
     parse_seconds,
     parse_share,
 )
+from repricer.validation import first_error
 
 Share = Annotated[int, BeforeValidator(parse_share)]  # fraction x DEN
 OptShare = Annotated[int | None, BeforeValidator(parse_optional(parse_share))]
@@ -181,14 +182,8 @@ def _parse_rule(entry: Any, index: int, defaults: dict[str, Any], path: Path) ->
 
 
 def _rules_error(exc: ValidationError, path: Path, rule: str) -> RulesError:
-    error = exc.errors()[0]
-    key = ".".join(str(p) for p in error["loc"]) or None
-    if error["type"] == "extra_forbidden":
-        message = "unknown key"
-    else:
-        message = error["msg"].removeprefix("Value error, ")
-        if "input" in error and not isinstance(error["input"], dict | list):
-            message += f" (got {error['input']!r})"
+    loc, message = first_error(exc)
+    key = ".".join(str(p) for p in loc) or None
     where = None if rule == "defaults" else rule
     key = f"defaults.{key}" if rule == "defaults" and key else key
     return RulesError(message, path=path, rule=where, key=key)

@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
 from repricer.config import Settings, SupplierSettings
-from repricer.db import Base, make_engine
 from repricer.db.models import Product, utcnow
 from repricer.feeds import sync_feed
 from repricer.feeds.effective import effective_costs
 from tests.feeds.conftest import FEEDS, stored_offers
-
-
-@pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    """A database of its own in the session's cluster, so no other test sees these tables."""
-    name = f"feeds_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(pg_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    engine = make_engine(make_url(pg_url).set(database=name).render_as_string(hide_password=False))
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE {name}"))
-    admin.dispose()
 
 
 def test_sync_on_postgresql(pg_engine: Engine, tmp_path: object) -> None:

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
 from repricer.config import Settings
-from repricer.db import Base, make_engine
 from repricer.pricing import replay_run, reprice
 from tests.pricing.conftest import Shop
 from tests.pricing.frames import NOW
-
-
-@pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    name = f"pricing_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(pg_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    engine = make_engine(make_url(pg_url).set(database=name).render_as_string(hide_password=False))
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE {name}"))
-    admin.dispose()
 
 
 def test_reprice_on_postgresql(

@@ -14,16 +14,8 @@ from sqlalchemy import Engine
 from repricer.reports import Report, build_report, price_history, write_history_html, write_html
 from repricer.reports.charts import bar_chart, nice_ticks
 from repricer.reports.html import render_report, safe_url
+from spiders.browser import CHROMIUM_ARGS
 from tests.reports.factory import HOSTILE_TITLE, Change, add_run
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def parse(path: Path) -> Any:
