@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -42,16 +42,6 @@ OptAdjust = Annotated[Adjust | None, BeforeValidator(parse_optional(parse_adjust
 Rounding = Annotated[str, BeforeValidator(parse_rounding)]
 Patterns = Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)]
 
-STRATEGIES = (
-    "beat_lowest",
-    "match_lowest",
-    "match_median",
-    "match_average",
-    "position",
-    "follow",
-    "cost_plus",
-    "keep",
-)
 Strategy = Literal[
     "beat_lowest",
     "match_lowest",
@@ -62,6 +52,7 @@ Strategy = Literal[
     "cost_plus",
     "keep",
 ]
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
 
 
 class Policy(BaseModel):
