@@ -47,6 +47,10 @@ class _Section(BaseModel):
 class DatabaseSettings(_Section):
     url: str = "sqlite:///repricer.db"
     echo: bool = False
+    # A lease holder (scheduler, push) that stops renewing for this long is taken as dead.
+    lease_ttl: Duration = Field(
+        timedelta(seconds=30), ge=timedelta(seconds=1), le=timedelta(seconds=50)
+    )
 
 
 class ApprovalSettings(_Section):

@@ -12,7 +12,6 @@ import typer
 
 from repricer.cli._common import JsonOption, console, print_table, state
 from repricer.money import format_money
-from repricer.review import auto_approve
 
 if TYPE_CHECKING:
     from repricer.pricing import RepricingResult
@@ -37,13 +36,17 @@ def reprice_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Decide new prices for the catalog with the pricing rules and show what would change."""
+    from repricer.flow import apply_repricing
     from repricer.pricing import reprice
 
     app_state = state(ctx)
-    result = reprice(
-        app_state.settings, app_state.engine, apply=apply, skus=sku or None, rules_dir=rules
-    )
-    approved = auto_approve(app_state.settings, app_state.engine, result.run_id) if apply else None
+    settings, engine, skus = app_state.settings, app_state.engine, sku or None
+    approved: int | None = None
+    if apply:
+        applied = apply_repricing(settings, engine, skus=skus, rules_dir=rules)
+        result, approved = applied.result, applied.approved
+    else:
+        result = reprice(settings, engine, skus=skus, rules_dir=rules)
     if as_json:
         payload = {
             "run_id": result.run_id,

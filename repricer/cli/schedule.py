@@ -21,8 +21,15 @@ def run(
     speed: float = typer.Option(
         1.0, "--speed", min=0.001, help="Divide every interval by this (60: 15 min -> 15 s)."
     ),
+    standby: bool = typer.Option(
+        True,
+        "--standby/--no-standby",
+        help="If another scheduler runs on this database, wait to take over (default) "
+        "or exit 1 naming it.",
+    ),
 ) -> None:
-    """Run the scheduler until SIGTERM or Ctrl-C; the running job finishes, then exit 0."""
+    """Run the scheduler until SIGTERM or Ctrl-C; the running job finishes, then exit 0.
+    One scheduler acts per database; another one started meanwhile is a standby."""
     from repricer.scheduler import run_scheduler
 
     logging.basicConfig(
@@ -34,7 +41,7 @@ def run(
     console.print(
         f"scheduler running on {st.settings.database.url} (Ctrl-C to stop)", highlight=False
     )
-    run_scheduler(st.settings, speed=speed)
+    run_scheduler(st.settings, speed=speed, standby=standby)
 
 
 @schedule_app.command("list")

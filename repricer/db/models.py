@@ -327,7 +327,8 @@ class PushAttempt(Base):
 
 
 class JobRun(Base):
-    """One run of a scheduled job. status: running | ok | failed | aborted."""
+    """One run of a scheduled job. status: running | ok | failed | aborted | interrupted
+    (its scheduler died during the run)."""
 
     __tablename__ = "job_runs"
     __table_args__ = (Index("ix_job_runs_job_started", "job_id", "started_at"),)
@@ -338,3 +339,21 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="running")
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Lease(Base):
+    """Who holds a named lease (``scheduler``, ``push``, ...); see :mod:`repricer.lease`.
+
+    A holder renews ``expires_at`` while it lives; a row past ``expires_at`` belongs to
+    a dead holder and the next process to ask takes it over.
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), comment="random id of the holding process")
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

@@ -3,7 +3,7 @@
 :func:`reprice` is the library entry point (the CLI, the scheduler and the demo call it).
 A dry run is stored with status ``dry_run`` and is never reviewed or pushed; with
 ``apply=True`` the run is ``applied`` (or ``needs_approval`` when the circuit breaker
-tripped) and its changes wait for :func:`repricer.review.auto_approve`.
+tripped); :func:`repricer.flow.apply_repricing` applies a run and reviews it atomically.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from repricer.exceptions import NotFoundError, PricingError, RulesError
 from repricer.pricing.core import decide
 from repricer.pricing.inputs import load_inputs
 from repricer.pricing.rules import RuleSet, load_rules
-from repricer.pricing.store import RunRecord, previous_decisions, store_run
+from repricer.pricing.store import RunRecord, StoreHooks, previous_decisions, store_run
 
 CHANGING = ("proposed", "needs_approval")
 
@@ -49,8 +49,11 @@ def reprice(
     skus: list[str] | None = None,
     rules_dir: Path | None = None,
     now: datetime | None = None,
+    hooks: StoreHooks | None = None,
 ) -> RepricingResult:
-    """Decide a price for every product (or the given SKUs) and store the run.
+    """Decide a price for every product (or the given SKUs) and store the run (``hooks``
+    run inside the storing transaction: see :func:`repricer.flow.apply_repricing`, the
+    way to apply a run).
 
     Raises ``RulesError`` for invalid rule files, ``NotFoundError`` for an unknown SKU
     and ``PricingError`` for an empty catalog.
@@ -77,7 +80,7 @@ def reprice(
     run = RunRecord(
         status, started, datetime.now(UTC), str(directory), ruleset.digest, breaker, stored
     )
-    run_id = store_run(engine, run, decisions, inputs.products, inputs.observations)
+    run_id = store_run(engine, run, decisions, inputs.products, inputs.observations, hooks)
     with engine.connect() as conn:
         previous_id, previous = previous_decisions(conn, run_id)
     return RepricingResult(

@@ -31,6 +31,7 @@ from repricer.db.models import (
 )
 from repricer.db.trusted import site_health_join, trusted_conditions
 from repricer.feeds.effective import effective_costs
+from repricer.states import PUSHED
 
 PRODUCT_COLUMNS = [
     "product_id", "sku", "category", "brand", "tags", "currency", "price", "stock",
@@ -93,7 +94,7 @@ def _last_changes(conn: Connection) -> pd.DataFrame:
     stmt = (
         select(_changes.c.product_id, func.max(_changes.c.decided_at).label("last_change_at"))
         .where(
-            _changes.c.status.in_(("approved", "pushed")),
+            _changes.c.status.in_(("approved", "pushing", *PUSHED)),
             _changes.c.new_price != _changes.c.old_price,
         )
         .group_by(_changes.c.product_id)

@@ -8,6 +8,7 @@ the rule files' text, so :func:`repricer.pricing.replay.replay_run` can decide a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -67,17 +68,30 @@ class RunRecord:
     summary: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class StoreHooks:
+    """Work done in the transaction that stores a run: ``first`` before anything is
+    written (a lock), ``last`` after the run and all its changes are (the review of an
+    applied run). See :func:`repricer.flow.apply_repricing`."""
+
+    first: Callable[[Connection], None]
+    last: Callable[[Connection, int], None]
+
+
 def store_run(
     engine: Engine,
     run: RunRecord,
     decisions: pd.DataFrame,
     products: pd.DataFrame,
     observations: pd.DataFrame,
+    hooks: StoreHooks | None = None,
 ) -> int:
     """Insert the run and its price_changes (with their inputs) in one transaction, in
     batches so that memory stays bounded whatever the catalog size; returns the run id.
     ``decisions`` rows are in ``products``' order."""
     with engine.begin() as conn:
+        if hooks is not None:
+            hooks.first(conn)
         run_id = int(conn.execute(insert(_runs).values(**asdict(run))).inserted_primary_key[0])  # type: ignore[index]
         batches = _observation_batches(products, observations)
         for start in range(0, len(decisions), _BATCH):
@@ -85,6 +99,8 @@ def store_run(
             used = input_records(products.iloc[start:stop], batches(start, stop))
             rows = _change_rows(decisions.iloc[start:stop], used, run_id, run.finished_at)
             conn.execute(insert(_changes), rows)
+        if hooks is not None:
+            hooks.last(conn, run_id)
     return run_id
 
 
