@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from repricer.catalog import sync_competitors
 from repricer.config import Settings
 from repricer.db.engine import make_engine, session_scope
 from repricer.db.models import Competitor, CrawlRun, CrawlSiteStats, utcnow
-from repricer.exceptions import CrawlError
+from repricer.exceptions import CrawlError, LeaseHeldError
+from repricer.lease import hold_lease
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _ERROR_TAIL = 2000
@@ -82,24 +84,75 @@ def run_crawl(
     try:
         with session_scope(engine) as session:
             sync_competitors(settings, session)
-        run_id = start_run(engine, names or [c.name for c in settings.competitors])
-        started = time.monotonic()
-        try:
-            status, error = _run_child(settings, run_id, names, skus or [], timeout)
-        except BaseException as exc:  # Ctrl-C, a failed start: the run must not stay "running"
-            finish_run(engine, run_id, "aborted", error=f"crawl interrupted: {exc!r}")
-            raise
-        finish_run(engine, run_id, status, error=error)
-        return CrawlResult(
-            run_id=run_id,
-            status=status,
-            pages=_pages(engine, run_id),
-            duration_s=round(time.monotonic() - started, 3),
-            sites=site_health(engine, run_id),
-            error=error,
-        )
+        crawled = names or [c.name for c in settings.competitors]
+        with competitor_leases(settings, engine, crawled):
+            close_interrupted(engine, crawled)
+            return _crawl(settings, engine, crawled, names, skus, timeout)
     finally:
         engine.dispose()
+
+
+@contextlib.contextmanager
+def competitor_leases(settings: Settings, engine: Engine, names: list[str]) -> Iterator[None]:
+    """Hold the lease ``crawl:<competitor>`` of each competitor crawled: one crawl per
+    competitor and database at a time; raises CrawlError naming a crawl already running."""
+    with contextlib.ExitStack() as stack:
+        for name in sorted(set(names)):
+            try:
+                stack.enter_context(
+                    hold_lease(engine, f"crawl:{name}", ttl=settings.database.lease_ttl)
+                )
+            except LeaseHeldError as exc:
+                raise CrawlError(str(exc)) from None
+        yield
+
+
+def close_interrupted(engine: Engine, names: list[str]) -> int:
+    """Close crawl runs left ``running`` for any of ``names`` as ``interrupted``: we hold
+    those competitors' leases, so the process that ran them is gone. Returns how many."""
+    with session_scope(engine) as session:
+        stale = [
+            run.id
+            for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running"))
+            if set(run.competitors or []) & set(names) or not run.competitors
+        ]
+        if stale:
+            session.execute(
+                update(CrawlRun)
+                .where(CrawlRun.id.in_(stale), CrawlRun.status == "running")
+                .values(
+                    status="interrupted",
+                    finished_at=utcnow(),
+                    error="the crawl process ended during the run",
+                )
+            )
+    return len(stale)
+
+
+def _crawl(
+    settings: Settings,
+    engine: Engine,
+    crawled: list[str],
+    names: list[str],
+    skus: list[str] | None,
+    timeout: float | None,
+) -> CrawlResult:
+    run_id = start_run(engine, crawled)
+    started = time.monotonic()
+    try:
+        status, error = _run_child(settings, run_id, names, skus or [], timeout)
+    except BaseException as exc:  # Ctrl-C, a failed start: the run must not stay "running"
+        finish_run(engine, run_id, "aborted", error=f"crawl interrupted: {exc!r}")
+        raise
+    finish_run(engine, run_id, status, error=error)
+    return CrawlResult(
+        run_id=run_id,
+        status=status,
+        pages=_pages(engine, run_id),
+        duration_s=round(time.monotonic() - started, 3),
+        sites=site_health(engine, run_id),
+        error=error,
+    )
 
 
 def crawl_command(run_id: int, competitors: list[str], skus: list[str]) -> list[str]:

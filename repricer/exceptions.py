@@ -123,3 +123,8 @@ class LeaseLostError(RepricerError):
     def __init__(self, name: str):
         self.name = name
         super().__init__(f"lost the {name} lease: another process may have taken over; stopped")
+
+
+class DatabaseError(RepricerError):
+    """Raised by ``repricer.db.ready`` (and the CLI) when the database is missing,
+    unreachable or not migrated, or fails during a command; says what to run."""

@@ -12,8 +12,6 @@ once never leave two runs with live changes for the same product. Pushing is
 
 from __future__ import annotations
 
-import os
-import signal
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,12 +20,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from repricer.config import Settings
+from repricer.faults import fault_point
 from repricer.lease import transaction_lock
 from repricer.pricing import RepricingResult, reprice
 from repricer.pricing.store import StoreHooks
 from repricer.review import APPLY_LOCK, review_applied_run
-
-CRASH_ENV = "REPRICER_CRASH_AT"
 
 
 @dataclass(frozen=True)
@@ -59,12 +56,12 @@ def apply_repricing(
 
     def first(conn: Connection) -> None:
         transaction_lock(conn, APPLY_LOCK)
-        crash_point("apply:locked")
+        fault_point("apply:locked")
 
     def last(conn: Connection, run_id: int) -> None:
-        crash_point("apply:stored")
+        fault_point("apply:stored")
         approved.append(review_applied_run(conn, settings, run_id, now=now))
-        crash_point("apply:reviewed")
+        fault_point("apply:reviewed")
 
     result = reprice(
         settings,
@@ -75,7 +72,7 @@ def apply_repricing(
         now=now,
         hooks=StoreHooks(first, last),
     )
-    crash_point("apply:committed")
+    fault_point("apply:committed")
     return AppliedRun(result, approved[0])
 
 
@@ -84,10 +81,3 @@ def describe_repricing(run_id: int, summary: dict[str, Any], approved: int) -> s
     counts = ", ".join(f"{k} {v}" for k, v in summary.items() if type(v) is int)
     breaker = f"; breaker: {summary['breaker']}" if summary.get("breaker") else ""
     return f"repricing run {run_id}: {counts}; {approved} auto-approved{breaker}"
-
-
-def crash_point(name: str) -> None:
-    """Fault injection for the crash tests: when ``$REPRICER_CRASH_AT`` names this point,
-    the process kills itself (SIGKILL: no cleanup, no rollback message, like a power cut)."""
-    if os.environ.get(CRASH_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)

@@ -43,6 +43,12 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_engine(request: pytest.FixtureRequest) -> Engine:
+    """The test's database with the full schema, once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue("engine" if request.param == "sqlite" else "pg_engine")  # type: ignore[no-any-return]
+
+
 @pytest.fixture
 def write_config(tmp_path: Path, db_url: str) -> Callable[[str], Path]:
     """Write a config.toml in tmp_path (``[database] url`` pointing at ``db_url`` is

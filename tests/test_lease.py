@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -24,13 +23,6 @@ from repricer.exceptions import LeaseHeldError, LeaseLostError
 from repricer.lease import Lease, hold_lease, lease_holder, transaction_lock
 
 SHORT = timedelta(seconds=1)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    """The test's database, on each backend."""
-    fixture = "engine" if request.param == "sqlite" else "pg_engine"
-    yield request.getfixturevalue(fixture)
 
 
 def _poll(predicate, timeout: float = 60.0) -> None:

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from repricer.cli import catalog, crawl, db, demo, feeds, pricing, push, report, review, schedule
 from repricer.cli._common import AppState, err_console
+from repricer.db.ready import describe_db_error
 from repricer.exceptions import RepricerError
 
 
@@ -23,6 +25,10 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
         except RepricerError as exc:
             err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except SQLAlchemyError as exc:  # the database failed mid-command: one line, exit 1
+            message = f"database error: {describe_db_error(exc)}"
+            err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from repricer.config import Settings, load_settings
 from repricer.db.engine import make_engine
+from repricer.db.ready import check_database
 
 console = Console(soft_wrap=True)  # messages stay one line, whatever the width
 err_console = Console(stderr=True, soft_wrap=True)
@@ -37,9 +38,21 @@ class AppState:
 
     @property
     def engine(self) -> Engine:
+        """The database engine, checked on first use: a missing, unreachable or
+        unmigrated database raises DatabaseError saying what to run."""
         if self._engine is None:
-            self._engine = make_engine(self.settings.database.url, echo=self.settings.database.echo)
+            engine = make_engine(self.settings.database.url, echo=self.settings.database.echo)
+            try:
+                check_database(engine)
+            except BaseException:
+                engine.dispose()
+                raise
+            self._engine = engine
         return self._engine
+
+    def require_database(self) -> None:
+        """For commands that open their own connections: check the database now."""
+        assert self.engine is not None
 
 
 def state(ctx: typer.Context) -> AppState:

@@ -29,8 +29,10 @@ def crawl(
     as_json: bool = JsonOption,
 ) -> None:
     """Crawl competitor product pages of active listings; print per-site health."""
+    app_state = state(ctx)
+    app_state.require_database()
     result = run_crawl(
-        state(ctx).settings, competitors=competitor or None, skus=sku or None, timeout=timeout
+        app_state.settings, competitors=competitor or None, skus=sku or None, timeout=timeout
     )
     rows = [{**asdict(site), "pages": site.pages} for site in result.sites]
     print_table(rows, COLUMNS, title=f"crawl run {result.run_id}: {result.status}", as_json=as_json)

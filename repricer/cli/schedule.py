@@ -38,6 +38,7 @@ def run(
     for noisy in ("apscheduler", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     st = state(ctx)
+    st.require_database()
     console.print(
         f"scheduler running on {st.settings.database.url} (Ctrl-C to stop)", highlight=False
     )

@@ -134,7 +134,8 @@ class SupplierOffer(Base):
 
 
 class FeedSync(Base):
-    """One supplier feed sync. status: running | ok | not_modified | rejected | failed."""
+    """One supplier feed sync. status: running | ok | not_modified | rejected | failed |
+    interrupted (its process died; closed when the next sync of the supplier starts)."""
 
     __tablename__ = "feed_syncs"
     __table_args__ = (Index("ix_feed_syncs_supplier_started", "supplier_id", "started_at"),)
@@ -190,7 +191,8 @@ class Listing(Base):
 
 
 class CrawlRun(Base):
-    """One crawl. status: running | ok | failed | aborted."""
+    """One crawl. status: running | ok | failed | aborted | interrupted (its process
+    died; closed when the next crawl of one of its competitors starts)."""
 
     __tablename__ = "crawl_runs"
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
@@ -23,18 +22,18 @@ from sqlalchemy import Connection, Engine, Table, select, update
 from repricer.config import Settings, SupplierSettings
 from repricer.db.models import FeedSync, Supplier, utcnow
 from repricer.db.upsert import upsert_rows
-from repricer.exceptions import ConfigError, FeedError, InputFileError
+from repricer.exceptions import ConfigError, FeedError, InputFileError, LeaseHeldError
 from repricer.feeds import staging
 from repricer.feeds.guards import FeedRejected, check_guards
 from repricer.feeds.parsers import describe_ref, iter_rows
 from repricer.feeds.records import FeedRecord, build_record
 from repricer.feeds.sources import FetchedFeed, FetchError, fetch_feed
+from repricer.lease import Lease
 
 # (supplier name, stage, count so far); stage: fetching | parsing | writing | done.
 ProgressCallback = Callable[[str, str, int], None]
 
 BATCH = 5000
-ABANDONED_AFTER = timedelta(hours=1)
 MAX_REPORTED_ROWS = 50
 _syncs = cast(Table, FeedSync.__table__)
 _suppliers = cast(Table, Supplier.__table__)
@@ -105,7 +104,30 @@ def sync_feed(
     *,
     progress: ProgressCallback | None = None,
 ) -> SyncResult:
-    """Sync one supplier; see the module docstring. Never raises for a bad feed."""
+    """Sync one supplier; see the module docstring. Never raises for a bad feed.
+
+    Holds the lease ``feeds:<supplier>`` while it runs (one sync per supplier and
+    database at a time): a sync already running elsewhere makes this one fail at once,
+    naming it, and a sync left ``running`` by a dead process is closed as
+    ``interrupted`` when the next one starts.
+    """
+    try:
+        lease = Lease(engine, f"feeds:{supplier.name}", ttl=settings.database.lease_ttl)
+        lease.acquire(wait=0)
+    except LeaseHeldError as exc:
+        return SyncResult(supplier.name, status="failed", error=str(exc))
+    try:
+        return _sync_leased(settings, engine, supplier, progress)
+    finally:
+        lease.release()
+
+
+def _sync_leased(
+    settings: Settings,
+    engine: Engine,
+    supplier: SupplierSettings,
+    progress: ProgressCallback | None,
+) -> SyncResult:
     started = time.monotonic()
     report = progress or (lambda _name, _stage, _count: None)
     supplier_id, result, etag, last_modified = _begin(engine, supplier)
@@ -170,15 +192,15 @@ def _begin(
 
 
 def _close_abandoned(conn: Connection, supplier_id: int) -> None:
-    """A sync still ``running`` long after it started died with its process."""
+    """A sync still ``running`` while we hold the supplier's lease died with its process."""
     conn.execute(
         update(_syncs)
-        .where(
-            _syncs.c.supplier_id == supplier_id,
-            _syncs.c.status == "running",
-            _syncs.c.started_at < utcnow() - ABANDONED_AFTER,
+        .where(_syncs.c.supplier_id == supplier_id, _syncs.c.status == "running")
+        .values(
+            status="interrupted",
+            finished_at=utcnow(),
+            error="the sync process ended during the run",
         )
-        .values(status="failed", error="the sync process ended during the run")
     )
 
 

@@ -37,8 +37,8 @@ from sqlalchemy import Engine, select
 from repricer.config import Settings
 from repricer.db.models import PriceChange, Product, RepricingRun
 from repricer.exceptions import LeaseLostError, NotFoundError, StorefrontError
+from repricer.faults import fault_point
 from repricer.feeds.effective import effective_costs
-from repricer.flow import crash_point
 from repricer.lease import PUSH, Lease, hold_lease
 from repricer.money import format_money
 from repricer.states import move
@@ -288,11 +288,11 @@ def _push_batches(
         claimed = claim(engine, [i.change_id for i in chunk])
         batch = [i for i in chunk if i.change_id in claimed]
         summary.withdrawn += len(chunk) - len(batch)
-        crash_point("push:claimed")
+        fault_point("push:claimed")
         results = _send(engine, connector, batch, summary)
         if results is None:
             break
-        crash_point("push:sent")
+        fault_point("push:sent")
         accepted, failures = record_batch(engine, connector.name, uuid.uuid4().hex, batch, results)
         pushed += accepted
         summary.pushed += len(accepted)
