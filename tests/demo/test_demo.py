@@ -16,6 +16,7 @@ from repricer.config import load_settings
 from repricer.db import make_engine, session_scope
 from repricer.db.models import JobRun, PriceChange, RepricingRun
 from repricer.demo import run_demo
+from repricer.states import PUSHED
 
 # Demo rules: beat the lowest in-stock competitor by 1%, floor = cost x 1.12, max change
 # 20%, prices end in 9 roubles (nearest; never under the floor: then rounded up).
@@ -62,10 +63,14 @@ def test_demo_command_prices_the_demo_catalog_exactly(tmp_path: Path) -> None:
     assert storefront(directory) == FIRST_PASS
     decided = changes(directory, 1)
     for sku in ("DEMO-001", "DEMO-002", "DEMO-003", "DEMO-005", "DEMO-007"):
-        assert decided[sku].status == "pushed", (sku, decided[sku].status, decided[sku].explanation)
+        assert decided[sku].status == "confirmed", (
+            sku,
+            decided[sku].status,
+            decided[sku].explanation,
+        )
     for sku in ("DEMO-004", "DEMO-006", "DEMO-008"):
         assert decided[sku].new_price in (None, decided[sku].old_price), sku
-        assert decided[sku].status not in ("approved", "pushed"), sku
+        assert decided[sku].status not in ("approved", *PUSHED), sku
     assert "floor" in decided["DEMO-002"].guards or "floor" in decided["DEMO-002"].explanation
     assert decided["DEMO-004"].reference_competitor is None
     assert "no_competitors" in decided["DEMO-004"].flags  # the unhealthy shop's price was not used
