@@ -111,7 +111,6 @@ class ShopifyConnector:
         base = require_url(shop_url, "shopify.shop_url")
         self.location = gid("Location", gid_num(location_id)) if location_id else None
         self.unknown_quantity = unknown_quantity
-        self.items: dict[str, str] = {}  # variant GID -> inventory item GID
         self.endpoint = f"{base}/admin/api/{api_version}/graphql.json"
         self._token = token
         self.engine = engine

@@ -240,6 +240,7 @@ class FakeShopify(FakeStore):
         self.locations = {1}
         self.levels: dict[tuple[int, int], int] = {}  # (inventory item, location) -> available
         self.sticky_stock: dict[int, int] = {}  # inventory item -> quantity it keeps
+        self.bad_items: set[int] = set()  # inventory items the mutation says are gone
         self._restored_at = time.monotonic()
         self.path = f"/admin/api/{version}/graphql.json"
         server.route(self.path, self._graphql)
@@ -372,7 +373,7 @@ class FakeShopify(FakeStore):
                         "code": "INVALID_LOCATION",
                     }
                 )
-            elif (item - 900000) not in self.variants:
+            elif (item - 900000) not in self.variants or item in self.bad_items:
                 errors.append(
                     {
                         "field": ["input", "quantities", str(index), "inventoryItemId"],
