@@ -340,17 +340,19 @@ def simulate(
 def stockout_latencies(
     engine: Engine, shop: FakeWooCommerce, supplier: Supplier
 ) -> tuple[list[float], int]:
-    """Real seconds from the end of the first applied sync after each publication to the
-    storefront first showing each of its stock-outs; and how many never showed."""
+    """Real seconds from the end of the first sync that applied each publication (the
+    first applied sync finishing after it; the full feed and the stock-only source both
+    carry stock) to the storefront first showing each of its stock-outs; and how many
+    never showed."""
     applied = union_all(
         select(FeedSync.started_at, FeedSync.finished_at).where(FeedSync.status == "ok"),
         select(StockSync.started_at, StockSync.finished_at).where(StockSync.status == "ok"),
     )
     with engine.connect() as conn:
-        syncs = sorted((_ts(a), _ts(b)) for a, b in conn.execute(applied) if b is not None)
+        syncs = sorted(_ts(done) for _, done in conn.execute(applied) if done is not None)
     latencies, unseen = [], 0
     for published, went_out in zip(supplier.published_at[1:], supplier.stockouts[1:], strict=True):
-        saw = next((done for began, done in syncs if began >= published), None)
+        saw = next((done for done in syncs if done >= published), None)
         for sku in went_out:
             shown = next(
                 (
