@@ -32,7 +32,7 @@ from repricer.feeds._aliases import FEED_ALIASES
 from repricer.feeds.parsers import iter_rows
 from repricer.feeds.records import KEY_FIELDS, parse_bool, parse_stock, text
 from repricer.feeds.sources import FetchedFeed, FetchError, fetch_feed
-from repricer.tabular import map_header, open_table
+from repricer.table_reader import map_header, open_table
 
 _syncs = cast(Table, StockSync.__table__)
 _suppliers = cast(Table, Supplier.__table__)
