@@ -13,7 +13,19 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
-from repricer.cli import catalog, crawl, db, demo, feeds, pricing, push, report, review, schedule
+from repricer.cli import (
+    catalog,
+    crawl,
+    db,
+    demo,
+    feeds,
+    pricing,
+    push,
+    report,
+    review,
+    schedule,
+    stock,
+)
 from repricer.cli._common import AppState, err_console
 from repricer.db.ready import describe_db_error
 from repricer.exceptions import RepricerError
@@ -55,7 +67,7 @@ def _root(
     ctx.obj = AppState(config_path=config)
 
 
-for _module in (db, catalog, feeds, crawl, pricing, review, push, report, schedule, demo):
+for _module in (db, catalog, feeds, crawl, pricing, review, push, stock, report, schedule, demo):
     _module.register(app)
 
 
