@@ -84,4 +84,4 @@ class ScrapydProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.kill()
-        pass  # shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.root, ignore_errors=True)
