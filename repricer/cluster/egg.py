@@ -17,8 +17,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 
 from repricer import __version__
-
-SETTINGS_MODULE = "spiders.settings"
+from repricer.crawl import SCRAPY_SETTINGS_MODULE as SETTINGS_MODULE
 _PACKAGE = "spiders"
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # a stable zip for the same sources
 
