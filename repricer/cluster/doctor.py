@@ -17,9 +17,9 @@ from sqlalchemy import make_url
 
 from repricer import __version__
 from repricer.cluster.client import NodeError, ScrapydNode
-from repricer.cluster.egg import SETTINGS_MODULE
 from repricer.cluster.node import DATABASE_ENV
 from repricer.config import CrawlSettings, Settings
+from repricer.crawl import SCRAPY_SETTINGS_MODULE
 from repricer.db import migrate
 from repricer.exceptions import RepricerError
 
@@ -38,7 +38,7 @@ def check_node() -> list[Check]:
     checks = [
         Check("repricer", "ok", f"version {__version__} (every node and the dispatcher alike)"),
         _module_check("scrapyd", "scrapyd", "pip install scrapyd"),
-        _module_check("spiders", SETTINGS_MODULE, "reinstall repricer"),
+        _module_check("spiders", SCRAPY_SETTINGS_MODULE, "reinstall repricer"),
     ]
     url = os.environ.get(DATABASE_ENV)
     if not url:

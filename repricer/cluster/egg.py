@@ -17,7 +17,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 
 from repricer import __version__
-from repricer.crawl import SCRAPY_SETTINGS_MODULE as SETTINGS_MODULE
+from repricer.crawl import SCRAPY_SETTINGS_MODULE
+
 _PACKAGE = "spiders"
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # a stable zip for the same sources
 
@@ -39,7 +40,7 @@ def build_egg() -> Egg:
     version = f"{__version__.replace('.', '_')}-{digest.hexdigest()[:12]}"
     metadata = {
         "EGG-INFO/PKG-INFO": f"Metadata-Version: 1.1\nName: repricer-spiders\nVersion: {version}\n",
-        "EGG-INFO/entry_points.txt": f"[scrapy]\nsettings = {SETTINGS_MODULE}\n",
+        "EGG-INFO/entry_points.txt": f"[scrapy]\nsettings = {SCRAPY_SETTINGS_MODULE}\n",
         "EGG-INFO/top_level.txt": f"{_PACKAGE}\n",
         "EGG-INFO/zip-safe": "\n",
     }

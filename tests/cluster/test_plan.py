@@ -14,10 +14,11 @@ from typer.testing import CliRunner
 
 from repricer.catalog import sync_competitors
 from repricer.cli import app
-from repricer.cluster.egg import SETTINGS_MODULE, build_egg
+from repricer.cluster.egg import build_egg
 from repricer.cluster.node import node_payload, settings_from_payload
 from repricer.cluster.shards import ShardPlan, plan_shards
 from repricer.config import Settings
+from repricer.crawl import SCRAPY_SETTINGS_MODULE
 from repricer.db.engine import session_scope
 from repricer.db.models import Listing, Product
 from repricer.exceptions import ConfigError
@@ -82,7 +83,7 @@ def test_the_egg_carries_the_spiders_and_scrapys_entry_point() -> None:
         entry_points = archive.read("EGG-INFO/entry_points.txt").decode()
     assert {"spiders/settings.py", "spiders/spiders/product.py", "spiders/pipelines.py"} <= names
     assert not any("__pycache__" in n for n in names)
-    assert f"settings = {SETTINGS_MODULE}" in entry_points
+    assert f"settings = {SCRAPY_SETTINGS_MODULE}" in entry_points
     assert all(c.isalnum() or c in "_-" for c in egg.version)  # kept as-is by Scrapyd
 
 
