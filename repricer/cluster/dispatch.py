@@ -2,7 +2,8 @@
 
 Rules the loop keeps:
 
-- at most one shard of a competitor runs at a time, anywhere in the cluster, so the
+- at most one shard of a competitor runs at a time, anywhere in the cluster and across
+  runs dispatched at once (the scheduler's and one started by hand), so the
   competitor's configured concurrency and delay hold across nodes;
 - a node takes at most ``jobs_per_node`` jobs (counting what Scrapyd lists for the
   project, so concurrent dispatchers share the room);
@@ -23,7 +24,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Exists, exists, select, text, update
+from sqlalchemy.orm import Session, aliased
 
 from repricer import __version__
 from repricer.cluster.client import NodeError, NodeJobs, ScrapydNode
@@ -32,7 +34,7 @@ from repricer.cluster.node import node_payload
 from repricer.cluster.shards import ShardPlan, create_shards
 from repricer.config import Settings
 from repricer.db.engine import session_scope
-from repricer.db.models import Competitor, CrawlShard, CrawlSiteStats, utcnow
+from repricer.db.models import Competitor, CrawlRun, CrawlShard, CrawlSiteStats, utcnow
 from repricer.exceptions import CrawlError
 
 log = logging.getLogger(__name__)
@@ -244,7 +246,11 @@ class _Loop:
         with session_scope(self.engine) as session:
             claimed = session.execute(
                 update(CrawlShard)
-                .where(CrawlShard.id == shard.id, CrawlShard.status == "pending")
+                .where(
+                    CrawlShard.id == shard.id,
+                    CrawlShard.status == "pending",
+                    ~self._competitor_busy(session, shard.plan.competitor),
+                )
                 .values(
                     status="running",
                     node=node.url,
@@ -300,6 +306,22 @@ class _Loop:
             return None
         preferred = [n for n in open_nodes if n.url != shard.avoid] or open_nodes
         return max(preferred, key=lambda n: n.free(per_node))
+
+    def _competitor_busy(self, session: Session, competitor: str) -> Exists:
+        """A shard of ``competitor`` running in any live run (one started by hand beside
+        the scheduler's, say). On PostgreSQL the claim first takes a transaction lock per
+        competitor, so two dispatchers cannot both see the site free."""
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"crawl:{competitor}"}
+            )
+        other = aliased(CrawlShard)
+        return exists().where(
+            other.competitor == competitor,
+            other.status == "running",
+            other.started_at >= utcnow() - self.crawl.run_timeout,
+            exists().where(CrawlRun.id == other.crawl_run_id, CrawlRun.status == "running"),
+        )
 
     def _running_on(self, node: _Node) -> list[_Shard]:
         return [s for s in self.shards if s.status == "running" and s.node is node]

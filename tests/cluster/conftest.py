@@ -116,12 +116,12 @@ def seed_listings(
 
 
 @pytest.fixture
-def scrapyd_nodes(pg_db_url: str) -> Iterator[Callable[[int], list[ScrapydProcess]]]:
+def scrapyd_nodes(pg_db_url: str) -> Iterator[Callable[..., list[ScrapydProcess]]]:
     started: list[ScrapydProcess] = []
 
-    def start(count: int) -> list[ScrapydProcess]:
+    def start(count: int, max_proc: int = 1) -> list[ScrapydProcess]:
         for _ in range(count):
-            node = ScrapydProcess({"REPRICER_DATABASE__URL": pg_db_url})
+            node = ScrapydProcess({"REPRICER_DATABASE__URL": pg_db_url}, max_proc=max_proc)
             started.append(node.__enter__())
         return started[-count:]
 

@@ -52,7 +52,7 @@ def test_sharded_crawl_lands_each_page_once_and_keeps_competitors_on_one_node(
     pg_engine: Engine,
     shop_server: ShopServer,
     cluster_config: Callable[..., Settings],
-    scrapyd_nodes: Callable[[int], list[ScrapydProcess]],
+    scrapyd_nodes: Callable[..., list[ScrapydProcess]],
 ) -> None:
     nodes = scrapyd_nodes(2)
     settings = cluster_config([n.url for n in nodes], ["big", "small"], "shard_size = 40")
@@ -92,7 +92,7 @@ def test_a_node_killed_mid_run_has_its_shard_finished_by_the_other(
     pg_engine: Engine,
     shop_server: ShopServer,
     cluster_config: Callable[..., Settings],
-    scrapyd_nodes: Callable[[int], list[ScrapydProcess]],
+    scrapyd_nodes: Callable[..., list[ScrapydProcess]],
 ) -> None:
     first, second = scrapyd_nodes(2)
     settings = cluster_config([first.url, second.url], ["slow"])
@@ -121,6 +121,30 @@ def test_a_node_killed_mid_run_has_its_shard_finished_by_the_other(
     assert (shard.status, shard.node, shard.attempts) == ("ok", second.url, 2)
 
 
+def test_two_runs_at_once_never_crawl_one_competitor_at_the_same_time(
+    pg_engine: Engine,
+    shop_server: ShopServer,
+    cluster_config: Callable[..., Settings],
+    scrapyd_nodes: Callable[..., list[ScrapydProcess]],
+) -> None:
+    (node,) = scrapyd_nodes(1, max_proc=2)
+    settings = cluster_config([node.url], ["shop"], "jobs_per_node = 2")
+    total = seed_listings(pg_engine, settings, shop_server, {"shop": 60})
+    results: list[object] = []
+    runs = [threading.Thread(target=lambda: results.append(run_crawl(settings))) for _ in "ab"]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=600)
+
+    assert [r.status for r in results] == ["ok", "ok"]  # type: ignore[attr-defined]
+    with session_scope(pg_engine) as session:
+        spans = sorted(session.execute(select(CrawlShard.started_at, CrawlShard.finished_at)))
+    assert len(spans) == 2 and spans[0][1] <= spans[1][0]  # the second waited for the first
+    for result in results:
+        assert len(_observations_per_listing(pg_engine, result.run_id)) == total  # type: ignore[attr-defined]
+
+
 def test_no_reachable_node_is_a_clear_error(
     pg_engine: Engine, shop_server: ShopServer, cluster_config: Callable[..., Settings]
 ) -> None:
@@ -140,7 +164,7 @@ def test_the_scheduler_dispatches_crawls_through_scrapyd(
     pg_engine: Engine,
     shop_server: ShopServer,
     cluster_config: Callable[..., Settings],
-    scrapyd_nodes: Callable[[int], list[ScrapydProcess]],
+    scrapyd_nodes: Callable[..., list[ScrapydProcess]],
 ) -> None:
     (node,) = scrapyd_nodes(1)
     settings = cluster_config([node.url], ["shop"])
