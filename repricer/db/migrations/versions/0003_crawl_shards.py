@@ -1,7 +1,7 @@
 """crawl shards: one row per competitor (or SKU range) dispatched to a Scrapyd node
 
-Revision ID: 0002_crawl_shards
-Revises: 0001
+Revision ID: 0003_crawl_shards
+Revises: 0002_stock
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_crawl_shards"
-down_revision: str | Sequence[str] | None = "0001"
+revision: str = "0003_crawl_shards"
+down_revision: str | Sequence[str] | None = "0002_stock"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
