@@ -1,7 +1,7 @@
 """leases: one scheduler and one push per database
 
-Revision ID: 0003_leases
-Revises: 0002_stock
+Revision ID: 0004_leases
+Revises: 0003_crawl_shards
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_leases"
-down_revision: str | Sequence[str] | None = "0002_stock"
+revision: str = "0004_leases"
+down_revision: str | Sequence[str] | None = "0003_crawl_shards"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
