@@ -22,8 +22,8 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from repricer.config import Settings
-from repricer.lease import PUSH, hold_lease
 from repricer.exceptions import StorefrontError
+from repricer.lease import PUSH, hold_lease
 from repricer.stock.journal import pushed_states, record_checked, record_pushed
 from repricer.stock.levels import wanted_stock
 from repricer.storefront.base import Connector, PushResult, Stock, StockItem, make_connector
