@@ -30,6 +30,8 @@ def crawl(
 ) -> None:
     """Crawl competitor product pages of active listings; print per-site health."""
     app_state = state(ctx)
+    for name in competitor:  # a typo is named before anything else is checked
+        app_state.settings.competitor(name)
     app_state.require_database()
     result = run_crawl(
         app_state.settings, competitors=competitor or None, skus=sku or None, timeout=timeout
