@@ -34,11 +34,13 @@ NEEDS_DB: dict[str, list[str]] = {
     "review reject": ["1"],
     "review expire": [],
     "storefront check": [],
+    "stock push": [],
+    "stock sync": [],
     "schedule run": [],
     "schedule list": [],
 }
 # Commands that create or migrate the database themselves, or need none.
-OWN_DATABASE = {"init", "demo", "db upgrade", "db downgrade", "db current"}
+OWN_DATABASE = {"init", "demo", "doctor", "db upgrade", "db downgrade", "db current"}
 
 
 def _leaves(command: object, prefix: str = "") -> list[str]:
