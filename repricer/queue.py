@@ -272,7 +272,7 @@ def waiting_reason(row: dict[str, Any], band: Decimal) -> str | None:
         return "no current price to compare with"
     pct = row.get("change_pct")
     size = f"{pct:+.1f}%" if pct is not None else "the change"
-    return f"{size} is outside the auto-approve band of ±{band * 100:g}%"
+    return f"{size} is outside the auto-approve band of ±{(band * 100).normalize():f}%"
 
 
 def recent_runs(engine: Engine, limit: int = 20) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ CATALOG = {
     "KT-200": ("Kettle Boreal", "Kitchen", "Boreal", 500000, 250000, 400000),
     "KT-300": ("Toaster Aurora", "Kitchen", "Aurora", 200000, 100000, 260000),
     "GD-100": ("Garden hose Boreal", "Garden", "Boreal", 150000, 120000, 100000),
-    "GD-200": ("Rake Aurora", "Garden", "Aurora", 100000, 50000, 101000),
+    "GD-200": ("Rake Aurora", "Garden", "Aurora", 100000, 50000, 95000),
 }
 COMPETITOR = "alpha-shop"
 
@@ -34,7 +34,7 @@ def write_config(folder: Path, db_url: str, extra: str = "") -> Path:
     shutil.copyfile(PROJECT_ROOT / "rules" / "default.toml", rules / "default.toml")
     path = folder / "config.toml"
     path.write_text(
-        f'[database]\nurl = "{db_url}"\n\n[pricing]\nrules_dir = "rules"\n'
+        f'[database]\nurl = "{db_url}"\n\n[pricing]\nrules_dir = "rules"\nmax_changed_share = "100%"\nmax_median_change = "50%"\n'
         f'[pricing.approval]\nauto_approve_band = "1%"\n\n'
         f'[[competitors]]\nname = "{COMPETITOR}"\ndomain = "alpha.test"\n\n{extra}',
         encoding="utf-8",
