@@ -57,7 +57,7 @@ async def product_page(request: Request) -> Response:
     shown = between(history, start, end)
     with ctx.engine.connect() as conn:
         table = Product.__table__
-        product = dict(conn.execute(select(table).where(table.c.sku == sku)).mappings().one())  # type: ignore[attr-defined]
+        product = dict(conn.execute(select(table).where(table.c.sku == sku)).mappings().one())
     changes = queue.product_changes(ctx.engine, product["id"])
     return render(
         request,
