@@ -1,4 +1,4 @@
-"""workspace: reviewer comments, overridden prices, alert states, queue index
+"""workspace: reviewer comments, overridden prices, alert states, queue indexes
 
 Revision ID: 0003_workspace
 Revises: 0001
@@ -33,6 +33,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_price_changes_run_status_sku", ["run_id", "status", "sku"], unique=False
         )
+        batch_op.create_index("ix_price_changes_run_rule", ["run_id", "rule"], unique=False)
     op.create_table(
         "alert_states",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -53,6 +54,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("alert_states")
     with op.batch_alter_table("price_changes", schema=None) as batch_op:
+        batch_op.drop_index("ix_price_changes_run_rule")
         batch_op.drop_index("ix_price_changes_run_status_sku")
         batch_op.drop_column("proposed_price")
         batch_op.drop_column("comment")

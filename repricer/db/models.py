@@ -284,6 +284,7 @@ class PriceChange(Base):
         Index("ix_price_changes_status", "status"),
         Index("ix_price_changes_product_decided", "product_id", "decided_at"),
         Index("ix_price_changes_run_status_sku", "run_id", "status", "sku"),
+        Index("ix_price_changes_run_rule", "run_id", "rule"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -46,7 +46,7 @@ async def home(request: Request) -> Response:
     return see_other("/queue")
 
 
-async def product_page(request: Request) -> Response:
+def product_page(request: Request) -> Response:
     ctx = context(request)
     sku = request.path_params["sku"]
     start, end = _range(request.query_params.get("from"), request.query_params.get("to"))
@@ -95,7 +95,7 @@ def _day(text: str | None) -> date | None:
         return None
 
 
-async def health_page(request: Request) -> Response:
+def health_page(request: Request) -> Response:
     ctx = context(request)
     return render(
         request,
@@ -106,7 +106,7 @@ async def health_page(request: Request) -> Response:
     )
 
 
-async def runs_page(request: Request) -> Response:
+def runs_page(request: Request) -> Response:
     ctx = context(request)
     columns = [RepricingRun.id, RepricingRun.status, RepricingRun.started_at]
     columns += [RepricingRun.finished_at, RepricingRun.breaker, RepricingRun.summary]

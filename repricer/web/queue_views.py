@@ -3,9 +3,11 @@ filter) and override one change's price with a comment."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, ImmutableMultiDict
 from starlette.requests import Request
 from starlette.responses import Response
@@ -74,7 +76,7 @@ def _kept(params: Any, keys: tuple[str, ...]) -> Params:
     return Params({k: str(params.get(k)) for k in keys if params.get(k)})
 
 
-async def queue_page(request: Request) -> Response:
+def queue_page(request: Request) -> Response:
     ctx = context(request)
     params = request.query_params
     shown = _kept(params, FILTER_KEYS + VIEW_KEYS)
@@ -98,7 +100,7 @@ async def queue_page(request: Request) -> Response:
         "queue.html.j2",
         page=found,
         params=shown,
-        facets=queue.facets(ctx.engine, found.run_id),
+        facets=_facets(request, found.run_id),
         runs=queue.recent_runs(ctx.engine),
         notice=_notice(params),
         error=None,
@@ -106,6 +108,19 @@ async def queue_page(request: Request) -> Response:
         statuses=["pending", "all", *review.STATUSES],
         page_sizes=queue.PAGE_SIZES,
     )
+
+
+FACETS_TTL_S = 60.0  # filter choices change with imports and runs, not per request
+
+
+def _facets(request: Request, run_id: int | None) -> dict[str, list[str]]:
+    """The filter form's choices, kept for a minute (each is a scan of the catalog)."""
+    cache: dict[int | None, tuple[float, dict[str, list[str]]]] = request.app.state.facets
+    hit = cache.get(run_id)
+    if hit is None or time.monotonic() - hit[0] > FACETS_TTL_S:
+        hit = (time.monotonic(), queue.facets(context(request).engine, run_id))
+        cache[run_id] = hit
+    return hit[1]
 
 
 def _empty(shown: Params, error: str) -> dict[str, Any]:
@@ -137,6 +152,10 @@ def _notice(params: Any) -> str | None:
 async def decide(request: Request) -> Response:
     """Approve or reject the selected rows, or every change matching the filter."""
     form = await checked_form(request)
+    return await run_in_threadpool(_decide, request, form)
+
+
+def _decide(request: Request, form: FormData) -> Response:
     ctx = context(request)
     action = form.get("action")
     target = {"approve": "approved", "reject": "rejected"}.get(str(action))
@@ -173,7 +192,7 @@ def _query(values: dict[str, Any]) -> str:
     return query_string(values)
 
 
-async def change_page(request: Request) -> Response:
+def change_page(request: Request) -> Response:
     ctx = context(request)
     change_id = int(request.path_params["change_id"])
     try:
@@ -186,6 +205,10 @@ async def change_page(request: Request) -> Response:
 async def override(request: Request) -> Response:
     """Approve one change at the reviewer's price, checked like a rule decision."""
     form = await checked_form(request)
+    return await run_in_threadpool(_override, request, form)
+
+
+def _override(request: Request, form: FormData) -> Response:
     ctx = context(request)
     change_id = int(request.path_params["change_id"])
     price_text, comment = str(form.get("price") or ""), _text(form, "comment")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import Engine
+
 from repricer.config import Settings
 from repricer.db.engine import make_engine
 from repricer.db.migrate import check_current
@@ -30,6 +32,7 @@ def serve(
     check_bind(host, credentials)
     check_current(settings.database.url)
     engine = make_engine(settings.database.url, echo=settings.database.echo)
+    refresh_planner_statistics(engine)
     app = create_app(settings, engine, credentials)
     shown = f"[{host}]" if ":" in host else host
     auth = "password/token required" if credentials.required else "no login (loopback only)"
@@ -38,3 +41,14 @@ def serve(
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
         engine.dispose()
+
+
+def refresh_planner_statistics(engine: Engine) -> None:
+    """SQLite: a sampled ANALYZE (tens of milliseconds on 100,000 changes) so that a queue
+    filtered by brand or category starts from the matching products' index instead of
+    scanning every change of the run. PostgreSQL keeps its statistics itself."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        conn.exec_driver_sql("ANALYZE")
