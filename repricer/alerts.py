@@ -33,11 +33,11 @@ from sqlalchemy import Connection, Engine, Table, and_, func, select
 
 from repricer.config import AlertSettings, Settings, get_secret
 from repricer.db.models import AlertState, FeedSync, PriceChange, RepricingRun, Supplier, utcnow
+from repricer.durations_percentages import format_duration
 from repricer.exceptions import ConfigError
 from repricer.health import competitor_health, storefront_health, undercut_rows
 from repricer.money import format_money
 from repricer.review import PENDING
-from repricer.units import format_duration
 
 log = logging.getLogger(__name__)
 SAMPLE = 5

@@ -1,5 +1,5 @@
 """A small real market for the workspace tests: products with costs, competitor prices,
-then a real applied repricing run (rules/default.toml) reviewed by auto-approval."""
+then a real applied repricing run (the shipped default rules) reviewed by auto-approval."""
 
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ COMPETITOR = "alpha-shop"
 def write_config(folder: Path, db_url: str, extra: str = "") -> Path:
     rules = folder / "rules"
     rules.mkdir(exist_ok=True)
-    shutil.copyfile(PROJECT_ROOT / "rules" / "default.toml", rules / "default.toml")
+    shutil.copyfile(
+        PROJECT_ROOT / "repricer" / "starter" / "rules" / "default.toml", rules / "default.toml"
+    )
     path = folder / "config.toml"
     path.write_text(
         f'[database]\nurl = "{db_url}"\n\n[pricing]\nrules_dir = "rules"\nmax_changed_share = "100%"\nmax_median_change = "50%"\n'
