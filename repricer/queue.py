@@ -13,7 +13,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, String, and_, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from repricer.db.models import PriceChange, Product, RepricingRun
 from repricer.exceptions import NotFoundError, ReviewError
@@ -245,11 +247,29 @@ def _product_clauses(chosen: QueueFilter) -> list[ColumnElement[bool]]:
         pattern = "%" + _escape_like(chosen.search.strip().lower()) + "%"
         clauses.append(
             or_(
-                func.lower(Product.sku).like(pattern, escape="\\"),
-                func.lower(Product.title).like(pattern, escape="\\"),
+                unicode_lower(Product.sku).like(pattern, escape="\\"),
+                unicode_lower(Product.title).like(pattern, escape="\\"),
             )
         )
     return clauses
+
+
+class unicode_lower(FunctionElement[str]):
+    """``lower()`` that folds every script: PostgreSQL's own, SQLite's registered by
+    :func:`repricer.db.engine.make_engine` (its built-in folds ASCII only)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(unicode_lower)
+def _lower_default(element: unicode_lower, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "sqlite")
+def _lower_sqlite(element: unicode_lower, compiler: Any, **kw: Any) -> str:
+    return f"unicode_lower({compiler.process(element.clauses, **kw)})"
 
 
 def _escape_like(text: str) -> str:
