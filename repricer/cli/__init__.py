@@ -24,6 +24,7 @@ from repricer.cli import (
     review,
     schedule,
     serve,
+    stock,
 )
 from repricer.cli._common import AppState, err_console
 from repricer.exceptions import RepricerError
@@ -61,7 +62,20 @@ def _root(
     ctx.obj = AppState(config_path=config)
 
 
-for _module in (db, catalog, feeds, crawl, pricing, review, push, report, schedule, demo, serve):
+for _module in (
+    db,
+    catalog,
+    feeds,
+    crawl,
+    pricing,
+    review,
+    push,
+    stock,
+    report,
+    schedule,
+    demo,
+    serve,
+):
     _module.register(app)
 
 

@@ -1,7 +1,7 @@
 """workspace: reviewer comments, overridden prices, alert states, queue indexes
 
 Revision ID: 0003_workspace
-Revises: 0001
+Revises: 0002_stock
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_workspace"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0002_stock"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
