@@ -17,6 +17,7 @@ from repricer.cli import (
     crawl,
     db,
     demo,
+    doctor,
     feeds,
     pricing,
     push,
@@ -63,19 +64,9 @@ def _root(
 
 
 for _module in (
-    db,
-    catalog,
-    feeds,
-    crawl,
-    pricing,
-    review,
-    push,
-    stock,
-    report,
-    schedule,
-    demo,
+    db, catalog, feeds, crawl, pricing, review, push, stock, report, schedule, demo, doctor,
     serve,
-):
+):  # fmt: skip
     _module.register(app)
 
 
