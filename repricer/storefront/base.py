@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from repricer.config import Settings
 from repricer.exceptions import StorefrontError
-from repricer.money import from_minor, minor_digits, to_minor
+from repricer.money import AmountError, from_minor, minor_digits, to_minor
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def parse_decimal_text(text: object, currency: str) -> int | None:
         return None
     try:
         return to_minor(Decimal(str(text)), currency)
-    except ArithmeticError:
+    except (ArithmeticError, AmountError):
         return None
 
 
