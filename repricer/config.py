@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from repricer.exceptions import ConfigError
+from repricer.redact import register_secret
 from repricer.units import parse_duration, parse_fraction
 from repricer.validation import first_error
 
@@ -257,6 +258,7 @@ def get_secret(var: str) -> str:
         raise ConfigError(
             f"set the environment variable {var} (secrets are not read from config.toml)"
         )
+    register_secret(value)
     return value
 
 

@@ -30,6 +30,7 @@ from repricer.config import Settings
 from repricer.db.engine import make_engine, session_scope
 from repricer.db.models import Competitor, CrawlRun, CrawlSiteStats, utcnow
 from repricer.exceptions import CrawlError
+from repricer.redact import redact
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _ERROR_TAIL = 2000
@@ -173,7 +174,7 @@ def finish_run(
     or aborted keeps that status."""
     values: dict[str, object] = {"finished_at": utcnow(), "status": status}
     if error is not None:
-        values["error"] = error
+        values["error"] = redact(error)
     if pages is not None:
         values["pages"] = pages
     with session_scope(engine) as session:

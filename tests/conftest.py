@@ -95,5 +95,13 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
     yield eng
     eng.dispose()
     with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE {name}"))
+        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))  # CLI tests leave pools open
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_engine(request: pytest.FixtureRequest) -> Engine:
+    """The ``engine`` (SQLite) or ``pg_engine`` (PostgreSQL) fixture: one test, both databases."""
+    name = "engine" if request.param == "sqlite" else "pg_engine"
+    eng: Engine = request.getfixturevalue(name)
+    return eng

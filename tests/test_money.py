@@ -109,7 +109,10 @@ def test_ambiguous_or_huge_amounts_are_refused(amount: Decimal, currency: str, w
 
 def test_rule_amounts_and_money_share_one_rule() -> None:
     # 10.125 used to give 1012 here (half-to-even) and 1013 in money.to_minor.
-    for convert in (lambda: to_minor(Decimal("10.125")), lambda: to_minor_units(Decimal("10.125"), 2)):
+    for convert in (
+        lambda: to_minor(Decimal("10.125")),
+        lambda: to_minor_units(Decimal("10.125"), 2),
+    ):
         with pytest.raises(AmountError):
             convert()
     assert to_minor_units(Decimal("10.12"), 2) == to_minor(Decimal("10.12")) == 1012

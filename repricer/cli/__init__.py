@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from repricer.cli import catalog, crawl, db, demo, feeds, pricing, push, report, review, schedule
-from repricer.cli._common import AppState, err_console
+from repricer.cli._common import AppState, err_console, styled
 from repricer.exceptions import RepricerError
 
 
@@ -22,7 +22,8 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except RepricerError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            for line in str(exc).splitlines() or [""]:
+                err_console.print(styled(("error:", "red"), " ", line), highlight=False)
             raise typer.Exit(1) from None
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from repricer.cli._common import JsonOption, err_console, print_table, state
+from repricer.cli._common import JsonOption, err_console, print_table, state, styled
 from repricer.exceptions import FeedError
 from repricer.feeds import SyncResult, sync_feeds
 from repricer.feeds.status import STATUS_COLUMNS, feed_status
@@ -41,7 +41,7 @@ def feeds_sync(
     app_state = state(ctx)
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TextColumn("{task.completed:,.0f} rows"),
         TimeElapsedColumn(),
@@ -87,16 +87,16 @@ def feeds_status(ctx: typer.Context, as_json: bool = JsonOption) -> None:
 def _print_problems(results: list[SyncResult]) -> None:
     for result in results:
         for line in result.row_errors[:10]:
-            err_console.print(f"[yellow]{result.supplier}[/yellow] skipped {line}", highlight=False)
+            err_console.print(styled((result.supplier, "yellow"), f" skipped {line}"))
         if result.skipped > 10:
             err_console.print(
-                f"[yellow]{result.supplier}[/yellow] ... {result.skipped} skipped in all"
+                styled((result.supplier, "yellow"), f" ... {result.skipped} skipped in all")
             )
         for warning in result.warnings:
             if "repeated" in warning:
-                err_console.print(f"[yellow]{result.supplier}[/yellow] {warning}", highlight=False)
+                err_console.print(styled((result.supplier, "yellow"), f" {warning}"))
         if not result.ok:
-            err_console.print(f"[red]{result}[/red]", highlight=False)
+            err_console.print(styled((str(result), "red")))
 
 
 def _row(result: SyncResult) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from repricer.feeds.guards import FeedRejected, check_guards
 from repricer.feeds.parsers import describe_ref, iter_rows
 from repricer.feeds.records import FeedRecord, build_record
 from repricer.feeds.sources import FetchedFeed, FetchError, fetch_feed
+from repricer.redact import redact
 
 # (supplier name, stage, count so far); stage: fetching | parsing | writing | done.
 ProgressCallback = Callable[[str, str, int], None]
@@ -277,7 +278,9 @@ def _finish(
         last_modified = feed.last_modified or last_modified
     else:
         etag = last_modified = None
-    warnings = (result.warnings + result.row_errors)[: MAX_REPORTED_ROWS + 5]
+    # Errors quote URLs (httpx messages): no credential or token is ever stored.
+    result.error = redact(result.error) if result.error else result.error
+    warnings = [redact(w) for w in (result.warnings + result.row_errors)[: MAX_REPORTED_ROWS + 5]]
     values = {
         "finished_at": utcnow(),
         "status": result.status,

@@ -28,6 +28,8 @@ from sqlalchemy import Engine
 from repricer.config import Settings
 from repricer.exceptions import StorefrontError
 from repricer.money import AmountError, from_minor, minor_digits, to_minor
+from repricer.redact import redact as redact_text
+from repricer.redact import register_secret
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,11 @@ def failed(items: list[PushItem], error: str, http_status: int | None = None) ->
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``***`` (for messages built from responses)."""
+    """``text`` with every secret (and whatever :func:`repricer.redact.redact` masks)
+    replaced by ``***`` (for messages built from responses)."""
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+        register_secret(secret)
+    return redact_text(text)
 
 
 def require_url(url: str | None, key: str) -> str:
