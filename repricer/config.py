@@ -125,6 +125,10 @@ class CompetitorSettings(_Section):
     is_self: bool = False
     currency: str | None = None
     selectors: SelectorSettings | None = None
+    # Other hosts the shop's pages and redirects may be on (mirrors, a CDN).
+    aliases: list[str] = []
+    # True lets the crawl reach loopback / private addresses (a shop on the LAN, tests).
+    local: bool = False
 
 
 class CrawlSettings(_Section):

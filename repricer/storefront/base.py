@@ -26,6 +26,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from repricer.config import Settings
+from repricer.egress import is_loopback_host, url_host
 from repricer.exceptions import StorefrontError
 from repricer.money import AmountError, from_minor, minor_digits, to_minor
 from repricer.redact import redact as redact_text
@@ -107,16 +108,16 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 
 def require_url(url: str | None, key: str) -> str:
-    """The configured URL, https unless the host is 127.0.0.1/localhost."""
+    """The configured URL, https unless the host is a loopback address (any 127/8
+    address, ``::1``, ``localhost``: :func:`repricer.egress.is_loopback_host`)."""
     if not url:
         raise StorefrontError(f"set storefront.{key} in the config file")
     url = url.rstrip("/")
-    host = url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
-    hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host
-    local = hostname in ("127.0.0.1", "localhost")
+    local = is_loopback_host(url_host(url))
     if not url.startswith("https://") and not (url.startswith("http://") and local):
         raise StorefrontError(
-            f"storefront.{key} must be an https:// URL (plain http only for 127.0.0.1): {url}"
+            f"storefront.{key} must be an https:// URL (plain http only for a loopback "
+            f"address such as 127.0.0.1 or [::1]): {redact_text(url)}"
         )
     return url
 

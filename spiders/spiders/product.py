@@ -13,14 +13,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from repricer.config import Settings, load_settings
 from repricer.crawl import finish_run, start_run
 from repricer.db.engine import make_engine
+from repricer.egress import response_refusal
 from spiders.browser import CHROMIUM_ARGS
 from spiders.items import ObservationItem
+from spiders.middlewares import EGRESS_REFUSED
 from spiders.pages import ExtractedProduct, extract_product
 from spiders.status import observe_failure, observe_page
 from spiders.targets import Target, load_targets
@@ -121,6 +124,16 @@ class ProductSpider(scrapy.Spider):
         # A plain function, not a generator: Scrapy re-reads a generator callback's
         # source (inspect + ast) on every response to warn about ``return`` values.
         target: Target = response.meta["target"]
+        competitor = target.competitor
+        refusal = response_refusal(
+            response.url,
+            getattr(response, "ip_address", None),
+            competitor.domain,
+            competitor.aliases,
+            local=competitor.local,
+        )
+        if refusal is not None:  # e.g. a redirect followed inside the browser
+            return [observe_failure(target, IgnoreRequest(f"{EGRESS_REFUSED}: {refusal}"))]
         if not isinstance(response, TextResponse):
             return [
                 observe_page(target, response.status, response.url, None, self.repricer_settings)
