@@ -15,7 +15,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ByteSize,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from repricer.exceptions import ConfigError
@@ -80,6 +88,9 @@ class SupplierSettings(_Section):
     username: str | None = None
     timeout: Duration = timedelta(seconds=60)
     retries: int = Field(3, ge=0)
+    download_deadline: Duration = timedelta(minutes=10)
+    max_download: ByteSize = ByteSize(1 << 30)
+    hold_cost_ratio: Decimal = Field(Decimal(2), gt=1)
     max_missing_share: Fraction = Decimal("0.2")
     max_cost_change: Fraction = Decimal("0.5")
     max_cost_change_share: Fraction = Decimal("0.1")
