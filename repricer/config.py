@@ -26,10 +26,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from repricer.durations_percentages import parse_duration, parse_fraction
 from repricer.exceptions import ConfigError
 from repricer.redact import register_secret
-from repricer.units import parse_duration, parse_fraction
-from repricer.validation import first_error
+from repricer.validation_messages import first_error
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Fraction = Annotated[Decimal, BeforeValidator(parse_fraction), Field(ge=0)]

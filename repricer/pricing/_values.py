@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from repricer.durations_percentages import parse_duration, parse_fraction
 from repricer.money import MAX_MINOR, normalize_currency, parse_amount, scale_exact
-from repricer.units import parse_duration, parse_fraction
 
 DEN = 1_000_000  # shares are exact to 0.0001%
 # Amounts in rule files are major units of a currency not known yet: bounded so that

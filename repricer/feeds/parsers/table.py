@@ -1,4 +1,4 @@
-"""Tabular price lists (CSV, XLSX) through :mod:`repricer.tabular`.
+"""Tabular price lists (CSV, XLSX) through :mod:`repricer.table_reader`.
 
 Columns are mapped by the supplier's ``columns`` setting (``{field: "Header"}``) and
 then by :data:`~repricer.feeds._aliases.FEED_ALIASES` (Артикул, Цена, Остаток, ...).
@@ -22,7 +22,7 @@ from repricer.exceptions import InputFileError
 from repricer.feeds._aliases import FEED_ALIASES
 from repricer.feeds.parsers import RawRow
 from repricer.feeds.records import KEY_FIELDS
-from repricer.tabular import TableReader, map_header, open_table
+from repricer.table_reader import TableReader, map_header, open_table
 
 _HEADER_SEARCH_ROWS = 30
 
