@@ -26,6 +26,8 @@ NBSP = "\u00a0"
 MAX_MINOR = 10**11
 # The largest stock count accepted (fits a 32-bit column).
 MAX_STOCK = 10**9
+# One number with exactly one separator: "0.001", "10,125", "1.299 руб."
+_ONE_SEPARATOR = re.compile(r"(?<![\d.,])-?\d+[.,](\d+)(?![\d.,])")
 _SPACES = re.compile(r"[\s\u00a0\u2009\u202f\u2007']+")
 
 
@@ -104,6 +106,18 @@ def scale_exact(amount: Decimal, digits: int) -> int:
             f"amount {amount} has more than {digits} decimal(s); refusing to round it"
         )
     return int(whole)
+
+
+def refuse_ambiguous(text: str, currency: str) -> None:
+    """Raise :class:`AmountError` when ``text`` holds one number with a single separator
+    followed by more digits than ``currency`` has decimals (``"0.001"``, ``"10.125"``
+    RUB): decimals that would have to be rounded, or a thousands separator? Not guessed."""
+    match = _ONE_SEPARATOR.search(text)
+    if match and len(match.group(1)) > minor_digits(currency):
+        raise AmountError(
+            f"{text.strip()!r} is ambiguous: more decimals than {currency} has, or a "
+            "thousands separator; refusing to guess"
+        )
 
 
 def to_minor(amount: Decimal, currency: str = "RUB") -> int:

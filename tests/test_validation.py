@@ -118,3 +118,21 @@ def test_fee_with_more_decimals_than_the_currency_is_a_clear_error() -> None:
     rule = Rule(name="fee", fixed_fee=Decimal("0.001"))
     with pytest.raises(PricingError, match=r"rule 'fee': amount 0.001 has more than 2 decimal"):
         rule_table([rule], [], 2)
+
+
+def test_huge_or_ambiguous_catalog_price_is_a_row_error_not_a_traceback(
+    write_config: Callable[[str], Path], tmp_path: Path, engine: object
+) -> None:
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text(
+        "sku;price;stock\nOK-1;1299;1\nBIG-1;4600000000000;1\nODD-1;10.125;1\nMANY-1;1;99999999999\n",
+        encoding="utf-8",
+    )
+    config = write_config("")
+    result = CliRunner().invoke(app, ["--config", str(config), "catalog", "import", str(catalog)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "BIG-1" in result.output and "above the limit" in result.output
+    assert "MANY-1" in result.output and "stock" in result.output
+    assert "ODD-1" in result.output and "ambiguous" in result.output
+    assert "Traceback" not in result.output

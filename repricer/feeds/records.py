@@ -28,6 +28,7 @@ from repricer.money import (
     minor_digits,
     normalize_currency,
     parse_amount,
+    refuse_ambiguous,
     to_minor,
 )
 
@@ -36,8 +37,6 @@ KEY_FIELDS = {"sku": "sku", "vendorCode": "vendor_code", "barcode": "barcode"}
 
 _INTEGER = re.compile(r"[<>~≥≤+]?\s*(\d{1,9})(?:[.,]0+)?\s*\+?")
 _NEGATIVE = re.compile(r"[-−]\s*\d+(?:[.,]\d+)?")
-# One number with exactly one separator: "0.001", "10,125", "1.299 руб."
-_ONE_SEPARATOR = re.compile(r"(?<![\d.,])-?\d+[.,](\d+)(?![\d.,])")
 
 
 class RowFault(NamedTuple):
@@ -182,7 +181,7 @@ def parse_minor(value: Any, currency: str, *, strict: bool = False) -> int | Non
             return plain
     try:
         if type(value) is str:
-            _check_decimals(value, currency)
+            refuse_ambiguous(value, currency)
         amount = parse_amount(value)
         if amount is None:
             return None
@@ -193,16 +192,6 @@ def parse_minor(value: Any, currency: str, *, strict: bool = False) -> int | Non
         if strict:
             raise
         return None
-
-
-def _check_decimals(value: str, currency: str) -> None:
-    # "0.001" / "10.125": decimals beyond the currency's, or a thousands separator?
-    match = _ONE_SEPARATOR.search(value)
-    if match and len(match.group(1)) > minor_digits(currency):
-        raise AmountError(
-            f"ambiguous: more decimals than {currency} has, or a thousands separator; "
-            "refusing to guess"
-        )
 
 
 def _check_currency(value: str, currency: str) -> None:
