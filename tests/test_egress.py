@@ -92,6 +92,8 @@ def test_redirects_off_site_and_private_addresses_are_refused_and_nothing_stored
         a.route("/r/port", Response(302, b"", {"Location": other.url("/p")}))
         a.route("/r/localhost", Response(302, b"", {"Location": f"http://localhost:{a.port}/p/ok"}))
         a.route("/r/metadata", Response(302, b"", {"Location": "http://169.254.169.254/latest"}))
+        hop = f"<html><body><script>location.href = '{other.url('/p')}';</script></body></html>"
+        a.route("/js/hop", Response(200, hop, {"Content-Type": "text/html; charset=utf-8"}))
         settings = settings_from(
             f"""
             [crawl]
@@ -107,13 +109,25 @@ def test_redirects_off_site_and_private_addresses_are_refused_and_nothing_stored
             delay = 0
 
             [[competitors]]
+            name = "js"
+            domain = "127.0.0.1:{a.port}"
+            local = true
+            render = "browser"
+            obey_robots = false
+            delay = 0
+
+            [[competitors]]
             name = "remote"
             domain = "127.0.0.1"
             obey_robots = false
             delay = 0
             """
         )
-        paths = {"shop": ["/p/ok", "/r/port", "/r/localhost", "/r/metadata"], "remote": ["/p/ok"]}
+        paths = {
+            "shop": ["/p/ok", "/r/port", "/r/localhost", "/r/metadata"],
+            "js": ["/js/hop"],
+            "remote": ["/p/ok"],
+        }
         ids = _listings(settings, engine, a, paths)
         result = run_crawl(settings, timeout=120)
         assert result.status == "ok", result.error
@@ -126,6 +140,8 @@ def test_redirects_off_site_and_private_addresses_are_refused_and_nothing_stored
         status, price, reason = got[ids[key]]
         assert (status, price) == ("blocked", None), (key, got[ids[key]])
         assert "egress refused" in reason and "not on the competitor's domain" in reason
+    status, price, reason = got[ids[("js", "/js/hop")]]
+    assert price is None and status != "ok", got[ids[("js", "/js/hop")]]  # the hop was aborted
     status, price, reason = got[ids[("remote", "/p/ok")]]
     assert (status, price) == ("blocked", None) and "non-public address" in reason
     fetched = [r.path for r in a.requests]

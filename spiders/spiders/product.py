@@ -21,7 +21,7 @@ from repricer.config import Settings, load_settings
 from repricer.crawl import finish_run, start_run
 from repricer.db.engine import make_engine
 from repricer.egress import response_refusal
-from spiders.browser import CHROMIUM_ARGS
+from spiders.browser import CHROMIUM_ARGS, egress_guard
 from spiders.items import ObservationItem
 from spiders.middlewares import EGRESS_REFUSED
 from spiders.pages import ExtractedProduct, extract_product
@@ -99,6 +99,9 @@ class ProductSpider(scrapy.Spider):
             "args": CHROMIUM_ARGS,
         }
         scrapy_settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch, priority="spider")
+        browser = [t.competitor for t in self.targets if t.competitor.render == "browser"]
+        unique = list({c.name: c for c in browser}.values())
+        scrapy_settings.set("PLAYWRIGHT_ABORT_REQUEST", egress_guard(unique), priority="spider")
         timeout_ms = self.repricer_settings.crawl.timeout.total_seconds() * 1000
         scrapy_settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", timeout_ms, priority="spider")
 
