@@ -1,7 +1,7 @@
 """workspace: reviewer comments, overridden prices, alert states, queue indexes
 
-Revision ID: 0004_workspace
-Revises: 0003_crawl_shards
+Revision ID: 0005_workspace
+Revises: 0004_feed_holds
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_workspace"
-down_revision: str | Sequence[str] | None = "0003_crawl_shards"
+revision: str = "0005_workspace"
+down_revision: str | Sequence[str] | None = "0004_feed_holds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
