@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from repricer.cli._common import JsonOption, console, print_table, state
+from repricer.redact import install_log_redaction
 
 schedule_app = typer.Typer(
     help="Run the scheduler (feeds, crawls, repricing, push) or list its jobs."
@@ -37,6 +38,7 @@ def run(
     )
     for noisy in ("apscheduler", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_log_redaction()
     st = state(ctx)
     st.require_database()
     console.print(

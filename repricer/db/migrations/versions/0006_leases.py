@@ -1,7 +1,7 @@
 """leases: one scheduler and one push per database
 
-Revision ID: 0004_leases
-Revises: 0003_crawl_shards
+Revision ID: 0006_leases
+Revises: 0005_workspace
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_leases"
-down_revision: str | Sequence[str] | None = "0003_crawl_shards"
+revision: str = "0006_leases"
+down_revision: str | Sequence[str] | None = "0005_workspace"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
