@@ -34,10 +34,10 @@ from repricer.db.engine import session_scope
 from repricer.db.models import PriceChange, Product, RepricingRun
 from repricer.exceptions import NotFoundError, ReviewError
 from repricer.lease import transaction_lock
-from repricer.states import PENDING, STATES, UNPUSHED, move
+from repricer.states import PENDING as PENDING  # the queue and alerts import it from here
+from repricer.states import STATES, UNPUSHED, move
 
 APPLY_LOCK = "apply"  # serialises storing an applied run with its review (transaction lock)
-PENDING = PENDING  # re-exported: the queue and alerts import it from here
 STATUSES = STATES
 REJECTABLE = UNPUSHED
 AUTO = "auto"
