@@ -35,12 +35,14 @@ NEEDS_DB: dict[str, list[str]] = {
     "review expire": [],
     "storefront check": [],
     "stock push": [],
+    "feeds held": [],
+    "alerts check": [],
     "stock sync": [],
     "schedule run": [],
     "schedule list": [],
 }
 # Commands that create or migrate the database themselves, or need none.
-OWN_DATABASE = {"init", "demo", "doctor", "db upgrade", "db downgrade", "db current"}
+OWN_DATABASE = {"init", "demo", "doctor", "serve", "db upgrade", "db downgrade", "db current"}
 
 
 def _leaves(command: object, prefix: str = "") -> list[str]:
