@@ -7,18 +7,20 @@ column's comment; they are plain strings so a new status needs no migration.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -307,6 +309,39 @@ class PriceChange(Base):
     approved_by: Mapped[str | None] = mapped_column(String(100))
     approved_at: Mapped[datetime | None]
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict, comment="what the decision used")
+
+
+class RepricingRunInputs(Base):
+    """What a run's stored decisions were made from, for replay: one compressed
+    columnar blob per run (``format`` names the layout, see
+    :mod:`repricer.pricing.run_inputs`), holding only the stored products' inputs."""
+
+    __tablename__ = "repricing_run_inputs"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("repricing_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    format: Mapped[str] = mapped_column(String(20))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ObservationDaily(Base):
+    """Per listing and UTC day: the lowest, highest and last trusted price seen, kept
+    when ``repricer db prune`` thins old observations (history charts read it)."""
+
+    __tablename__ = "observation_daily"
+
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    min_price: Mapped[int] = mapped_column(Money)
+    max_price: Mapped[int] = mapped_column(Money)
+    last_price: Mapped[int] = mapped_column(Money)
+    last_at: Mapped[datetime] = mapped_column(comment="when the last price was seen")
+    currency: Mapped[str | None] = mapped_column(String(3))
+    availability: Mapped[str] = mapped_column(String(20), comment="of the last observation")
+    count: Mapped[int] = mapped_column(Integer, comment="observations folded in")
 
 
 class PushAttempt(Base):
