@@ -4,19 +4,21 @@ Per product: the cheapest in-stock offer (``available`` and ``stock_qty`` unknow
 above zero, cost known); a cost tie goes to the supplier with the higher ``priority``.
 A product whose offers are all out of stock gets its cheapest known cost with
 ``available`` False and ``stock_qty`` 0. Products without any offer are absent.
-Computed with one columnar query and one lexsort, never a loop per product.
+For the storefront's stock (:mod:`repricer.stock.levels`) two adjustments may apply
+first: a supplier's ``min_stock`` (fewer units count as none) and suppliers taken as
+gone (all their offers count as out of stock).
+Computed with one query and a vectorised sort, never a loop per product.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import cast
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.orm import Session
 
-from repricer.db.columnar import read_frame
 from repricer.db.models import Supplier, SupplierOffer
 
 COLUMNS = ["product_id", "cost", "currency", "stock_qty", "available", "supplier"]
@@ -24,65 +26,58 @@ _offers = cast(Table, SupplierOffer.__table__)
 _suppliers = cast(Table, Supplier.__table__)
 
 
-def effective_costs(conn: Connection | Session | Engine) -> pd.DataFrame:
+def effective_costs(
+    conn: Connection | Session | Engine,
+    *,
+    min_stock: Mapping[str, int] | None = None,
+    gone: Collection[str] = (),
+) -> pd.DataFrame:
     """One row per product with offers: product_id (int64), cost (Int64 minor units),
-    currency, stock_qty (Int64), available (bool), supplier (name)."""
+    currency, stock_qty (Int64), available (bool), supplier (name).
+
+    ``min_stock`` maps supplier name -> the fewest units that count as in stock;
+    offers of suppliers in ``gone`` count as out of stock."""
+    stmt = (
+        select(
+            _offers.c.product_id,
+            _offers.c.cost,
+            _offers.c.currency,
+            _offers.c.stock_qty,
+            _offers.c.available,
+            _suppliers.c.name.label("supplier"),
+            _suppliers.c.priority,
+        )
+        .join(_suppliers, _suppliers.c.id == _offers.c.supplier_id)
+        .where(_offers.c.product_id.is_not(None))
+    )
     if isinstance(conn, Engine):
         with conn.connect() as connection:
-            return effective_costs(connection)
-    if isinstance(conn, Session):
-        return effective_costs(conn.connection())
-    stmt = select(
-        _offers.c.product_id,
-        _offers.c.cost,
-        _offers.c.currency,
-        _offers.c.stock_qty,
-        _offers.c.available,
-        _offers.c.supplier_id,
-    ).where(_offers.c.product_id.is_not(None))
-    dtypes = {
-        "product_id": "int64", "cost": "Int64", "currency": "object", "stock_qty": "Int64",
-        "available": "bool", "supplier_id": "int64",
-    }  # fmt: skip
-    offers = read_frame(conn, stmt, dtypes)
-    suppliers = conn.execute(
-        select(_suppliers.c.id, _suppliers.c.name, _suppliers.c.priority)
-    ).all()
-    return _pick(offers, {row.id: (row.name, row.priority) for row in suppliers})
+            rows = connection.execute(stmt).all()
+    else:
+        rows = conn.execute(stmt).all()
+    frame = pd.DataFrame.from_records(rows, columns=[*COLUMNS, "priority"])
+    return _pick(frame, min_stock or {}, gone)
 
 
-def _pick(offers: pd.DataFrame, suppliers: dict[int, tuple[str, int]]) -> pd.DataFrame:
-    """The best offer per product, by one lexsort over numeric keys."""
-    ids = sorted(suppliers)
-    by_name = sorted(ids, key=lambda i: suppliers[i][0])
-    index = np.searchsorted(np.array(ids, dtype=np.int64), offers["supplier_id"].to_numpy())
-    name_rank = np.empty(len(ids), dtype=np.int64)
-    name_rank[[ids.index(i) for i in by_name]] = np.arange(len(ids))
-    priority = np.array([suppliers[i][1] for i in ids], dtype=np.int64)[index]
-    cost = offers["cost"].array
-    no_cost = np.asarray(cost.isna(), dtype=bool)
-    stock = offers["stock_qty"].array
+def _pick(frame: pd.DataFrame, min_stock: Mapping[str, int], gone: Collection[str]) -> pd.DataFrame:
+    frame = frame.astype(
+        {"product_id": "int64", "cost": "Int64", "stock_qty": "Int64", "available": "bool"}
+    )
+    fewest = frame["supplier"].map(dict(min_stock)).fillna(1).clip(lower=1)
     in_stock = (
-        offers["available"].to_numpy(dtype=bool)
-        & np.asarray(stock.isna() | (stock.fillna(0) > 0), dtype=bool)
-        & ~no_cost
+        frame["available"]
+        & (frame["stock_qty"].isna() | (frame["stock_qty"] >= fewest)).fillna(False)
+        & frame["cost"].notna()
+        & ~frame["supplier"].isin(list(gone))
+    ).astype(bool)
+    frame = frame.assign(in_stock=in_stock, no_cost=frame["cost"].isna())
+    ordered = frame.sort_values(
+        ["product_id", "in_stock", "no_cost", "cost", "priority", "supplier"],
+        ascending=[True, False, True, True, False, True],
+        kind="stable",
     )
-    product = offers["product_id"].to_numpy(dtype=np.int64)
-    keys = (name_rank[index], -priority, cost.fillna(0).to_numpy(dtype=np.int64))
-    order = np.lexsort((*keys, no_cost, ~in_stock, product))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = product[order][1:] != product[order][:-1]
-    best = order[first]
-    chosen = in_stock[best]
-    names = np.array([suppliers[i][0] for i in ids] + [""], dtype=object)
-    return pd.DataFrame(
-        {
-            "product_id": product[best],
-            "cost": cost[best],
-            "currency": offers["currency"].to_numpy(dtype=object)[best],
-            "stock_qty": pd.Series(stock[best]).where(chosen, 0).astype("Int64").array,
-            "available": offers["available"].to_numpy(dtype=bool)[best] & chosen,
-            "supplier": names[index[best]],
-        },
-        columns=COLUMNS,
-    )
+    best = ordered.drop_duplicates("product_id", keep="first").copy()
+    out_of_stock = ~best["in_stock"]
+    best.loc[out_of_stock, "available"] = False
+    best["stock_qty"] = best["stock_qty"].mask(out_of_stock, 0)
+    return best[COLUMNS].reset_index(drop=True)
