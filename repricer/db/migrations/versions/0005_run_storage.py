@@ -1,7 +1,7 @@
 """compact run inputs and daily observation summaries
 
-Revision ID: 0004_run_storage
-Revises: 0003_crawl_shards
+Revision ID: 0005_run_storage
+Revises: 0004_feed_holds
 Create Date: 2026-11-27 23:40:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_run_storage"
-down_revision: str | Sequence[str] | None = "0003_crawl_shards"
+revision: str = "0005_run_storage"
+down_revision: str | Sequence[str] | None = "0004_feed_holds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
