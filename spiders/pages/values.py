@@ -24,14 +24,10 @@ from spiders.pages._phrases import (
     SCHEMA_AVAILABILITY,
     UNKNOWN,
 )
+from spiders.pages.tree import squash
 
 MAX_PRICE = Decimal(10) ** 10
-_SPACE = re.compile(r"[\s\u00a0\u2009\u202f\u2007\u200b]+")
-
-
-def squash(text: str | None) -> str:
-    """Collapse all kinds of whitespace (NBSP, thin spaces) to one space and strip."""
-    return _SPACE.sub(" ", text or "").strip()
+_AMOUNT = re.compile(r"\d[\d\s\u00a0\u2009\u202f.,']*\d|\d")
 
 
 def parse_price(value: object) -> Decimal | None:
@@ -44,9 +40,20 @@ def parse_price(value: object) -> Decimal | None:
         if not value or PER_UNIT.search(value):
             return None
     amount = parse_amount(value)
+    if amount is None and isinstance(value, str):
+        amount = _repeated_amount(value)
     if amount is None or amount <= 0 or amount >= MAX_PRICE:
         return None
     return Decimal(int(amount)) if amount == amount.to_integral_value() else amount
+
+
+def _repeated_amount(text: str) -> Decimal | None:
+    """One amount written several times (``109€109€109``: a price copied for each
+    screen size), else None."""
+    amounts = _AMOUNT.findall(text)
+    if len(amounts) < 2 or len({a.strip(" .,") for a in amounts}) != 1:
+        return None
+    return parse_amount(amounts[0])
 
 
 def is_per_unit(text: str) -> bool:
