@@ -37,6 +37,10 @@ SCHEMA_AVAILABILITY: dict[str, str] = {
     "backorder": OUT_OF_STOCK,
     "madetoorder": OUT_OF_STOCK,
     "pending": OUT_OF_STOCK,
+    # classified ads
+    "sold": OUT_OF_STOCK,
+    "not sold": IN_STOCK,
+    "for sale": IN_STOCK,
 }
 
 # Visible stock phrases, lower-case, in the languages of the shops we watch (ru, uk, kk,
@@ -192,6 +196,19 @@ NOT_PRICE_CLASS = _words(
     "unit-price",
     "kg",
     "subscription",
+    "net",
+    "netto",
+    "excl",
+    "exvat",
+    "ex-vat",
+)
+# A price quoted without VAT beside the same price with it: the shopper pays the gross.
+EX_VAT = re.compile(
+    r"excl\.?\s*(?:vat|tax|gst)|\bex\.?\s+vat|without\s+(?:vat|tax)|before\s+tax|\bnet\b|netto"
+    r"|zzgl|ohne\s+mwst|exkl|hors\s+tax|\bht\b|sans\s+tva|iva\s+esclusa|senza\s+iva|sin\s+iva"
+    r"|sem\s+iva|sem\s+impostos|без\s+ндс|без\s+пдв|без\s+ддс|bez\s+(?:dph|vat|pdv|ddv|pvn)"
+    r"|excl\.?\s*btw|exkl\.?\s*moms|alv\s*0|veroton|fără\s+tva|áfa\s+nélkül|nettó|未稅|税抜|税別",
+    re.I,
 )
 # Containers whose prices belong to other products or to page furniture.
 UNRELATED_CONTAINER = _words(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from spiders.pages._phrases import (
+    EX_VAT,
     NOT_PRICE_CLASS,
     OLD_PRICE_CLASS,
     PRICE_CLASS,
@@ -113,6 +114,8 @@ def _text_prices(region: PageRegion) -> list[Candidate]:
         text = PRICE_LABEL.sub("", squash(raw), count=1)
         if len(text) > 40 or not AMOUNT_FIRST.match(text) or _NOT_A_PRICE.search(text):
             continue
+        if EX_VAT.search(text):
+            continue
         element = node.parent
         if element is None or element.tag in _SKIPPED_TAGS or element.tag in ("a", "option"):
             continue
@@ -147,6 +150,8 @@ def _innermost(region: PageRegion) -> list[Node]:
     keys = {n.mem_id for n in nodes}
     outer: set[int] = set()
     for node in nodes:
+        if node.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(node)):
+            continue  # an old price inside the current one's element does not hide it
         for parent in ancestors(node)[:8]:
             if parent.mem_id in keys:
                 outer.add(parent.mem_id)
@@ -168,7 +173,9 @@ def _read(node: Node, region: PageRegion) -> Candidate | None:
     attr = _data_price(node) or node.attributes.get("content")
     if (not text or not _DIGIT.search(text)) and attr is None:
         return None
-    if len(text) > 60 or _NOT_A_PRICE.search(text) or region.unrelated(node):
+    if len(text) > 60 or _NOT_A_PRICE.search(text) or EX_VAT.search(text):
+        return None
+    if region.unrelated(node):
         return None
     if is_per_unit(text) or is_per_unit(label(node)):
         region.per_unit += 1
@@ -204,6 +211,8 @@ def own_text(node: Node, keep_struck: bool = False) -> str:
         if tag == "-text":
             parts.append(child.text_content or "")
         elif tag in _SKIPPED_TAGS and not (keep_struck and tag in ("del", "s", "strike")):
+            continue
+        elif not keep_struck and OLD_PRICE_CLASS.search(child.attributes.get("class") or ""):
             continue
         elif tag == "sup":
             inner = own_text(child)

@@ -155,6 +155,7 @@ def _read_product(
         title=clean_text(node.get("name")),
         url=_url(node),
         reason=found.reason,
+        candidates=found.candidates,
     )
 
 

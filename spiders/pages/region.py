@@ -30,6 +30,10 @@ from spiders.pages.found import same_url
 from spiders.pages.tree import Document, Node, ancestors, is_hidden, label, squash, text_of
 
 _FURNITURE_ROLES = frozenset({"navigation", "dialog", "complementary", "banner", "contentinfo"})
+# Swatches, size and colour choices: their prices are other variants' (the buy control
+# itself is an anchor, so a price inside it is never judged).
+_CHOICE_TAGS = frozenset({"button", "option", "select", "label"})
+_CHOICE_ROLES = frozenset({"radio", "option", "tab", "menuitem", "menuitemradio"})
 _BUY_CSS = (
     "button,input[type=submit],input[type=button],a[class*=cart i],a[id*=cart i],"
     "[class*=add-to-cart i],[id*=add-to-cart i],[class*=addtocart i],[id*=addtocart i],"
@@ -116,6 +120,8 @@ class PageRegion:
             return f"inside a {match.group(0)!r} block"
         if tag == "a" and self._links_away(attrs.get("href") or ""):
             return "inside a link to another page"
+        if tag in _CHOICE_TAGS or attrs.get("role") in _CHOICE_ROLES:
+            return "inside a variant choice"
         if tag in ("li", "div", "article") and _is_repeated_card(node):
             return "inside one of several product cards"
         return None
