@@ -210,9 +210,7 @@ def own_text(node: Node, keep_struck: bool = False) -> str:
         tag = child.tag
         if tag == "-text":
             parts.append(child.text_content or "")
-        elif tag in _SKIPPED_TAGS and not (keep_struck and tag in ("del", "s", "strike")):
-            continue
-        elif not keep_struck and OLD_PRICE_CLASS.search(child.attributes.get("class") or ""):
+        elif _skipped(child, keep_struck):
             continue
         elif tag == "sup":
             inner = own_text(child)
@@ -223,6 +221,13 @@ def own_text(node: Node, keep_struck: bool = False) -> str:
         elif tag and not tag.startswith("-"):
             parts.append(own_text(child, keep_struck))
     return squash("".join(parts))
+
+
+def _skipped(node: Node, keep_struck: bool) -> bool:
+    """Scripts, and old prices (struck or old-marked) unless they are wanted."""
+    if node.tag in _SKIPPED_TAGS:
+        return not (keep_struck and node.tag in ("del", "s", "strike"))
+    return not keep_struck and bool(OLD_PRICE_CLASS.search(node.attributes.get("class") or ""))
 
 
 def _data_price(node: Node) -> str | None:
