@@ -52,7 +52,11 @@ PRICE_LABEL = re.compile(
     r"|cena|cijena|kaina|hind|ár|pris|hinta|prijs|preț|pret|價格|售價|特價|価格|販売価格)\s*[:：]?\s*",
     re.I,
 )
-AMOUNT_FIRST = re.compile(r"^(?:от\s+|from\s+|ab\s+)?(?:[$€£₽₴₸¥₹₩₺]|[A-Za-z]{1,3}\$|\d)", re.I)
+AMOUNT_FIRST = re.compile(
+    r"^(?:(?:от|від|from|ab|dès|à partir de|desde|a partir de|da|od|alkaen|vanaf|från|fra|nuo"
+    r"|alates|de la)\s+)?(?:[$€£₽₴₸¥₹₩₺]|[A-Za-z]{1,3}\$|\d)",
+    re.I,
+)
 # How far (tree steps) a candidate may be from the nearest one and still compete.
 _SLACK = 2
 
@@ -171,7 +175,9 @@ def _read(node: Node, region: PageRegion) -> Candidate | None:
     old = _is_old(node)
     text = _DISCOUNT_BADGE.sub("", own_text(node, keep_struck=old)).strip()
     attr = _data_price(node) or node.attributes.get("content")
-    if (not text or not _DIGIT.search(text)) and attr is None:
+    if text and not _DIGIT.search(text):
+        return None  # a button or label carrying a price attribute: the text is what shows
+    if not text and attr is None:
         return None
     if len(text) > 60 or _NOT_A_PRICE.search(text) or EX_VAT.search(text):
         return None

@@ -156,13 +156,16 @@ def _by_visible(
     """The one value of ``sources`` that the visible main price confirms."""
     shown = visible.values()
     options = [(f, v) for f in sources for v in ((f.price,) if f.price else f.candidates)]
-    chosen = [(f, v) for f, v in options if any(same_price(v, s) for s in shown)]
+    chosen = [(f, v) for f, v in options if any(abs(v - s) <= _CENT for s in shown)]
     agreed = distinct_prices([v for _f, v in chosen])
     if len(agreed) != 1:
         return None, why
     source, value = chosen[0]
     note = f"{why}; the visible price beside the product is {value}"
     return replace(source, price=value, reason=note), note
+
+
+_CENT = Decimal("0.01")  # a visible price confirms a structured one only to the cent
 
 
 def _among(value: Decimal, candidates: tuple[Decimal, ...]) -> bool:

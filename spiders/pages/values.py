@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from price_parser import Price
 
+from repricer._currencies import ALIASES
 from repricer.money import normalize_currency, parse_amount
 from spiders.pages._phrases import (
     IN_STOCK,
@@ -27,6 +28,7 @@ from spiders.pages._phrases import (
 from spiders.pages.tree import squash
 
 MAX_PRICE = Decimal(10) ** 10
+_WORD = re.compile(r"[^\W\d_]+\.?|[^\w\s]")
 _AMOUNT = re.compile(r"\d[\d\s\u00a0\u2009\u202f.,']*\d|\d")
 
 
@@ -70,7 +72,12 @@ def find_currency(text: str | None) -> str | None:
     if direct:
         return direct
     found = Price.fromstring(text).currency
-    return normalize_currency(found) if found else None
+    code = normalize_currency(found) if found else None
+    if code is not None:
+        return code
+    # Words price-parser does not know (тг., грн., лв): any word of the text that is a
+    # known currency sign or word.
+    return next((ALIASES[w] for w in _WORD.findall(text.lower()) if w in ALIASES), None)
 
 
 def parse_availability(value: object) -> str:
