@@ -131,35 +131,57 @@ CAPTCHA_MARKERS: tuple[str, ...] = (
 # Class / id words marking a price element, and words disqualifying it. Words must
 # stand alone inside a class token (``price-old``, ``old_price``), so ``holder`` is not
 # ``old`` and ``fullwidth`` is not ``full``.
-def _words(*words: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![a-z])(?:" + "|".join(words) + r")(?![a-z])", re.I)
+class WordSet:
+    """Words that must stand alone in a class/id value (``price-old``, ``old_price``
+    hold ``old``; ``holder`` does not). Matching splits the value into letter runs
+    and looks each run, and each hyphenated pair of runs, up in a set: one pass,
+    however many words the set holds."""
+
+    _SPLIT = re.compile(r"[^a-z]+")
+
+    def __init__(self, *words: str, extra: tuple[str, ...] = ()) -> None:
+        self.words = frozenset(words)
+        self.extra = extra  # substrings that count anywhere (``oldprice`` in one run)
+
+    def search(self, text: str) -> str | None:
+        """The first word of ``text`` in the set, or None."""
+        if not text:
+            return None
+        text = text.lower()
+        hit = next((e for e in self.extra if e in text), None)
+        if hit:
+            return hit
+        runs = [r for r in self._SPLIT.split(text) if r]
+        for i, run in enumerate(runs):
+            if run in self.words:
+                return run
+            if i + 1 < len(runs) and f"{run}-{runs[i + 1]}" in self.words:
+                return f"{run}-{runs[i + 1]}"
+        return None
 
 
 PRICE_CLASS = re.compile(r"price|cost|cena|tsena|preis|prix|prezzo|precio", re.I)
-OLD_PRICE_CLASS = re.compile(
-    _words(
-        "old",
-        "was",
-        "before",
-        "regular",
-        "compare",
-        "compare-at",
-        "strike",
-        "strikethrough",
-        "crossed",
-        "original",
-        "prev",
-        "previous",
-        "rrp",
-        "msrp",
-        "list",
-        "base",
-        "full",
-    ).pattern
-    + r"|oldprice|priceold|wasprice|price-?was|crossed|through",
-    re.I,
+OLD_PRICE_CLASS = WordSet(
+    "old",
+    "was",
+    "before",
+    "regular",
+    "compare",
+    "compare-at",
+    "strike",
+    "strikethrough",
+    "crossed",
+    "original",
+    "prev",
+    "previous",
+    "rrp",
+    "msrp",
+    "list",
+    "base",
+    "full",
+    extra=("oldprice", "priceold", "wasprice", "pricewas", "price-was", "crossed", "through"),
 )
-NOT_PRICE_CLASS = _words(
+NOT_PRICE_CLASS = WordSet(
     "unit",
     "units",
     "per",
@@ -211,7 +233,7 @@ EX_VAT = re.compile(
     re.I,
 )
 # Containers whose prices belong to other products or to page furniture.
-UNRELATED_CONTAINER = _words(
+UNRELATED_CONTAINER = WordSet(
     "related",
     "recommend",
     "recommended",

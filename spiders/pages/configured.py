@@ -21,21 +21,25 @@ from spiders.pages.tree import Document, squash
 from spiders.pages.values import availability_from_text, clean_text, find_currency, parse_price
 
 METHOD = "selectors"
-_LXML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+_LXML_PARSER = etree.HTMLParser(
+    remove_comments=True, remove_pis=True, recover=True, encoding="utf-8"
+)
 _STRUCK = frozenset({"del", "s", "strike"})
 
 
 class PageSelection:
     """Texts matched by configured expressions on one page."""
 
-    def __init__(self, doc: Document, text: str) -> None:
+    def __init__(self, doc: Document, source: str | bytes) -> None:
         self.doc = doc
-        self.text = text
+        self.source = source  # decoded text, or UTF-8 bytes
 
     @cached_property
     def _lxml_root(self) -> Any:
+        source = self.source
+        data = source if isinstance(source, bytes) else source.encode("utf-8", "replace")
         try:
-            return etree.fromstring(self.text.encode("utf-8", "replace"), _LXML_PARSER)
+            return etree.fromstring(data, _LXML_PARSER)
         except (etree.ParserError, etree.XMLSyntaxError, ValueError):
             return None
 

@@ -118,8 +118,11 @@ def choose_product(
     named = [p for p in products if heading and p.title and _same_name(p.title, heading)]
     if len(named) == 1:
         return named[0]
-    # Several entries for the page's own URL or title are its variants (sizes, colours).
-    variants = mine if len(mine) > 1 else named if len(named) > 1 else []
+    # Several entries for the page's own URL or title, or all of one name, are its
+    # variants (sizes, colours).
+    names = {" ".join((p.title or "").casefold().split()) for p in products}
+    alike = list(products) if len(names) == 1 and "" not in names else []
+    variants = mine if len(mine) > 1 else named if len(named) > 1 else alike
     pool = variants or products
     priced = [p for p in pool if p.price is not None]
     values = distinct_prices([p.price for p in priced if p.price is not None])

@@ -25,7 +25,7 @@ from spiders.pages._phrases import (
 )
 from spiders.pages.found import Found, distinct_prices
 from spiders.pages.region import PageRegion
-from spiders.pages.tree import Node, ancestors, label, squash
+from spiders.pages.tree import Node, ancestors, label, lineage, squash
 from spiders.pages.values import availability_from_text, find_currency, is_per_unit, parse_price
 
 METHOD = "heuristic"
@@ -57,6 +57,7 @@ AMOUNT_FIRST = re.compile(
     r"|alates|de la)\s+)?(?:[$€£₽₴₸¥₹₩₺]|[A-Za-z]{1,3}\$|\d)",
     re.I,
 )
+_LONGEST_TEXT = 200
 # How far (tree steps) a candidate may be from the nearest one and still compete.
 _SLACK = 2
 
@@ -105,11 +106,11 @@ def _text_prices(region: PageRegion) -> list[Candidate]:
     """Prices written as plain text (no price class): a short text that is an amount with
     a currency, alone or after a price label (``Цена: 18 990 руб.``, ``Preis: 12,50 €``)
     or right after a label element (``<b>Цена:</b> <font>18 990 руб.</font>``)."""
-    body = region.doc.body
-    if body is None:
+    block = region.main_block
+    if block is None:
         return []
     out: list[Candidate] = []
-    for node in body.traverse(include_text=True):
+    for node in block.traverse(include_text=True):
         if node.tag != "-text":
             continue
         raw = node.text_content or ""
@@ -147,19 +148,23 @@ def find_stock_text(region: PageRegion) -> str:
 
 
 def _innermost(region: PageRegion) -> list[Node]:
-    nodes = [
-        n for n in region.doc.css(PRICE_CSS)
-        if _is_price_node(n) and (_DIGIT.search(n.text(deep=True)) or _data_price(n) is not None)
-    ]  # fmt: skip
+    """Price elements with a number that hold no other such element (an old price inside
+    does not count). Children follow their parents in document order, so walking the
+    list backwards marks every container before its (costly) text would be read."""
+    nodes = [n for n in region.doc.css(PRICE_CSS) if _is_price_node(n)]
     keys = {n.mem_id for n in nodes}
     outer: set[int] = set()
-    for node in nodes:
+    inner: list[Node] = []
+    for node in reversed(nodes):
+        if node.mem_id in outer:
+            continue
+        if _data_price(node) is None and not _DIGIT.search(node.text(deep=True)):
+            continue
+        inner.append(node)
         if node.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(node)):
             continue  # an old price inside the current one's element does not hide it
-        for parent in ancestors(node)[:8]:
-            if parent.mem_id in keys:
-                outer.add(parent.mem_id)
-    return [n for n in nodes if n.mem_id not in outer]
+        outer.update(p.mem_id for p in ancestors(node, 8) if p.mem_id in keys)
+    return inner[::-1]
 
 
 def _is_price_node(node: Node) -> bool:
@@ -172,6 +177,8 @@ def _is_price_node(node: Node) -> bool:
 
 
 def _read(node: Node, region: PageRegion) -> Candidate | None:
+    if len(node.text(deep=True)) > _LONGEST_TEXT:
+        return None  # a whole block, not a price (own_text below would walk all of it)
     old = _is_old(node)
     text = _DISCOUNT_BADGE.sub("", own_text(node, keep_struck=old)).strip()
     attr = _data_price(node) or node.attributes.get("content")
@@ -197,7 +204,7 @@ def _read(node: Node, region: PageRegion) -> Candidate | None:
 
 def _is_old(node: Node) -> bool:
     """Struck through, or marked old by its own class or one of its 3 nearest parents."""
-    for depth, current in enumerate((node, *ancestors(node))):
+    for depth, current in enumerate(lineage(node)):
         if depth > 3 or current.tag in ("body", "main", "article"):
             break
         if current.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(current)):

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from spiders.pages._phrases import OLD_PRICE_CLASS
 from spiders.pages.found import Found, choose_product, distinct_prices
 from spiders.pages.heuristics import own_text
 from spiders.pages.region import PageRegion
-from spiders.pages.tree import Node, ancestors, label
+from spiders.pages.tree import Node, ancestors, label, lineage
 from spiders.pages.values import (
     clean_text,
     find_currency,
@@ -111,7 +112,10 @@ def _read_scope(scope: Node, props: Props, syntax: Syntax) -> Found | None:
         return None
     current = [(parse_price(v), _looks_old(e, scope)) for v, e in pairs]
     values = distinct_prices([p for p, old in current if p is not None and not old])
-    olds = distinct_prices([p for p, old in current if p is not None and old])
+    nested = [_nested_old(e) for _v, e in pairs]
+    olds = distinct_prices(
+        [p for p, old in current if p is not None and old] + [p for p in nested if p]
+    )
     info = _describe(props, pairs[0][0], syntax.method)
     if len(values) != 1:
         shown = ", ".join(map(str, values[:4]))
@@ -147,12 +151,21 @@ def _looks_old(element: Node, scope: Node) -> bool:
     """A price element marked up as the old price (its class or one of its 3 nearest
     parents', or <del>/<s>) inside the scope."""
     stop = scope.mem_id
-    for depth, node in enumerate((element, *ancestors(element))):
+    for depth, node in enumerate(lineage(element)):
         if node.mem_id == stop or depth > 3:
             return False
         if node.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(node)):
             return True
     return False
+
+
+def _nested_old(element: Node) -> Decimal | None:
+    """An old price written inside the price element (``71,91 € <span class="price-old">
+    79,90 €</span>``)."""
+    for child in element.css("del,s,strike,[class]"):
+        if child.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(child)):
+            return parse_price(child.text(deep=True))
+    return None
 
 
 def _loose_prices(props: Props) -> Found | None:

@@ -25,7 +25,7 @@ from spiders.pages.meta import find_opengraph, page_title, read_meta
 from spiders.pages.microdata import find_microdata, find_rdfa
 from spiders.pages.region import PageRegion
 from spiders.pages.stock import find_visible_stock
-from spiders.pages.tree import page_text, parse_document, text_of
+from spiders.pages.tree import contains, read_page, text_of
 
 
 @dataclass(frozen=True)
@@ -58,21 +58,24 @@ def extract_product(
     html: str | bytes, url: str, selectors: SelectorSettings | None = None
 ) -> ExtractedProduct:
     """Extract the product of one page; never raises on messy HTML."""
-    text = page_text(html)
-    doc = parse_document(text)
+    doc, source = read_page(html)
     if doc is None:
         return ExtractedProduct(reason="empty or unreadable page")
     region = PageRegion(doc, url)
     meta = read_meta(doc)
     heading = text_of(region.heading) if region.heading is not None else None
-    scripts = [n.text() for n in doc.css('script[type*="ld+json" i]')] if "ld+json" in text else []
+    scripts = (
+        [n.text() for n in doc.css('script[type*="ld+json" i]')]
+        if contains(source, "ld+json")
+        else []
+    )
     found = [
         f for f in (
             find_jsonld(scripts, url, heading) if scripts else None,
-            find_microdata(region, url, heading) if "itemprop" in text else None,
-            find_rdfa(region, url, heading) if "typeof" in text else None,
+            find_microdata(region, url, heading) if contains(source, "itemprop") else None,
+            find_rdfa(region, url, heading) if contains(source, "typeof") else None,
             find_opengraph(meta),
-            find_configured(PageSelection(doc, text), selectors) if selectors else None,
+            find_configured(PageSelection(doc, source), selectors) if selectors else None,
         ) if f is not None
     ]  # fmt: skip
     visible = _Visible(region)
@@ -105,6 +108,14 @@ class _Visible:
         if not self._done:
             self._found, self._done = find_visible(self.region), True
         return self._found
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def has_struck(self) -> bool:
+        """The page strikes a price through (``<del>``, ``<s>``, ``<strike>``)."""
+        return self.region.doc.css_first("del,s,strike") is not None
 
     def values(self) -> list[Decimal]:
         """The visible price, else the values nearest the title it hesitated between."""
@@ -179,7 +190,9 @@ def _old_price(price: Found, found: list[Found], visible: _Visible) -> Decimal |
     for f in (price, *found):
         if f.old_price is not None and f.old_price > price.price:
             return f.old_price
-    seen = visible.get() if price.method != "heuristic" else None
+    if price.method == "heuristic" or not (visible.done or visible.has_struck()):
+        return None  # reading the visible prices only for an old one is not worth it
+    seen = visible.get()
     if seen and seen.price is not None and seen.old_price and same_price(seen.price, price.price):
         return seen.old_price
     return None

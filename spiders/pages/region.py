@@ -27,7 +27,7 @@ from functools import cached_property
 
 from spiders.pages._phrases import BUY_CLASS, BUY_PHRASES, UNRELATED_CONTAINER, UNRELATED_TAGS
 from spiders.pages.found import same_url
-from spiders.pages.tree import Document, Node, ancestors, is_hidden, label, squash, text_of
+from spiders.pages.tree import Document, Node, is_hidden, label, lineage, squash, text_of
 
 _FURNITURE_ROLES = frozenset({"navigation", "dialog", "complementary", "banner", "contentinfo"})
 # Swatches, size and colour choices: their prices are other variants' (the buy control
@@ -70,6 +70,25 @@ class PageRegion:
         return min(buttons, key=lambda n: _distance(n, path))
 
     @cached_property
+    def main_block(self) -> Node | None:
+        """Where plain-text prices are looked for: the smallest block holding the title
+        and the buy control (or the one there is), widened by two levels; the body
+        when the page has neither."""
+        heading, button = self.heading, self.buy_button
+        block = heading or button
+        if heading is not None and button is not None:
+            path = _path_steps(heading)
+            block = next((n for n in lineage(button) if n.mem_id in path), heading)
+        if block is None:
+            return self.doc.body
+        for _ in range(2):
+            parent = block.parent
+            if parent is None or parent.tag in ("html", "-document", None):
+                break
+            block = parent
+        return block
+
+    @cached_property
     def _anchor_paths(self) -> list[dict[int, int]]:
         return [_path_steps(a) for a in (self.heading, self.buy_button) if a is not None]
 
@@ -86,7 +105,7 @@ class PageRegion:
         walked: list[int] = []
         verdict: str | None = None
         shared = self._shared_ids
-        for current in (node, *ancestors(node)):
+        for current in lineage(node):
             key = current.mem_id
             if key in self._verdicts:
                 verdict = self._verdicts[key]
@@ -115,9 +134,9 @@ class PageRegion:
         if is_hidden(node):
             return "hidden"
         words = f"{label(node)} {(attrs.get('aria-label') or '').lower()}"
-        match = UNRELATED_CONTAINER.search(words)
-        if match:
-            return f"inside a {match.group(0)!r} block"
+        word = UNRELATED_CONTAINER.search(words)
+        if word:
+            return f"inside a {word!r} block"
         if tag == "a" and self._links_away(attrs.get("href") or ""):
             return "inside a link to another page"
         if tag in _CHOICE_TAGS or attrs.get("role") in _CHOICE_ROLES:
@@ -138,7 +157,7 @@ class PageRegion:
         return urljoin(self.page_url, href)
 
     def _furniture_or_hidden(self, node: Node) -> bool:
-        for current in (node, *ancestors(node)):
+        for current in lineage(node):
             if current.tag in UNRELATED_TAGS or is_hidden(current):
                 return True
             if current.attributes.get("role") in _FURNITURE_ROLES:
@@ -159,11 +178,11 @@ def _is_buy(node: Node) -> bool:
 
 def _path_steps(node: Node) -> dict[int, int]:
     """mem_id of ``node`` and each ancestor -> steps up from ``node``."""
-    return {n.mem_id: i for i, n in enumerate((node, *ancestors(node)))}
+    return {n.mem_id: i for i, n in enumerate(lineage(node))}
 
 
 def _distance(node: Node, path: dict[int, int]) -> int:
-    for i, current in enumerate((node, *ancestors(node))):
+    for i, current in enumerate(lineage(node)):
         steps = path.get(current.mem_id)
         if steps is not None:
             return i + steps

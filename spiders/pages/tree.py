@@ -9,9 +9,15 @@ re-created on each access: identity is ``node.mem_id``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    html_to_unicode,
+    read_bom,
+    resolve_encoding,
+)
 
 Node = LexborNode
 Document = LexborHTMLParser
@@ -20,6 +26,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _HIDDEN_CLASS = re.compile(
     r"(?<![\w-])(?:hidden|d-none|is-hidden|u-hidden|hide|invisible|display-none)(?![\w-])"
 )
+_TOP = frozenset({"html", "-document", None})
 _SPACE = re.compile(r"[\s\u00a0\u2009\u202f\u2007\u200b]+")
 
 
@@ -35,15 +42,39 @@ def parse_document(text: str) -> Document | None:
     text = _XML_DECLARATION.sub("", text, count=1)
     if not text.strip():
         return None
-    # Lone surrogates (broken pages) cannot be encoded for the parser.
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    doc = LexborHTMLParser(text)
+    try:
+        doc = LexborHTMLParser(text)
+    except UnicodeEncodeError:  # lone surrogates in a broken page
+        doc = LexborHTMLParser(text.encode("utf-8", "replace"))
     return doc if doc.root is not None else None
+
+
+def read_page(html: str | bytes) -> tuple[Document | None, str | bytes]:
+    """Parse a page once: (document or None, its source for cheap marker tests).
+
+    UTF-8 bytes (by BOM or declaration, or undeclared) go to the parser as they are and
+    serve as the source; bytes in another encoding are decoded first (as
+    :func:`page_text` does)."""
+    if isinstance(html, str):
+        return parse_document(html), html
+    bom, _skip = read_bom(html)
+    encoding = bom or html_body_declared_encoding(html) or "utf-8"
+    if resolve_encoding(encoding) not in ("utf-8", "ascii") or not html.strip():
+        text = page_text(html)
+        return parse_document(text), text
+    body = html[3:] if html.startswith(b"\xef\xbb\xbf") else html
+    doc = LexborHTMLParser(body)
+    return (doc if doc.root is not None else None), body
+
+
+def contains(source: str | bytes, marker: str) -> bool:
+    """``marker`` (ASCII) occurs in the page source."""
+    return (marker.encode() in source) if isinstance(source, bytes) else (marker in source)
 
 
 def parse_html(html: str | bytes) -> Document | None:
     """Parse a page (bytes decoded as :func:`page_text` does), or None."""
-    return parse_document(page_text(html))
+    return read_page(html)[0]
 
 
 def squash(text: str | None) -> str:
@@ -83,11 +114,20 @@ def is_hidden(node: Node) -> bool:
     return bool(cls and _HIDDEN_CLASS.search(cls.lower()))
 
 
-def ancestors(node: Node) -> list[Node]:
-    """Parents from the nearest up to ``<html>``."""
+def lineage(node: Node) -> Iterator[Node]:
+    """``node``, then its parents up to (not including) ``<html>``, lazily: walks that
+    stop early do not build the whole chain."""
+    current: Node | None = node
+    while current is not None and current.tag not in _TOP:
+        yield current
+        current = current.parent
+
+
+def ancestors(node: Node, limit: int = 10_000) -> list[Node]:
+    """Parents from the nearest up to ``<html>`` (at most ``limit`` of them)."""
     out: list[Node] = []
     parent = node.parent
-    while parent is not None and parent.tag not in ("html", "-document", None):
+    while parent is not None and len(out) < limit and parent.tag not in _TOP:
         out.append(parent)
         parent = parent.parent
     return out

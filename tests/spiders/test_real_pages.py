@@ -36,28 +36,20 @@ STOCK = {"InStock": "in_stock", "OutOfStock": "out_of_stock"}
 
 # Pages the extractor does not read right yet: page id prefix -> why.
 PRICE_GAPS: dict[str, str] = {
-    "36dbaefc": "price given as '270 kn' beside a per-two total; the visible reader takes 540",
     "3f5c52ae": "a bare $ on a .com page in Spanish: read as USD, the page is Chilean (CLP)",
     "9f0c6ced": "a bare $ on a .com page in Spanish: read as USD, the page is Chilean (CLP)",
     "412fe668": "the price sits in plain table cells without a price class or a currency sign",
     "91f8f14d": "the price sits in plain table cells without a price class or a currency sign",
-    "5d84948a": "the main price block is not reached: refused, no price",
-    "a8a8fc6a": "the main price block is not reached: refused, no price",
-    "6f905464": "offers per size at two prices and the visible price is not read",
-    "8cb33a3e": "two offers (card price, internet price) and no single visible winner",
     "b11bf690": "several loose itemprop=price values; the visible price is not matched",
     "b7af5919": "two prices beside the title (price range of sizes)",
-    "cb061364": "a second price (12) sits as near the title as the product's (220)",
 }
 STOCK_GAPS: dict[str, str] = {
     "36dbaefc": "no stock data and no buy button recognised",
-    "4b3a1705": "microdata says OutOfStock for online; the page sells it in store",
-    "7a838a16": "microdata says OutOfStock for online; the page sells it in store",
-    "52ea2c66": "the JSON-LD lists the selected size as OutOfStock; other sizes are sold",
-    "b475627f": "the JSON-LD says OutOfStock for the chosen variant",
-    "f48e9949": "the JSON-LD says OutOfStock for the chosen variant",
-    "5579758b": "a classified ad: no stock data and no buy button",
-    "b4298c1b": "a classified ad: no stock data and no buy button",
+    "4b3a1705": "a 'Produkt niedostępny' badge the stylesheet may hide is read as out of stock",
+    "7a838a16": "a 'Produkt niedostępny' badge the stylesheet may hide is read as out of stock",
+    "b475627f": "the JSON-LD offer says OutOfStock; the truth says InStock",
+    "f48e9949": "the JSON-LD offer says OutOfStock; the truth says InStock",
+    "b4298c1b": "doubtful truth: the ad says NOT SOLD, as 5579758b does, which the truth calls InStock",
     "d932425d": "a classified ad: no stock data and no buy button",
     "8830b60f": "no stock data and no buy button recognised",
     "fb989c44": "no stock data and no buy button recognised",
