@@ -8,12 +8,15 @@ with that reason instead of trying a weaker source.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
 from spiders.pages._phrases import IN_STOCK, UNKNOWN
+
+# The page's title, or a function reading it only when several products need it.
+Heading = str | Callable[[], str | None] | None
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def _any_stock(offers: Sequence[Found]) -> str:
 
 
 def choose_product(
-    method: str, products: Sequence[Found], page_url: str, heading: str | None = None
+    method: str, products: Sequence[Found], page_url: str, heading: Heading = None
 ) -> Found | None:
     """The page's own product among several: the one whose URL is the page's, else the
     one named like the page's ``<h1>``, else all agreeing on the price; else ambiguous."""
@@ -115,7 +118,8 @@ def choose_product(
     mine = [p for p in products if p.url and same_url(p.url, page_url)]
     if len(mine) == 1:
         return mine[0]
-    named = [p for p in products if heading and p.title and _same_name(p.title, heading)]
+    title = heading() if callable(heading) else heading
+    named = [p for p in products if title and p.title and _same_name(p.title, title)]
     if len(named) == 1:
         return named[0]
     # Several entries for the page's own URL or title, or all of one name, are its

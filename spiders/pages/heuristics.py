@@ -31,8 +31,8 @@ from spiders.pages.values import availability_from_text, find_currency, is_per_u
 METHOD = "heuristic"
 DATA_PRICE_ATTRS = ("data-price", "data-product-price", "data-price-amount")
 PRICE_CSS = ",".join(
-    [f"[class*={w} i],[id*={w} i]" for w in ("price", "cost", "preis", "prix", "prezzo",
-                                              "precio", "preco", "cena", "cijena", "kaina")]
+    ["[class*=price i],[id*=price i]"]
+    + [f"[class*={w} i]" for w in ("cost", "preis", "prix", "prezzo", "precio", "cena")]
     + ["[itemprop=price]"] + [f"[{a}]" for a in DATA_PRICE_ATTRS]
 )  # fmt: skip
 STOCK_CSS = "[class*=stock i],[id*=stock i],[class*=avail i],[id*=avail i],[class*=nalich i]"

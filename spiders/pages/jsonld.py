@@ -17,7 +17,7 @@ from typing import Any
 
 import chompjs
 
-from spiders.pages.found import Found, choose_product, reduce_offers, same_url
+from spiders.pages.found import Found, Heading, choose_product, reduce_offers, same_url
 from spiders.pages.values import (
     clean_text,
     find_currency,
@@ -39,7 +39,7 @@ _GUARDS_START = re.compile(f"^{_GUARD}+")
 _GUARDS_END = re.compile(f"{_GUARD}+$")
 
 
-def find_jsonld(scripts: list[str], page_url: str, heading: str | None = None) -> Found | None:
+def find_jsonld(scripts: list[str], page_url: str, heading: Heading = None) -> Found | None:
     """The page's product from the texts of its JSON-LD scripts, ambiguous ``Found`` if
     it cannot tell, or None."""
     blocks = [b for b in map(load_json, scripts) if b is not None]

@@ -29,7 +29,8 @@ AVAILABILITY_KEYS = ("product:availability", "og:availability", "product:stock")
 def read_meta(doc: Document) -> dict[str, str]:
     """``<meta property|name=… content=…>`` as a dict (first occurrence, keys lower-case)."""
     meta: dict[str, str] = {}
-    for element in doc.css("meta[content]"):
+    head = doc.head
+    for element in (head or doc).css("meta[content]"):
         attrs = element.attributes
         key = attrs.get("property") or attrs.get("name")
         content = attrs.get("content")

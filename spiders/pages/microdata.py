@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from spiders.pages._phrases import OLD_PRICE_CLASS
-from spiders.pages.found import Found, choose_product, distinct_prices
+from spiders.pages.found import Found, Heading, choose_product, distinct_prices
 from spiders.pages.heuristics import own_text
 from spiders.pages.region import PageRegion
 from spiders.pages.tree import Node, ancestors, label, lineage
@@ -48,7 +48,7 @@ Props = dict[str, list[tuple[str, Node]]]
 
 
 def find_microdata(
-    region: PageRegion, page_url: str, heading: str | None = None, syntax: Syntax = MICRODATA
+    region: PageRegion, page_url: str, heading: Heading = None, syntax: Syntax = MICRODATA
 ) -> Found | None:
     """The page's product from microdata (or RDFa with ``syntax=RDFA``), or None."""
     owners: dict[int, Node | None] = {}
@@ -70,12 +70,13 @@ def find_microdata(
     if not top:
         return _loose_prices(loose) if syntax is MICRODATA else None
     read = [(f, n) for f, n in ((_read_scope(n, p, syntax), n) for n, p in top) if f is not None]
-    main = [f for f, n in read if not region.unrelated(n)]
+    # Several products: those in other products' blocks are not the page's.
+    main = [f for f, n in read if not region.unrelated(n)] if len(read) > 1 else []
     products = main if main else [f for f, _n in read]
     return choose_product(syntax.method, products, page_url, heading)
 
 
-def find_rdfa(region: PageRegion, page_url: str, heading: str | None = None) -> Found | None:
+def find_rdfa(region: PageRegion, page_url: str, heading: Heading = None) -> Found | None:
     return find_microdata(region, page_url, heading, RDFA)
 
 

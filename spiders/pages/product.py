@@ -25,7 +25,7 @@ from spiders.pages.meta import find_opengraph, page_title, read_meta
 from spiders.pages.microdata import find_microdata, find_rdfa
 from spiders.pages.region import PageRegion
 from spiders.pages.stock import find_visible_stock
-from spiders.pages.tree import contains, read_page, text_of
+from spiders.pages.tree import contains, read_page
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,6 @@ def extract_product(
         return ExtractedProduct(reason="empty or unreadable page")
     region = PageRegion(doc, url)
     meta = read_meta(doc)
-    heading = text_of(region.heading) if region.heading is not None else None
     scripts = (
         [n.text() for n in doc.css('script[type*="ld+json" i]')]
         if contains(source, "ld+json")
@@ -71,9 +70,9 @@ def extract_product(
     )
     found = [
         f for f in (
-            find_jsonld(scripts, url, heading) if scripts else None,
-            find_microdata(region, url, heading) if contains(source, "itemprop") else None,
-            find_rdfa(region, url, heading) if contains(source, "typeof") else None,
+            find_jsonld(scripts, url, region.heading_text) if scripts else None,
+            find_microdata(region, url, region.heading_text) if contains(source, "itemprop") else None,
+            find_rdfa(region, url, region.heading_text) if contains(source, " typeof=") else None,
             find_opengraph(meta),
             find_configured(PageSelection(doc, source), selectors) if selectors else None,
         ) if f is not None

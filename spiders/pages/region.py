@@ -48,6 +48,7 @@ class PageRegion:
         self.doc = doc
         self.page_url = page_url
         self._verdicts: dict[int, str | None] = {}
+        self._furniture: dict[int, bool] = {}
         self.per_unit = 0  # main-product prices seen quoted per unit of measure
 
     @cached_property
@@ -58,12 +59,16 @@ class PageRegion:
                 return node
         return None
 
+    def heading_text(self) -> str | None:
+        """The title's text (read when several products need telling apart)."""
+        return text_of(self.heading) if self.heading is not None else None
+
     @cached_property
     def buy_button(self) -> Node | None:
         """The add-to-cart / buy control nearest the title (the first one without a title)."""
         buttons = [
             n for n in self.doc.css(_BUY_CSS) if _is_buy(n) and not self._furniture_or_hidden(n)
-        ]
+        ]  # fmt: skip
         if not buttons or self.heading is None:
             return buttons[0] if buttons else None
         path = _path_steps(self.heading)
@@ -72,15 +77,16 @@ class PageRegion:
     @cached_property
     def main_block(self) -> Node | None:
         """Where plain-text prices are looked for: the smallest block holding the title
-        and the buy control (or the one there is), widened by two levels; the body
-        when the page has neither."""
+        and the buy control (the title alone when only the whole page holds both),
+        widened by two levels; None without a title."""
         heading, button = self.heading, self.buy_button
-        block = heading or button
-        if heading is not None and button is not None:
+        if heading is None:
+            return None  # no title to be near: plain text is not read as a price
+        block = heading
+        if button is not None:
             path = _path_steps(heading)
-            block = next((n for n in lineage(button) if n.mem_id in path), heading)
-        if block is None:
-            return self.doc.body
+            shared = next((n for n in lineage(button) if n.mem_id in path), heading)
+            block = shared if shared.tag not in ("body", "main") else heading
         for _ in range(2):
             parent = block.parent
             if parent is None or parent.tag in ("html", "-document", None):
@@ -157,12 +163,26 @@ class PageRegion:
         return urljoin(self.page_url, href)
 
     def _furniture_or_hidden(self, node: Node) -> bool:
+        """Inside page furniture or hidden (answers cached along the path)."""
+        walked: list[int] = []
+        verdict = False
         for current in lineage(node):
-            if current.tag in UNRELATED_TAGS or is_hidden(current):
-                return True
-            if current.attributes.get("role") in _FURNITURE_ROLES:
-                return True
-        return False
+            key = current.mem_id
+            if key in self._furniture:
+                verdict = self._furniture[key]
+                break
+            walked.append(key)
+            tag = current.tag
+            if (
+                tag in UNRELATED_TAGS
+                or is_hidden(current)
+                or (current.attributes.get("role") in _FURNITURE_ROLES)
+            ):
+                verdict = True
+                break
+        for key in walked:
+            self._furniture[key] = verdict
+        return verdict
 
 
 def _is_buy(node: Node) -> bool:

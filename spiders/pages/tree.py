@@ -39,8 +39,9 @@ def page_text(html: str | bytes) -> str:
 
 def parse_document(text: str) -> Document | None:
     """Parse decoded page text, or None for an empty page."""
-    text = _XML_DECLARATION.sub("", text, count=1)
-    if not text.strip():
+    if text[:200].lstrip().startswith("<?xml"):
+        text = _XML_DECLARATION.sub("", text, count=1)
+    if not text or text.isspace():
         return None
     try:
         doc = LexborHTMLParser(text)
@@ -59,7 +60,7 @@ def read_page(html: str | bytes) -> tuple[Document | None, str | bytes]:
         return parse_document(html), html
     bom, _skip = read_bom(html)
     encoding = bom or html_body_declared_encoding(html) or "utf-8"
-    if resolve_encoding(encoding) not in ("utf-8", "ascii") or not html.strip():
+    if resolve_encoding(encoding) not in ("utf-8", "ascii") or not html or html.isspace():
         text = page_text(html)
         return parse_document(text), text
     body = html[3:] if html.startswith(b"\xef\xbb\xbf") else html
