@@ -99,7 +99,7 @@ BUY_PHRASES: tuple[str, ...] = (
     "ajouter au panier", "aggiungi al carrello", "añadir al carrito", "agregar al carro",
     "agregar al carrito", "añadir a la cesta", "adicionar ao carrinho",
     "adicionar ao cesto", "comprar", "do koszyka", "kup teraz", "do košíku", "koupit",
-    "u košaricu", "v košarico", "pievienot grozam", "į krepšelį", "ostukorvi",
+    "u košaricu", "kupi", "v košarico", "pievienot grozam", "į krepšelį", "ostukorvi",
     "adaugă în coș", "adauga in cos", "добави в количката", "kosárba",
     "in winkelwagen", "in winkelmand", "lägg i varukorgen", "köp nu",
     "lisää ostoskoriin", "加入購物車", "直接購買", "立即購買", "カートに入れる",

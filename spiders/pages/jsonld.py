@@ -17,6 +17,7 @@ from typing import Any
 
 import chompjs
 
+from spiders.pages._phrases import IN_STOCK, UNKNOWN
 from spiders.pages.found import Found, Heading, choose_product, reduce_offers, same_url
 from spiders.pages.values import (
     clean_text,
@@ -187,6 +188,8 @@ def _read_offer(offer: Any, index: dict[str, dict[str, Any]]) -> list[Found]:
         old_price = old_price or spec_old
         currency = currency or spec_currency
     availability = parse_availability(offer.get("availability"))
+    if availability == UNKNOWN and _offer_count(offer) > 0:
+        availability = IN_STOCK  # an aggregate of sellers' offers: someone sells it now
     if price is None and nested is not None:
         return [f for o in _as_list(nested) for f in _read_offer(_deref(o, index), index)]
     if price is None and "price" in offer and _str(offer.get("price")):
@@ -213,6 +216,15 @@ def _read_spec(spec: Any) -> tuple[Any, Any, str | None]:
     if kind in OLD_PRICE_TYPES:
         return None, price, currency
     return price, None, currency
+
+
+def _offer_count(offer: dict[str, Any]) -> int:
+    if "aggregateoffer" not in _types(offer):
+        return 0
+    count = offer.get("offerCount")
+    if isinstance(count, str) and count.strip().isdigit():
+        return int(count)
+    return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
 def _as_list(value: Any) -> list[Any]:

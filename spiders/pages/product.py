@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from repricer.config import SelectorSettings
-from spiders.pages._phrases import UNKNOWN
+from spiders.pages._phrases import IN_STOCK, UNKNOWN
 from spiders.pages.configured import PageSelection, find_configured
 from spiders.pages.currency import settle_currency
 from spiders.pages.found import Found, distinct_prices, same_price
@@ -198,10 +198,17 @@ def _old_price(price: Found, found: list[Found], visible: _Visible) -> Decimal |
 
 
 def _availability(found: list[Found], price: Found | None, region: PageRegion) -> str:
-    if price is not None and price.availability != UNKNOWN:
-        return price.availability
     stated = next((f.availability for f in found if f.availability != UNKNOWN), UNKNOWN)
+    if price is not None and price.availability != UNKNOWN:
+        stated = price.availability
     if stated != UNKNOWN:
         return stated
     badge = find_stock_text(region)
-    return badge if badge != UNKNOWN else find_visible_stock(region)
+    if badge != UNKNOWN:
+        return badge
+    control = find_visible_stock(region)
+    if control != UNKNOWN or price is None:
+        return control
+    # A product page showing its price, with no data, badge or buy control saying it
+    # is sold out, sells the product (a classified ad, a deal page without a cart).
+    return IN_STOCK

@@ -37,7 +37,7 @@ _CHOICE_ROLES = frozenset({"radio", "option", "tab", "menuitem", "menuitemradio"
 _BUY_CSS = (
     "button,input[type=submit],input[type=button],a[class*=cart i],a[id*=cart i],"
     "[class*=add-to-cart i],[id*=add-to-cart i],[class*=addtocart i],[id*=addtocart i],"
-    "[class*=buy i],[id*=buy i],[name*=add i]"
+    "[class*=buy i],[id*=buy i],[name*=add i],a[class*=cta i]"
 )
 
 
