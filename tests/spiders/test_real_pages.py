@@ -44,16 +44,11 @@ PRICE_GAPS: dict[str, str] = {
     "b7af5919": "two prices beside the title (price range of sizes)",
 }
 STOCK_GAPS: dict[str, str] = {
-    "36dbaefc": "no stock data and no buy button recognised",
     "4b3a1705": "a 'Produkt niedostępny' badge the stylesheet may hide is read as out of stock",
     "7a838a16": "a 'Produkt niedostępny' badge the stylesheet may hide is read as out of stock",
     "b475627f": "the JSON-LD offer says OutOfStock; the truth says InStock",
     "f48e9949": "the JSON-LD offer says OutOfStock; the truth says InStock",
     "b4298c1b": "doubtful truth: the ad says NOT SOLD, as 5579758b does, which the truth calls InStock",
-    "d932425d": "a classified ad: no stock data and no buy button",
-    "8830b60f": "no stock data and no buy button recognised",
-    "fb989c44": "no stock data and no buy button recognised",
-    "f86ea57a": "no stock data and no buy button recognised",
 }
 
 
