@@ -137,7 +137,7 @@ def find_stock_text(region: PageRegion) -> str:
     """Availability from visible stock badges (class/id naming stock) of the main
     product and from its buy control; unknown when they disagree or say nothing."""
     states: set[str] = set()
-    for node in region.doc.css(STOCK_CSS):
+    for node in region.scope.css(STOCK_CSS):
         if not STOCK_CLASS.search(label(node)) or region.unrelated(node):
             continue
         text = own_text(node)
@@ -151,7 +151,7 @@ def _innermost(region: PageRegion) -> list[Node]:
     """Price elements with a number that hold no other such element (an old price inside
     does not count). Children follow their parents in document order, so walking the
     list backwards marks every container before its (costly) text would be read."""
-    nodes = [n for n in region.doc.css(PRICE_CSS) if _is_price_node(n)]
+    nodes = [n for n in region.scope.css(PRICE_CSS) if _is_price_node(n)]
     keys = {n.mem_id for n in nodes}
     outer: set[int] = set()
     inner: list[Node] = []

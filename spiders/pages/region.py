@@ -75,6 +75,29 @@ class PageRegion:
         return min(buttons, key=lambda n: _distance(n, path))
 
     @cached_property
+    def scope(self) -> Node | Document:
+        """Where price and stock elements are looked for: the block holding the title
+        and the buy control (the title's block four levels up without a buy control),
+        or the whole page without a title. Other products far from both need not be
+        read at all."""
+        heading, button = self.heading, self.buy_button
+        if heading is None:
+            return self.doc
+        block = heading
+        if button is not None:
+            path = _path_steps(heading)
+            block = next((n for n in lineage(button) if n.mem_id in path), heading)
+            levels = 1
+        else:
+            levels = 4
+        for _ in range(levels):
+            parent = block.parent
+            if parent is None or parent.tag in ("html", "-document", None):
+                break
+            block = parent
+        return block
+
+    @cached_property
     def main_block(self) -> Node | None:
         """Where plain-text prices are looked for: the smallest block holding the title
         and the buy control (the title alone when only the whole page holds both),
