@@ -12,7 +12,20 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from repricer.cli import catalog, crawl, db, demo, feeds, pricing, push, report, review, schedule
+from repricer.cli import (
+    catalog,
+    crawl,
+    db,
+    demo,
+    doctor,
+    feeds,
+    pricing,
+    push,
+    report,
+    review,
+    schedule,
+    stock,
+)
 from repricer.cli._common import AppState, err_console
 from repricer.exceptions import RepricerError
 
@@ -49,7 +62,9 @@ def _root(
     ctx.obj = AppState(config_path=config)
 
 
-for _module in (db, catalog, feeds, crawl, pricing, review, push, report, schedule, demo):
+for _module in (
+    db, catalog, feeds, crawl, pricing, review, push, stock, report, schedule, demo, doctor
+):  # fmt: skip
     _module.register(app)
 
 
