@@ -118,6 +118,7 @@ autothrottle = false
 [[competitors]]
 name = "bench"
 domain = "127.0.0.1"
+local = true
 obey_robots = false
 concurrency = 16
 delay = 0
@@ -130,6 +131,7 @@ delay = 0
 [[competitors]]
 name = "benchjs"
 domain = "127.0.0.1"
+local = true
 render = "browser"
 obey_robots = false
 concurrency = 8
