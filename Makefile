@@ -9,7 +9,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DEBIAN_PACKAGES = chromium postgresql
 
-.PHONY: demo test lint typecheck pytest install system-deps bench clean
+.PHONY: demo test lint typecheck pytest install system-deps bench clean wheel-smoke
 
 demo: install
 	$(BIN)/repricer demo
@@ -17,8 +17,8 @@ demo: install
 test: install lint typecheck pytest
 
 lint:
-	$(BIN)/ruff check repricer spiders tests bench migrations
-	$(BIN)/ruff format --check repricer spiders tests bench migrations
+	$(BIN)/ruff check repricer spiders tests bench
+	$(BIN)/ruff format --check repricer spiders tests bench
 
 typecheck:
 	$(BIN)/mypy
@@ -44,6 +44,11 @@ system-deps:
 	elif ! command -v chromium >/dev/null; then \
 		echo "note: install chromium and postgresql with your package manager (e.g. sudo apt-get install -y $(DEBIAN_PACKAGES))"; \
 	fi
+
+# Build the wheel, install it into a fresh virtualenv in a temp folder outside the checkout,
+# and run `repricer init`, `db upgrade` and `demo` from there.
+wheel-smoke: install
+	scripts/wheel-smoke $(BIN)/python
 
 bench: install
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

@@ -23,7 +23,7 @@ from repricer.db import session_scope, upsert_rows
 from repricer.db.models import Competitor, Listing, Product
 from repricer.exceptions import InputFileError
 from repricer.money import normalize_currency, parse_amount, to_minor
-from repricer.tabular import map_header, open_table
+from repricer.table_reader import map_header, open_table
 
 MONEY_FIELDS = ("price", "map_price", "min_price", "max_price")
 MATCH_METHODS = ("manual", "gtin", "title")

@@ -18,9 +18,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from repricer.durations_percentages import parse_duration, parse_fraction
 from repricer.exceptions import ConfigError
-from repricer.units import parse_duration, parse_fraction
-from repricer.validation import first_error
+from repricer.validation_messages import first_error
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Fraction = Annotated[Decimal, BeforeValidator(parse_fraction), Field(ge=0)]

@@ -1,7 +1,8 @@
 """Run a competitor crawl as a child process and record it.
 
 ``run_crawl`` creates the ``crawl_runs`` row, starts ``python -m scrapy crawl product``
-from the project root with ``REPRICER_CONFIG`` pointing at the settings' file, waits
+in the config file's folder with ``REPRICER_CONFIG`` pointing at that file and
+``SCRAPY_SETTINGS_MODULE`` naming the installed Scrapy project (no scrapy.cfg needed), waits
 (with a timeout) and closes the row, so a crash or a hang is recorded too. A child
 process per crawl lets a long-lived scheduler crawl again and again (a Twisted reactor
 cannot be restarted in one process). Nothing here imports Scrapy.
@@ -31,7 +32,9 @@ from repricer.db.engine import make_engine, session_scope
 from repricer.db.models import Competitor, CrawlRun, CrawlSiteStats, utcnow
 from repricer.exceptions import CrawlError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The Scrapy project ships as the ``spiders`` package; naming its settings module in the
+# child's environment makes ``scrapy crawl`` work from any folder, installed or not.
+SCRAPY_SETTINGS_MODULE = "spiders.settings"
 _ERROR_TAIL = 2000
 _STOP_GRACE_S = 15.0
 
@@ -116,13 +119,16 @@ def _run_child(
     settings: Settings, run_id: int, competitors: list[str], skus: list[str], timeout: float | None
 ) -> tuple[str, str | None]:
     assert settings.config_path is not None
-    env = dict(os.environ, REPRICER_CONFIG=str(Path(settings.config_path).resolve()))
+    config = Path(settings.config_path).resolve()
+    env = dict(
+        os.environ, REPRICER_CONFIG=str(config), SCRAPY_SETTINGS_MODULE=SCRAPY_SETTINGS_MODULE
+    )
     limit = timeout if timeout is not None else settings.crawl.run_timeout.total_seconds()
     with tempfile.TemporaryFile() as log:
         try:
             child = subprocess.Popen(
                 crawl_command(run_id, competitors, skus),
-                cwd=PROJECT_ROOT,
+                cwd=config.parent,
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=log,

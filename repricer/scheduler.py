@@ -274,7 +274,7 @@ def as_utc(moment: datetime) -> datetime:
 def _every(spec: JobSpec) -> str:
     if spec.every is None:
         return "on request"
-    from repricer.units import format_duration
+    from repricer.durations_percentages import format_duration
 
     return format_duration(spec.every)
 

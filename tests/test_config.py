@@ -29,7 +29,9 @@ render = "browser"
 
 
 def test_example_config_is_valid() -> None:
-    settings = load_settings(Path(__file__).parent.parent / "config.example.toml")
+    settings = load_settings(
+        Path(__file__).parent.parent / "repricer" / "starter" / "config.example.toml"
+    )
     assert settings.storefront.kind == "file"
     assert settings.pricing.approval.auto_approve_band == Decimal("0.05")
 

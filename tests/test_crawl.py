@@ -284,7 +284,7 @@ def test_scrapy_crawl_from_the_project_root_records_its_own_run(
     import subprocess
     import sys
 
-    from repricer.crawl import PROJECT_ROOT
+    project_root = Path(__file__).resolve().parents[1]  # where scrapy.cfg is
 
     _serve(http_server)
     settings = settings_from(CONFIG)
@@ -302,7 +302,7 @@ def test_scrapy_crawl_from_the_project_root_records_its_own_run(
         "sku=SKU-p-og",
     ]
     child = subprocess.run(
-        command, cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=60, check=False
+        command, cwd=project_root, env=env, capture_output=True, timeout=60, check=False
     )
     assert child.returncode == 0, child.stderr[-2000:]
     with session_scope(engine) as session:

@@ -8,8 +8,8 @@ from typing import Any
 import typer
 
 from repricer.cli._common import JsonOption, console, print_table, state
+from repricer.durations_percentages import parse_fraction
 from repricer.money import format_money
-from repricer.units import parse_fraction
 
 review_app = typer.Typer(
     help="Review price changes: list the approval queue, approve or reject them.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
@@ -12,18 +12,21 @@ from alembic.script import ScriptDirectory
 from repricer.db.engine import make_engine
 from repricer.exceptions import RepricerError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+# The migrations ship inside the package (repricer/db/migrations/), so an installed wheel
+# can create and upgrade a database; Alembic finds them by package resource name.
+MIGRATIONS = "repricer.db:migrations"
+MIGRATIONS_DIR = files("repricer.db") / "migrations"
 
 
 def alembic_config(url: str) -> Config:
-    """An Alembic config bound to ``url`` and the project's migrations folder."""
-    if not (MIGRATIONS_DIR / "env.py").exists():
-        raise RepricerError(
-            f"{MIGRATIONS_DIR}: migrations not found (install repricer from its source tree)"
-        )
-    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    """An Alembic config bound to ``url`` and the package's migrations folder (built here,
+    so no alembic.ini is needed; the database URL never comes from a file)."""
+    if not (MIGRATIONS_DIR / "env.py").is_file():
+        raise RepricerError(f"{MIGRATIONS_DIR}: migrations not found (broken installation)")
+    cfg = Config()
+    cfg.set_main_option("script_location", MIGRATIONS)
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     cfg.attributes["url"] = url
     return cfg
 

@@ -16,12 +16,12 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from repricer.config import Settings
+from repricer.crawl import SCRAPY_SETTINGS_MODULE
 from repricer.db.engine import make_engine, session_scope
 from repricer.db.models import Product
 from repricer.exceptions import CrawlError
 from repricer.matching.codes import display_gtin, extract_model_codes, normalize_gtin
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _ERROR_TAIL = 2000
 
 
@@ -72,11 +72,14 @@ def crawl_candidates(settings: Settings, competitor: str, limit: int | None = No
     """Run the discover spider for one competitor; raises ``CrawlError`` when it fails."""
     if settings.config_path is None:
         raise CrawlError("discovery needs a config file (load settings with load_settings)")
-    env = dict(os.environ, REPRICER_CONFIG=str(Path(settings.config_path).resolve()))
+    config = Path(settings.config_path).resolve()
+    env = dict(
+        os.environ, REPRICER_CONFIG=str(config), SCRAPY_SETTINGS_MODULE=SCRAPY_SETTINGS_MODULE
+    )
     try:
         done = subprocess.run(
             discover_command(competitor, limit),
-            cwd=PROJECT_ROOT,
+            cwd=config.parent,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

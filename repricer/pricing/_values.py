@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from repricer.durations_percentages import parse_duration, parse_fraction
 from repricer.money import normalize_currency, parse_amount
-from repricer.units import parse_duration, parse_fraction
 
 DEN = 1_000_000  # shares are exact to 0.0001%
 _OFF = {"none", "off", "no", "false"}

@@ -29,7 +29,7 @@ from repricer.pricing._values import (
     parse_seconds,
     parse_share,
 )
-from repricer.validation import first_error
+from repricer.validation_messages import first_error
 
 Share = Annotated[int, BeforeValidator(parse_share)]  # fraction x DEN
 OptShare = Annotated[int | None, BeforeValidator(parse_optional(parse_share))]

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from repricer.durations_percentages import format_duration
 from repricer.money import format_money
 from repricer.pricing._format import age_text, money_text
-from repricer.units import format_duration
 from tests.pricing.frames import NOW, obs, one
 
 NBSP = "\u00a0"

@@ -9,7 +9,7 @@ from repricer.exceptions import RulesError
 from repricer.pricing._values import Adjust
 from repricer.pricing.rules import Match, load_rules, parse_rules
 
-PROJECT_RULES = Path(__file__).parents[2] / "rules"
+PROJECT_RULES = Path(__file__).parents[2] / "repricer" / "starter" / "rules"
 
 
 def test_natural_amounts_and_percentages() -> None:

@@ -17,7 +17,7 @@ from repricer.exceptions import InputFileError
 from repricer.feeds._aliases import FEED_ALIASES
 from repricer.feeds.parsers import RawRow
 from repricer.feeds.records import KEY_FIELDS
-from repricer.tabular import TableReader, map_header, open_table
+from repricer.table_reader import TableReader, map_header, open_table
 
 _HEADER_SEARCH_ROWS = 30
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from repricer.exceptions import InputFileError
-from repricer.tabular import detect_encoding, map_header, open_table, sniff_delimiter
+from repricer.table_reader import detect_encoding, map_header, open_table, sniff_delimiter
 
 
 @pytest.mark.parametrize(
