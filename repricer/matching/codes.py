@@ -20,6 +20,8 @@ _CODE_TOKEN = re.compile(r"[a-z0-9]+(?:[\-/.][a-z0-9]+)*", re.IGNORECASE)
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
 _UNIT_TOKEN = re.compile(r"^\d+(?:[.,]\d+)?(?:" + "|".join(UNIT_SUFFIXES) + r")$")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+_DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[a-z]")
 
 
 def gtin_check_digit(body: str) -> int:
@@ -68,12 +70,11 @@ def is_model_code(token: str) -> bool:
     Codes mix letters and digits (``dscw120p``) and are at least 4 characters long,
     or are 5+ digits (``880306``) that are not a GTIN-length number.
     """
-    if len(token) < 4 or _UNIT_TOKEN.match(token) or _YEAR.match(token):
+    if len(token) < 4 or not _DIGIT.search(token):
         return False
-    has_digit = any(c.isdigit() for c in token)
     if token.isdigit():
         return 5 <= len(token) <= 10
-    return has_digit and any(c.isalpha() for c in token)
+    return bool(_LETTER.search(token)) and not _UNIT_TOKEN.match(token) and not _YEAR.match(token)
 
 
 def extract_model_codes(text: str | None) -> list[str]:
@@ -87,6 +88,8 @@ def extract_model_codes(text: str | None) -> list[str]:
     found: dict[str, None] = {}
     for match in _CODE_TOKEN.finditer(text):
         raw = match.group(0)
+        if not _DIGIT.search(raw):
+            continue  # a plain word: the common case, skipped cheaply
         for candidate in (raw, *re.split(r"[\-/.]", raw)) if "-" in raw or "/" in raw else (raw,):
             code = compact_code(candidate)
             if is_model_code(code):

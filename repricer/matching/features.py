@@ -30,6 +30,7 @@ FEATURE_NAMES = (
     "has_category", "variant_words_differ", "unmatched_idf",
 )  # fmt: skip
 
+_LOOP_COLUMNS = [4, 5, 6, *range(8, len(FEATURE_NAMES))]  # the columns not done by cpdist
 _MIN_SUBSTRING_CODE = 5  # shorter codes appear inside unrelated strings too often
 
 
@@ -54,35 +55,53 @@ def pair_features(
         scorer=Indel.normalized_similarity,
         workers=-1,
     )
-    default_idf = max(idf.values(), default=1.0)
-    for i, (a, b) in enumerate(zip(left, right, strict=True)):
-        out[i, 4:7] = _token_features(a, b, idf, default_idf)
-        out[i, 8:16] = _code_features(a, b)
-        out[i, 16:22] = _number_brand_features(a, b)
-        out[i, 22:30] = _other_features(a, b, idf, default_idf)
-        out[i, 30:32] = _difference_features(a, b, idf, default_idf)
+    weights = _Weights(idf)
+    rows = [
+        (
+            *_token_features(a, b, weights),
+            *_code_features(a, b),
+            *_number_brand_features(a, b),
+            *_other_features(a, b, weights),
+            *_difference_features(a, b, weights),
+        )
+        for a, b in zip(left, right, strict=True)
+    ]
+    out[:, _LOOP_COLUMNS] = np.asarray(rows, dtype=np.float32)
     return out
 
 
-def _idf_cosine(
-    a: frozenset[str], b: frozenset[str], idf: Mapping[str, float], default: float
-) -> float:
-    if not a or not b:
-        return math.nan
-    shared = sum(idf.get(t, default) ** 2 for t in a & b)
-    norm_a = sum(idf.get(t, default) ** 2 for t in a)
-    norm_b = sum(idf.get(t, default) ** 2 for t in b)
-    return shared / math.sqrt(norm_a * norm_b)
+class _Weights:
+    """IDF weights and each token set's squared norm, computed once per set per call
+    (an offer meets several others in one batch)."""
+
+    def __init__(self, idf: Mapping[str, float]) -> None:
+        self.idf = idf
+        self.default = max(idf.values(), default=1.0)
+        self._norms: dict[int, tuple[frozenset[str], float]] = {}
+
+    def weight(self, token: str) -> float:
+        return self.idf.get(token, self.default)
+
+    def norm(self, tokens: frozenset[str]) -> float:
+        known = self._norms.get(id(tokens))
+        if known is None or known[0] is not tokens:
+            known = (tokens, sum(self.idf.get(t, self.default) ** 2 for t in tokens))
+            self._norms[id(tokens)] = known
+        return known[1]
+
+    def cosine(self, a: frozenset[str], b: frozenset[str]) -> float:
+        if not a or not b:
+            return math.nan
+        shared = sum(self.idf.get(t, self.default) ** 2 for t in a & b)
+        return shared / math.sqrt(self.norm(a) * self.norm(b))
 
 
-def _token_features(
-    a: Offer, b: Offer, idf: Mapping[str, float], default: float
-) -> tuple[float, float, float]:
+def _token_features(a: Offer, b: Offer, weights: _Weights) -> tuple[float, float, float]:
     union = a.tokens | b.tokens
     jaccard = len(a.tokens & b.tokens) / len(union) if union else math.nan
     return (
-        _idf_cosine(a.tokens, b.tokens, idf, default),
-        _idf_cosine(a.all_tokens, b.all_tokens, idf, default),
+        weights.cosine(a.tokens, b.tokens),
+        weights.cosine(a.all_tokens, b.all_tokens),
         jaccard,
     )
 
@@ -132,9 +151,7 @@ def _number_brand_features(a: Offer, b: Offer) -> tuple[float, ...]:
     return numbers_jaccard, unmatched, brand_equal, brand_ratio, in_title, missing
 
 
-def _other_features(
-    a: Offer, b: Offer, idf: Mapping[str, float], default: float
-) -> tuple[float, ...]:
+def _other_features(a: Offer, b: Offer, weights: _Weights) -> tuple[float, ...]:
     prices = (a.price, b.price)
     price_ratio = min(prices) / max(prices) if not any(map(math.isnan, prices)) else math.nan
     category = (
@@ -143,8 +160,8 @@ def _other_features(
         else math.nan
     )
     title_in_desc = max(
-        _idf_cosine(a.tokens, b.all_tokens, idf, default) if b.description else 0.0,
-        _idf_cosine(b.tokens, a.all_tokens, idf, default) if a.description else 0.0,
+        weights.cosine(a.tokens, b.all_tokens) if b.description else 0.0,
+        weights.cosine(b.tokens, a.all_tokens) if a.description else 0.0,
     )
     return (
         price_ratio,
@@ -158,12 +175,10 @@ def _other_features(
     )
 
 
-def _difference_features(
-    a: Offer, b: Offer, idf: Mapping[str, float], default: float
-) -> tuple[float, float]:
+def _difference_features(a: Offer, b: Offer, weights: _Weights) -> tuple[float, float]:
     """Edition/variant words on one side only (``upgrade``, ``mac``, ``pro``), and how
     rare the shorter title's words missing from the other side are."""
     variants = float(len((a.tokens ^ b.tokens) & VARIANT_WORDS))
     short, other = (a, b) if len(a.tokens) <= len(b.tokens) else (b, a)
     missing = short.tokens - other.all_tokens
-    return variants, sum(idf.get(t, default) for t in missing)
+    return variants, sum(weights.weight(t) for t in missing)
