@@ -24,6 +24,7 @@ from repricer.cli import (
     report,
     review,
     schedule,
+    stock,
 )
 from repricer.cli._common import AppState, err_console
 from repricer.exceptions import RepricerError
@@ -61,7 +62,21 @@ def _root(
     ctx.obj = AppState(config_path=config)
 
 
-for _module in (db, catalog, matching, feeds, crawl, pricing, review, push, report, schedule, demo):
+_MODULES = (
+    db,
+    catalog,
+    matching,
+    feeds,
+    crawl,
+    pricing,
+    review,
+    push,
+    stock,
+    report,
+    schedule,
+    demo,
+)
+for _module in _MODULES:
     _module.register(app)
 
 

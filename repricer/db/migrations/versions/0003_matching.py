@@ -1,7 +1,7 @@
 """listing match status and evidence; discovered candidates
 
-Revision ID: 0002_matching
-Revises: 0001
+Revision ID: 0003_matching
+Revises: 0002_stock
 Create Date: 2026-11-27 23:10:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_matching"
-down_revision: str | Sequence[str] | None = "0001"
+revision: str = "0003_matching"
+down_revision: str | Sequence[str] | None = "0002_stock"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
