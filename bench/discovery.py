@@ -98,7 +98,7 @@ def main() -> None:
         url = f"sqlite:///{tmp}/bench.db"
         config = Path(tmp) / "config.toml"
         config.write_text(f'[database]\nurl = "{url}"\n[crawl]\nautothrottle = false\n'
-                          f'[[competitors]]\nname = "shop"\ndomain = "127.0.0.1"\nconcurrency = 4\n'
+                          f'[[competitors]]\nname = "shop"\ndomain = "127.0.0.1"\nlocal = true\nconcurrency = 4\n'
                           f'delay = {args.delay}\nsitemaps = ["{server.url("/robots.txt")}"]\n')  # fmt: skip
         settings = load_settings(config)
         upgrade(url)

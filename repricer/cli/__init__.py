@@ -17,6 +17,7 @@ from repricer.cli import (
     crawl,
     db,
     demo,
+    doctor,
     feeds,
     matching,
     pricing,
@@ -26,7 +27,7 @@ from repricer.cli import (
     schedule,
     stock,
 )
-from repricer.cli._common import AppState, err_console
+from repricer.cli._common import AppState, err_console, styled
 from repricer.exceptions import RepricerError
 
 
@@ -35,7 +36,8 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except RepricerError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            for line in str(exc).splitlines() or [""]:
+                err_console.print(styled(("error:", "red"), " ", line), highlight=False)
             raise typer.Exit(1) from None
 
 
@@ -62,21 +64,10 @@ def _root(
     ctx.obj = AppState(config_path=config)
 
 
-_MODULES = (
-    db,
-    catalog,
-    matching,
-    feeds,
-    crawl,
-    pricing,
-    review,
-    push,
-    stock,
-    report,
-    schedule,
-    demo,
-)
-for _module in _MODULES:
+for _module in (
+    db, catalog, matching, feeds, crawl, pricing, review, push, stock, report, schedule, demo,
+    doctor,
+):  # fmt: skip
     _module.register(app)
 
 

@@ -13,6 +13,7 @@ page; ``spiders.candidates.CandidateStorePipeline`` stores what it found.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -27,6 +28,13 @@ from spiders.candidates import CandidateItem
 from spiders.pages import extract_product
 
 _LINKS_PER_SEARCH = 10
+
+
+@dataclass(frozen=True)
+class DiscoveryTarget:
+    """What the egress policy middleware reads from ``request.meta["target"]``."""
+
+    competitor: CompetitorSettings
 
 
 class DiscoverSpider(SitemapSpider):
@@ -69,13 +77,21 @@ class DiscoverSpider(SitemapSpider):
         hosts.add(c.domain)
         scrapy_settings.set("DOWNLOAD_SLOTS", {h: slot for h in hosts if h}, priority="spider")
 
+    def _guarded(self, request: scrapy.Request) -> scrapy.Request:
+        """Mark a request with its competitor so the egress policy middleware checks it
+        (domain and aliases, no private addresses unless ``local``) like a crawl's."""
+        return request.replace(meta={**request.meta, "target": DiscoveryTarget(self.competitor)})
+
     async def start(self) -> AsyncIterator[Any]:
         async for request in super().start():
-            yield request
+            yield self._guarded(request)
         if self.competitor.search_url:
             for query in search_queries(self.engine, self.limit):
                 url = self.competitor.search_url.replace("{query}", quote(query))
-                yield scrapy.Request(url, callback=self.parse_search)
+                yield self._guarded(scrapy.Request(url, callback=self.parse_search))
+
+    def _parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
+        return [self._guarded(r) for r in super()._parse_sitemap(response)]
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """Stop handing out product pages once ``limit`` is reached."""
@@ -99,7 +115,7 @@ class DiscoverSpider(SitemapSpider):
             if urlsplit(url).netloc == host and url != response.url and url not in links:
                 links.append(url)
         return [
-            scrapy.Request(u, callback=self.parse, cb_kwargs={"found_via": "search"})
+            self._guarded(scrapy.Request(u, callback=self.parse, cb_kwargs={"found_via": "search"}))
             for u in links[:_LINKS_PER_SEARCH]
         ]
 

@@ -54,6 +54,7 @@ autothrottle = false
 [[competitors]]
 name = "shop"
 domain = "127.0.0.1"
+local = true
 concurrency = 2
 delay = {DELAY}
 sitemaps = ["{server.url("/robots.txt")}"]

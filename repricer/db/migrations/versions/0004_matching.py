@@ -1,7 +1,7 @@
 """listing match status and evidence; discovered candidates
 
-Revision ID: 0003_matching
-Revises: 0002_stock
+Revision ID: 0004_matching
+Revises: 0003_crawl_shards
 Create Date: 2026-11-27 23:10:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_matching"
-down_revision: str | Sequence[str] | None = "0002_stock"
+revision: str = "0004_matching"
+down_revision: str | Sequence[str] | None = "0003_crawl_shards"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
