@@ -1,7 +1,7 @@
 """listing match status and evidence; discovered candidates
 
-Revision ID: 0004_matching
-Revises: 0003_crawl_shards
+Revision ID: 0005_matching
+Revises: 0004_feed_holds
 Create Date: 2026-11-27 23:10:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_matching"
-down_revision: str | Sequence[str] | None = "0003_crawl_shards"
+revision: str = "0005_matching"
+down_revision: str | Sequence[str] | None = "0004_feed_holds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
