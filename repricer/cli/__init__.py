@@ -25,6 +25,7 @@ from repricer.cli import (
     report,
     review,
     schedule,
+    serve,
     stock,
 )
 from repricer.cli._common import AppState, err_console, styled
@@ -66,7 +67,7 @@ def _root(
 
 for _module in (
     db, catalog, matching, feeds, crawl, pricing, review, push, stock, report, schedule, demo,
-    doctor,
+    doctor, serve,
 ):  # fmt: skip
     _module.register(app)
 

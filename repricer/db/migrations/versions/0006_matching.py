@@ -1,7 +1,7 @@
 """listing match status and evidence; discovered candidates
 
-Revision ID: 0005_matching
-Revises: 0004_feed_holds
+Revision ID: 0006_matching
+Revises: 0005_workspace
 Create Date: 2026-11-27 23:10:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_matching"
-down_revision: str | Sequence[str] | None = "0004_feed_holds"
+revision: str = "0006_matching"
+down_revision: str | Sequence[str] | None = "0005_workspace"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
