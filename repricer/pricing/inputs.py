@@ -6,7 +6,7 @@ sqlite3 cursor on SQLite), never as ORM rows. Products come with their effective
 pricing currency counts as unknown) and the time of their last approved or pushed price
 change (for ``cooldown``). Observations are the latest usable one per listing: status
 ok with a positive price, not after ``now`` and not older than ``max_age``, in the pricing
-currency (or none given), from an active listing with confidence >=
+currency (or none given), from an active, accepted listing with confidence >=
 ``crawl.min_confidence``, not our own store (``is_self``), not an anomaly or mismatch,
 and not from a (crawl run, competitor) marked unhealthy. Each rule then applies its own
 ``stale_after`` and competitor subset in the engine.
@@ -154,6 +154,7 @@ def load_observations(
             o.c.observed_at >= now - max_age,
             or_(o.c.currency.is_(None), o.c.currency == settings.pricing.currency),
             lst.c.active.is_(True),
+            lst.c.status == "accepted",
             lst.c.confidence >= settings.crawl.min_confidence,
         )
         .subquery()
