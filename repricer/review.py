@@ -105,9 +105,12 @@ def review_applied_run(
     """
     now = now or datetime.now(UTC)
     band = settings.pricing.approval.auto_approve_band
-    run_status = conn.execute(select(RepricingRun.status).where(RepricingRun.id == run_id)).scalar()
+    row = conn.execute(
+        select(RepricingRun.status, RepricingRun.summary).where(RepricingRun.id == run_id)
+    ).first()
+    run_status = row.status if row is not None else None
     _check_reviewable(run_id, run_status)
-    supersede_earlier(conn, run_id)
+    supersede_earlier(conn, run_id, (row.summary if row is not None else None) or {})
     of_run = PriceChange.run_id == run_id
     approved = 0
     if run_status != "needs_approval":
@@ -125,14 +128,24 @@ def review_applied_run(
     return approved
 
 
-def supersede_earlier(conn: Connection, run_id: int) -> int:
-    """Move the unpushed changes of runs before ``run_id`` for the products ``run_id``
-    decided to ``superseded``; returns how many."""
-    products = select(PriceChange.product_id).where(PriceChange.run_id == run_id)
+def supersede_earlier(conn: Connection, run_id: int, summary: dict[str, Any]) -> int:
+    """Move the unpushed changes of earlier runs for the products ``run_id`` decided to
+    ``superseded``; returns how many. A run stores only changes and skips: a run over
+    the whole catalog decided every product (the unchanged ones keep their price), one
+    over some SKUs only those."""
+    skus = summary.get("skus", [])
+    if skus is None:
+        scope = PriceChange.id.is_not(None)
+    elif skus:
+        scope = PriceChange.sku.in_(skus)
+    else:  # a run stored before runs kept only changes
+        scope = PriceChange.product_id.in_(
+            select(PriceChange.product_id).where(PriceChange.run_id == run_id)
+        )
     earlier = and_(
         PriceChange.run_id < run_id,
         PriceChange.run_id.in_(_reviewed_runs()),
-        PriceChange.product_id.in_(products),
+        scope,
     )
     return len(move(conn, None, UNPUSHED, "superseded", where=earlier))
 
