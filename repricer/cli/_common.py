@@ -10,9 +10,9 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Engine
 
+from repricer.cli.tables import print_rows
 from repricer.config import Settings, load_settings
 from repricer.db.engine import make_engine
 
@@ -57,7 +57,8 @@ def print_table(
     as_json: bool = False,
     formatters: dict[str, Callable[[Any], str]] | None = None,
 ) -> None:
-    """Print rows as a rich table, or as a JSON array with ``--json``."""
+    """Print rows as a table fitted to the terminal (see :mod:`repricer.cli.tables`), or
+    as a JSON array with ``--json`` (full values)."""
     if as_json:
         typer.echo(
             json.dumps(
@@ -65,17 +66,7 @@ def print_table(
             )
         )
         return
-    formatters = formatters or {}
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(formatters.get(c, _cell)(row.get(c)) for c in columns))
-    console.print(table)
-
-
-def _cell(value: Any) -> str:
-    return "" if value is None else str(value)
+    print_rows(console, rows, columns, title=title, formatters=formatters)
 
 
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")

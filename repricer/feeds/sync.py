@@ -25,7 +25,7 @@ from repricer.db.models import FeedSync, Supplier, utcnow
 from repricer.db.upsert import upsert_rows
 from repricer.exceptions import ConfigError, FeedError, InputFileError
 from repricer.feeds import staging
-from repricer.feeds.guards import FeedRejected, check_guards
+from repricer.feeds.guards import FeedRejected, check_guards, would_change
 from repricer.feeds.parsers import describe_ref, iter_rows
 from repricer.feeds.records import FeedRecord, build_record
 from repricer.feeds.sources import FetchedFeed, FetchError, fetch_feed
@@ -81,8 +81,11 @@ def sync_feeds(
     engine: Engine,
     supplier: str | None = None,
     progress: ProgressCallback | None = None,
+    *,
+    accept_changes: bool = False,
 ) -> list[SyncResult]:
-    """Sync every configured supplier, or only ``supplier``.
+    """Sync every configured supplier, or only ``supplier``. ``accept_changes`` applies a
+    feed once even when the missing-items or cost-change guards would refuse it.
 
     Never raises for a feed that fails or is rejected (the result says so); raises
     :class:`FeedError` for a supplier name not in the config.
@@ -95,7 +98,10 @@ def sync_feeds(
         except ConfigError:
             known = ", ".join(s.name for s in settings.suppliers) or "none"
             raise FeedError(f"not in the config (suppliers: {known})", supplier=supplier) from None
-    return [sync_feed(settings, engine, s, progress=progress) for s in targets]
+    return [
+        sync_feed(settings, engine, s, progress=progress, accept_changes=accept_changes)
+        for s in targets
+    ]
 
 
 def sync_feed(
@@ -104,6 +110,7 @@ def sync_feed(
     supplier: SupplierSettings,
     *,
     progress: ProgressCallback | None = None,
+    accept_changes: bool = False,
 ) -> SyncResult:
     """Sync one supplier; see the module docstring. Never raises for a bad feed."""
     started = time.monotonic()
@@ -119,7 +126,9 @@ def sync_feed(
         else:
             assert feed.path is not None
             currency = supplier.currency or settings.pricing.currency
-            _load(engine, supplier, supplier_id, feed.path, currency, result, report)
+            _load(
+                engine, supplier, supplier_id, feed.path, currency, result, report, accept_changes
+            )
             result.status = "ok"
     except (FetchError, ConfigError) as exc:
         result.status, result.error = "failed", str(exc)
@@ -190,6 +199,7 @@ def _load(
     currency: str,
     result: SyncResult,
     report: ProgressCallback,
+    accept_changes: bool = False,
 ) -> None:
     with engine.connect() as conn:
         staging.create_staging(conn)
@@ -199,7 +209,7 @@ def _load(
         report(supplier.name, "writing", rows)
         try:
             with conn.begin():
-                _apply(conn, supplier, supplier_id, result)
+                _apply(conn, supplier, supplier_id, result, accept_changes)
         finally:
             with conn.begin():
                 staging.drop_staging(conn)
@@ -236,7 +246,11 @@ def _stage(
 
 
 def _apply(
-    conn: Connection, supplier: SupplierSettings, supplier_id: int, result: SyncResult
+    conn: Connection,
+    supplier: SupplierSettings,
+    supplier_id: int,
+    result: SyncResult,
+    accept_changes: bool = False,
 ) -> None:
     # Take the write lock first, so the counts below cannot go stale before the writes.
     conn.execute(
@@ -254,8 +268,10 @@ def _apply(
     reason = check_guards(supplier, diff, result.skipped)
     if reason and "missing from the feed" in reason:
         reason += f" (e.g. {', '.join(staging.describe_missing(conn, supplier_id))})"
-    if reason:
-        raise FeedRejected(reason)
+    if reason and accept_changes and diff.staged:
+        result.warnings.append(f"applied with --accept-changes although {reason}")
+    elif reason:
+        raise FeedRejected(reason + would_change(supplier, diff))
     result.changed, result.missing = staging.apply_changes(
         conn, supplier_id, supplier.key, utcnow(), supplier.complete
     )
