@@ -82,12 +82,25 @@ class SupplierSettings(_Section):
     max_missing_share: Fraction = Decimal("0.2")
     max_cost_change: Fraction = Decimal("0.5")
     max_cost_change_share: Fraction = Decimal("0.1")
+    # A stock-only source ("остатки"): key + stock/available rows, polled every stock_every.
+    stock_url: str | None = None
+    stock_path: Path | None = None
+    stock_every: Duration = timedelta(minutes=5)
+    # Safety buffer: an offer with fewer than min_stock units counts as out of stock.
+    min_stock: int = Field(0, ge=0)
 
     @model_validator(mode="after")
     def _one_source(self) -> SupplierSettings:
         if (self.url is None) == (self.path is None):
             raise ValueError("set exactly one of url or path")
+        if self.stock_url is not None and self.stock_path is not None:
+            raise ValueError("set at most one of stock_url or stock_path")
         return self
+
+    @property
+    def has_stock_source(self) -> bool:
+        """Whether a separate stock-only source is configured."""
+        return self.stock_url is not None or self.stock_path is not None
 
     @property
     def password_env(self) -> str:
@@ -151,6 +164,7 @@ class WooCommerceStorefront(_Section):
 class ShopifyStorefront(_Section):
     shop_url: str | None = None
     api_version: str = "2025-01"
+    location_id: str | None = None  # where stock is set: "gid://shopify/Location/1" or "1"
 
 
 class HttpStorefront(_Section):
@@ -158,9 +172,21 @@ class HttpStorefront(_Section):
     signature_header: str = "X-Repricer-Signature"
 
 
+class StockSettings(_Section):
+    """What the storefront is told about stock; see repricer.stock."""
+
+    mode: Literal["quantity", "status", "off"] = "quantity"
+    own_stock: bool = True
+    when_supplier_gone: Literal["keep", "zero"] = "keep"
+    supplier_gone_after: Duration = timedelta(hours=24)
+    debounce: Duration = timedelta(seconds=5)
+    unknown_quantity: int = Field(1, ge=1)
+
+
 class StorefrontSettings(_Section):
     kind: Literal["file", "woocommerce", "shopify", "http"] = "file"
     auto_push: bool = False
+    stock: StockSettings = StockSettings()
     timeout: Duration = timedelta(seconds=30)
     retries: int = Field(5, ge=0)
     file: FileStorefront = FileStorefront()
@@ -313,7 +339,13 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
         url = "sqlite:///" + str(absolute(Path(url.removeprefix("sqlite:///"))))
     suppliers = [
-        s.model_copy(update={"path": absolute(s.path)}) if s.path else s for s in settings.suppliers
+        s.model_copy(
+            update={
+                "path": absolute(s.path) if s.path else None,
+                "stock_path": absolute(s.stock_path) if s.stock_path else None,
+            }
+        )
+        for s in settings.suppliers
     ]
     storefront_file = settings.storefront.file.model_copy(
         update={"path": absolute(settings.storefront.file.path)}

@@ -1,7 +1,7 @@
 """The scheduled jobs: what each job id does, and the ``job_runs`` record around each run.
 
-Job ids are fixed: ``feeds:<supplier>``, ``crawl:<competitor>``, ``reprice``, ``push`` and
-``review:expire``.
+Job ids are fixed: ``feeds:<supplier>``, ``stock:<supplier>`` (a stock-only source),
+``crawl:<competitor>``, ``reprice``, ``push``, ``stock-push`` and ``review:expire``.
 A job's work function returns a one-line detail, or raises to fail the run.
 :func:`record_job_run` wraps every run so that it always ends as exactly one
 ``job_runs`` row with status ok, failed or aborted; nothing a job raises escapes it.
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 REPRICE = "reprice"
 PUSH = "push"
+STOCK_PUSH = "stock-push"
+STOCK_PUSH_WAIT_S = 120.0  # a stock push waits this long for a running price push
 EXPIRE = "review:expire"
 EXPIRE_EVERY = timedelta(hours=1)
 
@@ -71,8 +73,9 @@ class JobSpec:
     """One job. ``every`` None means it runs only when requested (reprice, push).
 
     ``then`` names the jobs a successful run requests next. A requested job with
-    ``debounced`` runs ``scheduler.reprice_debounce`` after the last request; otherwise
-    at once. ``executor`` "crawls" runs it in the crawl pool (``scheduler.crawl_workers``
+    ``debounced`` runs ``scheduler.reprice_debounce`` after the last request (or
+    ``debounce`` when set: a real-time window that the scheduler's speed does not
+    compress); otherwise at once. ``executor`` "crawls" runs it in the crawl pool (``scheduler.crawl_workers``
     at once), so long crawls never hold up feed syncs and repricing.
     """
 
@@ -82,20 +85,25 @@ class JobSpec:
     then: tuple[str, ...] = ()
     debounced: bool = True
     executor: str = "default"
+    debounce: timedelta | None = None
 
 
 def default_jobs(settings: Settings) -> list[JobSpec]:
     """The jobs the config asks for: a feed sync per supplier, a crawl per competitor
     (our own store included: its observations are history, not competitor prices),
     repricing, the push job, and hourly expiry of stale approvals."""
-    # A file storefront carries stock: refresh it right after a feed changed, before
-    # the debounced repricing, so goods a supplier ran out of are not offered meanwhile.
-    stock_push = (
-        (PUSH,) if settings.storefront.auto_push and settings.storefront.kind == "file" else ()
-    )
+    # Stock needs no approval: with auto_push, a feed that changed availability requests
+    # a stock push right away (debounced by seconds), without waiting for the repricing.
+    stock = settings.storefront.stock
+    stock_push = (STOCK_PUSH,) if stock.mode != "off" and settings.storefront.auto_push else ()
     jobs = [
-        JobSpec(f"feeds:{s.name}", _feed_work(s.name), s.every, then=(REPRICE, *stock_push))
+        JobSpec(f"feeds:{s.name}", _feed_work(s.name), s.every, then=(*stock_push, REPRICE))
         for s in settings.suppliers
+    ]
+    jobs += [
+        JobSpec(f"stock:{s.name}", _stock_feed_work(s.name), s.stock_every, then=stock_push)
+        for s in settings.suppliers
+        if s.has_stock_source
     ]
     jobs += [
         JobSpec(f"crawl:{c.name}", _crawl_work(c.name), c.every, then=(REPRICE,), executor="crawls")
@@ -104,6 +112,8 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
     push = (PUSH,) if settings.storefront.auto_push else ()
     jobs.append(JobSpec(REPRICE, reprice_work, then=push))
     jobs.append(JobSpec(PUSH, push_work, debounced=False))
+    if stock_push:
+        jobs.append(JobSpec(STOCK_PUSH, stock_push_work, debounce=stock.debounce))
     jobs.append(JobSpec(EXPIRE, expire_work, EXPIRE_EVERY))
     return jobs
 
@@ -177,6 +187,21 @@ def _feed_work(supplier: str) -> Callable[[JobContext], str]:
     return work
 
 
+def _stock_feed_work(supplier: str) -> Callable[[JobContext], str]:
+    def work(ctx: JobContext) -> str:
+        from repricer.stock import sync_stock_feeds
+
+        results = sync_stock_feeds(ctx.settings, ctx.engine, supplier)
+        detail = "; ".join(str(r) for r in results)
+        if not all(r.ok for r in results):
+            raise JobFailed(detail)
+        if not any(r.changed for r in results):
+            return NoNews(detail)
+        return detail
+
+    return work
+
+
 def _crawl_work(competitor: str) -> Callable[[JobContext], str]:
     def work(ctx: JobContext) -> str:
         from repricer.crawl import run_crawl
@@ -222,6 +247,16 @@ def push_work(ctx: JobContext) -> str:
     from repricer.storefront import push_changes
 
     summary = push_changes(ctx.settings, ctx.engine)
+    if summary.error or summary.failed:
+        raise JobFailed(f"{summary}: {summary.error or summary.failures[:3]}")
+    return str(summary)
+
+
+def stock_push_work(ctx: JobContext) -> str:
+    """Push the stock that changed since the last stock push."""
+    from repricer.stock import push_stock
+
+    summary = push_stock(ctx.settings, ctx.engine, wait=STOCK_PUSH_WAIT_S)
     if summary.error or summary.failed:
         raise JobFailed(f"{summary}: {summary.error or summary.failures[:3]}")
     return str(summary)

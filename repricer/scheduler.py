@@ -8,6 +8,8 @@ grace time; crawls run in their own pool (``scheduler.crawl_workers``) so they n
 up feed syncs. A feed sync that changed something, or a crawl, requests ``reprice`` after
 ``scheduler.reprice_debounce`` (each new request pushes it back); a repricing run requests
 ``push`` when ``storefront.auto_push`` is on (see :func:`repricer.jobs.default_jobs`).
+A feed sync (full or stock-only) that changed something also requests ``stock-push``
+after ``storefront.stock.debounce``, in real time whatever the speed.
 
 ``speed`` divides every interval, the debounce and the grace time (the grace time never
 below 30 s): ``speed=60`` turns 15 minutes into 15 seconds (the demo and the tests use it).
@@ -169,6 +171,8 @@ class _Runner:
         if self.stop.is_set() or spec is None:
             return
         debounce = self.scaled(self.settings.scheduler.reprice_debounce)
+        if spec.debounce is not None:
+            debounce = spec.debounce.total_seconds()  # real time: not compressed by speed
         delay = debounce if spec.debounced else (max(debounce, 1.0) if retry else 0.0)
         self.scheduler.add_job(
             _execute_job,

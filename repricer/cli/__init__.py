@@ -12,7 +12,19 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from repricer.cli import catalog, crawl, db, demo, feeds, pricing, push, report, review, schedule
+from repricer.cli import (
+    catalog,
+    crawl,
+    db,
+    demo,
+    feeds,
+    pricing,
+    push,
+    report,
+    review,
+    schedule,
+    stock,
+)
 from repricer.cli._common import AppState, err_console
 from repricer.exceptions import RepricerError
 
@@ -49,7 +61,7 @@ def _root(
     ctx.obj = AppState(config_path=config)
 
 
-for _module in (db, catalog, feeds, crawl, pricing, review, push, report, schedule, demo):
+for _module in (db, catalog, feeds, crawl, pricing, review, push, stock, report, schedule, demo):
     _module.register(app)
 
 

@@ -338,3 +338,46 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="running")
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class StockState(Base):
+    """The stock last pushed to the storefront for one product (the stock journal).
+
+    A stock push sends only products whose wanted state differs from this row (or whose
+    row belongs to another connector), so each state change is pushed once. status:
+    pushed | confirmed | mismatch (what the read-back saw).
+    """
+
+    __tablename__ = "stock_states"
+
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    connector: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[int | None] = mapped_column(Integer, comment="None = in stock, count unknown")
+    in_stock: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(20), default="pushed")
+    pushed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    detail: Mapped[str | None] = mapped_column(Text, comment="what the read-back saw on mismatch")
+
+
+class StockSync(Base):
+    """One sync of a supplier's stock-only source. status: running | ok | not_modified |
+    rejected | failed. ``etag``/``last_modified`` feed the next conditional GET."""
+
+    __tablename__ = "stock_syncs"
+    __table_args__ = (Index("ix_stock_syncs_supplier_started", "supplier_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    seen: Mapped[int] = mapped_column(default=0)
+    changed: Mapped[int] = mapped_column(default=0)
+    unknown: Mapped[int] = mapped_column(default=0, comment="keys with no offer from the full feed")
+    skipped: Mapped[int] = mapped_column(default=0)
+    http_status: Mapped[int | None]
+    etag: Mapped[str | None] = mapped_column(String(200))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)

@@ -4,11 +4,15 @@ Per product: the cheapest in-stock offer (``available`` and ``stock_qty`` unknow
 above zero, cost known); a cost tie goes to the supplier with the higher ``priority``.
 A product whose offers are all out of stock gets its cheapest known cost with
 ``available`` False and ``stock_qty`` 0. Products without any offer are absent.
+For the storefront's stock (:mod:`repricer.stock.levels`) two adjustments may apply
+first: a supplier's ``min_stock`` (fewer units count as none) and suppliers taken as
+gone (all their offers count as out of stock).
 Computed with one query and a vectorised sort, never a loop per product.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import cast
 
 import pandas as pd
@@ -22,9 +26,17 @@ _offers = cast(Table, SupplierOffer.__table__)
 _suppliers = cast(Table, Supplier.__table__)
 
 
-def effective_costs(conn: Connection | Session | Engine) -> pd.DataFrame:
+def effective_costs(
+    conn: Connection | Session | Engine,
+    *,
+    min_stock: Mapping[str, int] | None = None,
+    gone: Collection[str] = (),
+) -> pd.DataFrame:
     """One row per product with offers: product_id (int64), cost (Int64 minor units),
-    currency, stock_qty (Int64), available (bool), supplier (name)."""
+    currency, stock_qty (Int64), available (bool), supplier (name).
+
+    ``min_stock`` maps supplier name -> the fewest units that count as in stock;
+    offers of suppliers in ``gone`` count as out of stock."""
     stmt = (
         select(
             _offers.c.product_id,
@@ -44,17 +56,19 @@ def effective_costs(conn: Connection | Session | Engine) -> pd.DataFrame:
     else:
         rows = conn.execute(stmt).all()
     frame = pd.DataFrame.from_records(rows, columns=[*COLUMNS, "priority"])
-    return _pick(frame)
+    return _pick(frame, min_stock or {}, gone)
 
 
-def _pick(frame: pd.DataFrame) -> pd.DataFrame:
+def _pick(frame: pd.DataFrame, min_stock: Mapping[str, int], gone: Collection[str]) -> pd.DataFrame:
     frame = frame.astype(
         {"product_id": "int64", "cost": "Int64", "stock_qty": "Int64", "available": "bool"}
     )
+    fewest = frame["supplier"].map(dict(min_stock)).fillna(1).clip(lower=1)
     in_stock = (
         frame["available"]
-        & (frame["stock_qty"].isna() | (frame["stock_qty"] > 0)).fillna(False)
+        & (frame["stock_qty"].isna() | (frame["stock_qty"] >= fewest)).fillna(False)
         & frame["cost"].notna()
+        & ~frame["supplier"].isin(list(gone))
     ).astype(bool)
     frame = frame.assign(in_stock=in_stock, no_cost=frame["cost"].isna())
     ordered = frame.sort_values(

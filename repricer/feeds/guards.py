@@ -46,7 +46,9 @@ def would_change(supplier: SupplierSettings, diff: FeedDiff) -> str:
     (appended to the rejection reason; an empty feed has no way through)."""
     if diff.staged == 0:
         return ""
-    effects = [f"store {diff.staged} offer(s) ({diff.staged - diff.unmapped} matching our products)"]
+    effects = [
+        f"store {diff.staged} offer(s) ({diff.staged - diff.unmapped} matching our products)"
+    ]
     if supplier.complete and diff.missing:
         effects.append(f"mark {diff.missing} known item(s) unavailable")
     if diff.big_moves:

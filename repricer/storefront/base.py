@@ -8,6 +8,9 @@ A connector is built from settings by :func:`make_connector` and offers:
   call (WooCommerce variations, Shopify products) splits further itself.
 - ``fetch_prices(skus) -> dict[sku, Price]``: read current prices back; SKUs the
   storefront does not know are absent.
+- ``push_stock(items) -> list[PushResult]``: set stock (quantity and/or in-stock flag,
+  see :class:`StockItem`); one result per item, ``change_id`` being the product id.
+- ``fetch_stock(skus) -> dict[sku, Stock]``: read stock back, like ``fetch_prices``.
 - ``check() -> str``: test connectivity and credentials; returns a one-line description of
   what was reached, or raises :class:`StorefrontError` saying exactly what is wrong.
 
@@ -61,6 +64,26 @@ class PushResult:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class StockItem:
+    """Stock to show for one product. ``quantity`` None means in stock with no count to
+    show (the supplier does not say how many, or ``[storefront.stock] mode = "status"``)."""
+
+    product_id: int
+    sku: str
+    quantity: int | None
+    in_stock: bool
+    storefront_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Stock:
+    """Stock as the storefront shows it; ``quantity`` None when it keeps no count."""
+
+    quantity: int | None
+    in_stock: bool
+
+
 class Connector(Protocol):
     """See the module docstring."""
 
@@ -70,6 +93,10 @@ class Connector(Protocol):
     def push(self, items: list[PushItem]) -> list[PushResult]: ...
 
     def fetch_prices(self, skus: list[str]) -> dict[str, Price]: ...
+
+    def push_stock(self, items: list[StockItem]) -> list[PushResult]: ...
+
+    def fetch_stock(self, skus: list[str]) -> dict[str, Stock]: ...
 
     def check(self) -> str: ...
 

@@ -7,10 +7,10 @@ then ``os.replace`` — an importer never sees half a file.
 One row per product: ``sku, price, currency, stock, available``. ``price`` is plain
 decimal text (``1299.00``; empty when the product has no price yet) — the pushed price
 for the products being pushed, the catalog price for the rest. ``stock``/``available``
-come from the suppliers (``repricer.feeds.effective.effective_costs``) plus our own
-``products.stock``: a product no supplier has in stock and we do not hold is written with
-stock 0 and available false, so the storefront never offers goods nobody has. Stock is
-empty when a supplier has it but does not say how many.
+come from :func:`repricer.stock.levels.wanted_stock` (the cheapest in-stock supplier,
+its safety buffer, plus our own ``products.stock``): a product no supplier has in stock
+and we do not hold is written with stock 0 and available false, so the storefront never
+offers goods nobody has. Stock is empty when a supplier has it but does not say how many.
 
 The YML file is a Yandex Market ``yml_catalog`` with one ``<offer id="SKU"
 available="true|false">`` per priced product (``price``, ``currencyId``, ``count``).
@@ -35,8 +35,15 @@ from sqlalchemy import Engine, select
 from repricer.config import Settings
 from repricer.db.models import Product
 from repricer.exceptions import StorefrontError
-from repricer.feeds.effective import effective_costs
-from repricer.storefront.base import Price, PushItem, PushResult, decimal_text, parse_decimal_text
+from repricer.storefront.base import (
+    Price,
+    PushItem,
+    PushResult,
+    Stock,
+    StockItem,
+    decimal_text,
+    parse_decimal_text,
+)
 
 COLUMNS = ["sku", "price", "currency", "stock", "available"]
 
@@ -47,15 +54,23 @@ class FileConnector:
     name = "file"
     max_batch = 1_000_000  # the file is rewritten whole on every call: one call per push
 
-    def __init__(self, folder: Path, formats: list[str], *, engine: Engine) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        formats: list[str],
+        *,
+        engine: Engine,
+        settings: Settings | None = None,
+    ) -> None:
         self.folder = folder
         self.formats = formats or ["csv"]
         self.engine = engine
+        self.settings = settings or Settings()
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine) -> FileConnector:
         conf = settings.storefront.file
-        return cls(conf.path, list(conf.formats), engine=engine)
+        return cls(conf.path, list(conf.formats), engine=engine, settings=settings)
 
     def close(self) -> None:
         pass
@@ -65,9 +80,14 @@ class FileConnector:
         self.export({i.product_id: i.price for i in items})
         return [PushResult(i.change_id, True) for i in items]
 
+    def push_stock(self, items: list[StockItem]) -> list[PushResult]:
+        """Write the whole catalog (its stock is always current); every item is accepted."""
+        self.export()
+        return [PushResult(i.product_id, True) for i in items]
+
     def export(self, overrides: dict[int, int] | None = None) -> list[Path]:
         """Write the configured files; ``overrides`` maps product id -> price to write."""
-        frame = catalog_frame(self.engine, overrides or {})
+        frame = catalog_frame(self.engine, overrides or {}, self.settings)
         writers: dict[str, Callable[[pd.DataFrame, IO[str]], None]] = {
             "csv": _write_csv,
             "yml": _write_yml,
@@ -85,14 +105,25 @@ class FileConnector:
         wanted = set(skus)
         return {sku: price for sku, price in self._read() if sku in wanted}
 
+    def fetch_stock(self, skus: list[str]) -> dict[str, Stock]:
+        """Stock as the written CSV (else YML) says; SKUs not in it are absent."""
+        wanted = set(skus)
+        return {sku: stock for sku, _, stock in self._read_rows() if sku in wanted}
+
     def _read(self) -> Iterator[tuple[str, Price]]:
+        for sku, price, _ in self._read_rows():
+            if price is not None:
+                yield sku, price
+
+    def _read_rows(self) -> Iterator[tuple[str, Price | None, Stock]]:
         path = self.folder / "prices.csv"
         if "csv" in self.formats and path.exists():
             with path.open(encoding="utf-8", newline="") as fh:
                 for row in csv.DictReader(fh):
                     amount = parse_decimal_text(row.get("price"), row.get("currency") or "")
-                    if amount is not None:
-                        yield row["sku"], Price(amount, row["currency"])
+                    price = None if amount is None else Price(amount, row["currency"])
+                    count = int(row["stock"]) if (row.get("stock") or "").isdigit() else None
+                    yield row["sku"], price, Stock(count, row.get("available") == "true")
         elif (self.folder / "prices.yml").exists():
             yield from _read_yml(self.folder / "prices.yml")
 
@@ -106,27 +137,28 @@ class FileConnector:
         return f"file storefront: {self.folder} is writable ({', '.join(self.formats)})"
 
 
-def catalog_frame(engine: Engine, overrides: dict[int, int]) -> pd.DataFrame:
-    """sku, price (minor, nullable), currency, stock (nullable), available per product."""
-    query = select(Product.id, Product.sku, Product.price, Product.currency, Product.stock)
+def catalog_frame(
+    engine: Engine, overrides: dict[int, int], settings: Settings | None = None
+) -> pd.DataFrame:
+    """sku, price (minor, nullable), currency, stock (nullable), available per product;
+    stock as :func:`repricer.stock.levels.wanted_stock` computes it (a product nothing
+    is known about: stock 0, not available)."""
+    from repricer.stock.levels import wanted_stock
+
+    query = select(Product.id, Product.sku, Product.price, Product.currency)
     with engine.connect() as conn:
         products = pd.read_sql(query.order_by(Product.sku), conn, dtype_backend="numpy_nullable")
-        offers = effective_costs(conn)
-    products = products.rename(columns={"id": "product_id", "stock": "own_stock"})
+        stock = wanted_stock(settings or Settings(), conn)
+    products = products.rename(columns={"id": "product_id"})
     if overrides:
         new = products["product_id"].map(overrides).astype("Int64")
         products["price"] = new.fillna(products["price"].astype("Int64"))
-    supply = offers[["product_id", "stock_qty", "available"]].rename(
-        columns={"available": "supplied"}
+    frame = products.merge(
+        stock[["product_id", "quantity", "in_stock"]], on="product_id", how="left"
     )
-    frame = products.merge(supply, on="product_id", how="left")
-    own = frame["own_stock"].astype("Int64").clip(lower=0)
-    supplied = frame["supplied"].astype("boolean").fillna(False)
-    qty = frame["stock_qty"].astype("Int64").where(supplied, 0)
-    frame["stock"] = qty.fillna(0) + own.fillna(0)
-    frame.loc[qty.isna() & supplied & own.isna(), "stock"] = pd.NA
-    frame["available"] = (supplied & (qty.isna() | (qty > 0))) | (own.fillna(0) > 0)
-    frame["available"] = frame["available"].fillna(False).astype(bool)
+    known = frame["in_stock"].notna()
+    frame["stock"] = frame["quantity"].astype("Int64").mask(~known, 0)
+    frame["available"] = frame["in_stock"].astype("boolean").fillna(False).astype(bool)
     return frame[["sku", "price", "currency", "stock", "available"]]
 
 
@@ -178,12 +210,13 @@ def _write_yml(frame: pd.DataFrame, fh: IO[str]) -> None:
     fh.write("</offers>\n</shop>\n</yml_catalog>\n")
 
 
-def _read_yml(path: Path) -> Iterator[tuple[str, Price]]:
+def _read_yml(path: Path) -> Iterator[tuple[str, Price | None, Stock]]:
     for _, offer in ElementTree.iterparse(path):
         if offer.tag != "offer":
             continue
         currency = offer.findtext("currencyId") or ""
         amount = parse_decimal_text(offer.findtext("price"), currency)
-        if amount is not None:
-            yield str(offer.get("id")), Price(amount, currency)
+        count = offer.findtext("count") or ""
+        stock = Stock(int(count) if count.isdigit() else None, offer.get("available") == "true")
+        yield str(offer.get("id")), None if amount is None else Price(amount, currency), stock
         offer.clear()

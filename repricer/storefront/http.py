@@ -11,9 +11,14 @@ endpoint answers 2xx with ``{"results": [{"sku": "A-1", "ok": true}, {"sku": "B-
 "ok": false, "error": "unknown sku"}]}``; a 2xx without ``results`` accepts every item.
 At most 500 items per request; 429/5xx are retried.
 
+Stock goes to the same endpoint, signed the same way, as ``{"batch": "...", "stock":
+[{"sku": "A-1", "quantity": 5, "in_stock": true}]}`` (``quantity`` null: in stock with
+no count to show); the answer is the same ``results`` list.
+
 Read back (optional): ``GET <url>?skus=A-1,B-2`` (signed over the query string) answering
-``{"prices": {"A-1": {"price": "1299.00", "currency": "RUB"}}}``; a 404/405 means the
-endpoint has no read-back and verification is skipped.
+``{"prices": {"A-1": {"price": "1299.00", "currency": "RUB"}}, "stock": {"A-1":
+{"quantity": 5, "in_stock": true}}}``; a 404/405 means the endpoint has no read-back and
+verification is skipped.
 """
 
 from __future__ import annotations
@@ -33,8 +38,9 @@ from repricer.storefront.base import (
     Price,
     PushItem,
     PushResult,
+    Stock,
+    StockItem,
     decimal_text,
-    failed,
     parse_decimal_text,
     redact,
     require_url,
@@ -89,41 +95,67 @@ class HttpConnector:
     def push(self, items: list[PushItem]) -> list[PushResult]:
         results: list[PushResult] = []
         for start in range(0, len(items), LIMIT):
-            results += self._post(items[start : start + LIMIT])
+            chunk = items[start : start + LIMIT]
+            targets = [(i.change_id, i.sku) for i in chunk]
+            results += self._post("items", [_item(i) for i in chunk], targets)
         return results
 
-    def _post(self, items: list[PushItem]) -> list[PushResult]:
-        body = json.dumps(
-            {"batch": uuid.uuid4().hex, "items": [_item(i) for i in items]}, ensure_ascii=False
-        ).encode()
+    def push_stock(self, items: list[StockItem]) -> list[PushResult]:
+        results: list[PushResult] = []
+        for start in range(0, len(items), LIMIT):
+            chunk = items[start : start + LIMIT]
+            rows = [{"sku": i.sku, "quantity": i.quantity, "in_stock": i.in_stock} for i in chunk]
+            results += self._post("stock", rows, [(i.product_id, i.sku) for i in chunk])
+        return results
+
+    def _post(
+        self, key: str, rows: list[dict[str, Any]], targets: list[tuple[int, str]]
+    ) -> list[PushResult]:
+        """POST ``{"batch": ..., key: rows}``; one result per (result id, sku) target."""
+        body = json.dumps({"batch": uuid.uuid4().hex, key: rows}, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", self.header: sign(self._secret, body)}
         response = self._send("POST", self.url, content=body, headers=headers)
-        if not 200 <= response.status_code < 300:
-            return failed(items, self._describe(response), response.status_code)
+        status = response.status_code
+        if not 200 <= status < 300:
+            error = self._describe(response)
+            return [PushResult(rid, False, status, error) for rid, _ in targets]
         answers = _json(response).get("results") if isinstance(_json(response), dict) else None
         if not isinstance(answers, list):
-            return [PushResult(i.change_id, True, response.status_code) for i in items]
+            return [PushResult(rid, True, status) for rid, _ in targets]
         by_sku = {str(a.get("sku")): a for a in answers if isinstance(a, dict)}
-        return [self._result(i, by_sku.get(i.sku), response.status_code) for i in items]
+        return [self._result(rid, by_sku.get(sku), status) for rid, sku in targets]
 
-    def _result(self, item: PushItem, answer: dict[str, Any] | None, status: int) -> PushResult:
+    def _result(self, result_id: int, answer: dict[str, Any] | None, status: int) -> PushResult:
         if answer is None:
-            return PushResult(item.change_id, False, status, "not in the response's results")
+            return PushResult(result_id, False, status, "not in the response's results")
         if answer.get("ok") is True:
-            return PushResult(item.change_id, True, status)
+            return PushResult(result_id, True, status)
         error = redact(str(answer.get("error") or "rejected"), [self._secret])
-        return PushResult(item.change_id, False, status, error)
+        return PushResult(result_id, False, status, error)
 
     def fetch_prices(self, skus: list[str]) -> dict[str, Price]:
         prices: dict[str, Price] = {}
+        for data in self._read_back(skus):
+            prices.update(_prices(data))
+        return prices
+
+    def fetch_stock(self, skus: list[str]) -> dict[str, Stock]:
+        stock: dict[str, Stock] = {}
+        for data in self._read_back(skus):
+            stock.update(_stock(data))
+        return stock
+
+    def _read_back(self, skus: list[str]) -> list[Any]:
+        """The read-back answers for ``skus`` (none when the endpoint has no read-back)."""
+        answers = []
         for start in range(0, len(skus), LIMIT):
             response = self._get_prices(skus[start : start + LIMIT])
             if response.status_code in (404, 405):
-                return {}
+                return []
             if response.status_code != 200:
                 raise StorefrontError(self._describe(response))
-            prices.update(_prices(_json(response)))
-        return prices
+            answers.append(_json(response))
+        return answers
 
     def check(self) -> str:
         response = self._get_prices([])  # reachability and signature, no data
@@ -170,6 +202,18 @@ def _prices(data: Any) -> dict[str, Price]:
             amount = parse_decimal_text(entry.get("price"), entry["currency"])
             if amount is not None:
                 out[str(sku)] = Price(amount, entry["currency"])
+    return out
+
+
+def _stock(data: Any) -> dict[str, Stock]:
+    out: dict[str, Stock] = {}
+    raw = data.get("stock") if isinstance(data, dict) else None
+    for sku, entry in (raw or {}).items():
+        if isinstance(entry, dict) and isinstance(entry.get("in_stock"), bool):
+            quantity = entry.get("quantity")
+            out[str(sku)] = Stock(
+                quantity if isinstance(quantity, int) else None, entry["in_stock"]
+            )
     return out
 
 

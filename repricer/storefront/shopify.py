@@ -4,6 +4,11 @@
   one product per call, at most 250 variants per call. A variant is accepted when it comes
   back in ``productVariants`` with the price we sent; ``userErrors`` (``field`` like
   ``["variants", "3", "price"]``) fail the variant they point at, or the whole call.
+- Stock goes through ``inventorySetQuantities`` (quantity name ``available``, reason
+  ``correction``, ``ignoreCompareQuantity``: this system is the source of truth) at
+  ``storefront.shopify.location_id``, at most 250 quantities per call; inventory item
+  ids and read-back come from ``nodes(ids:)`` on the variants (``inventoryItem {
+  inventoryLevel(locationId:) { quantities(names: ["available"]) } }``).
 - Pacing: every response's ``extensions.cost.throttleStatus`` (``currentlyAvailable``,
   ``restoreRate``) says how full the bucket is; before a call that would not fit we wait
   until it does. A ``THROTTLED`` error (HTTP 200 or 429) waits and retries.
@@ -15,7 +20,9 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -27,6 +34,8 @@ from repricer.storefront.base import (
     Price,
     PushItem,
     PushResult,
+    Stock,
+    StockItem,
     decimal_text,
     failed,
     parse_decimal_text,
@@ -53,6 +62,23 @@ NODES = """query prices($ids: [ID!]!) {
   nodes(ids: $ids) { ... on ProductVariant { id sku price } }
 }"""
 SHOP = "query { shop { name currencyCode } }"
+SET_STOCK = """mutation stock($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { id }
+    userErrors { field message code }
+  }
+}"""
+LEVELS = """query levels($ids: [ID!]!, $location: ID!) {
+  nodes(ids: $ids) {
+    ... on ProductVariant {
+      id
+      inventoryItem {
+        id
+        inventoryLevel(locationId: $location) { quantities(names: ["available"]) { name quantity } }
+      }
+    }
+  }
+}"""
 
 
 def gid(kind: str, num: str) -> str:
@@ -77,10 +103,14 @@ class ShopifyConnector:
         engine: Engine,
         currency: str,
         api_version: str = "2025-01",
+        location_id: str | None = None,
+        unknown_quantity: int = 1,
         timeout: float = 30.0,
         backoff: Backoff | None = None,
     ) -> None:
         base = require_url(shop_url, "shopify.shop_url")
+        self.location = gid("Location", gid_num(location_id)) if location_id else None
+        self.unknown_quantity = unknown_quantity
         self.endpoint = f"{base}/admin/api/{api_version}/graphql.json"
         self._token = token
         self.engine = engine
@@ -104,6 +134,8 @@ class ShopifyConnector:
             engine=engine,
             currency=settings.pricing.currency,
             api_version=conf.shopify.api_version,
+            location_id=conf.shopify.location_id,
+            unknown_quantity=conf.stock.unknown_quantity,
             timeout=conf.timeout.total_seconds(),
             backoff=Backoff(retries=conf.retries),
         )
@@ -163,6 +195,98 @@ class ShopifyConnector:
         if returned != item.price:
             return PushResult(item.change_id, False, 200, "variant not updated by Shopify")
         return PushResult(item.change_id, True, 200)
+
+    # -- stock --------------------------------------------------------------------------
+
+    def push_stock(self, items: list[StockItem]) -> list[PushResult]:
+        """``inventorySetQuantities`` of the ``available`` quantity at the configured
+        location, at most 250 per call; a count-less in-stock item gets
+        ``unknown_quantity``."""
+        location = self._location()
+        levels = self._levels([i.sku for i in items], location)
+        results = failed_stock(
+            [i for i in items if i.sku not in levels], "SKU not found in Shopify"
+        )
+        known = [i for i in items if i.sku in levels]
+        for start in range(0, len(known), LIMIT):
+            results += self._set_stock(known[start : start + LIMIT], levels, location)
+        return results
+
+    def _set_stock(
+        self, items: list[StockItem], levels: dict[str, _Level], location: str
+    ) -> list[PushResult]:
+        quantities = [
+            {
+                "inventoryItemId": levels[i.sku].item,
+                "locationId": location,
+                "quantity": self._quantity(i),
+            }
+            for i in items
+        ]
+        variables = {
+            "input": {
+                "name": "available",
+                "reason": "correction",
+                "ignoreCompareQuantity": True,
+                "referenceDocumentUri": f"gid://repricer/StockPush/{uuid.uuid4().hex}",
+                "quantities": quantities,
+            }
+        }
+        try:
+            data = self.query(SET_STOCK, variables)
+        except _CallFailed as exc:
+            return failed_stock(items, exc.message, exc.status)
+        errors = _errors_by_index(
+            (data.get("inventorySetQuantities") or {}).get("userErrors") or [], len(items)
+        )
+        if not errors:
+            return [PushResult(i.product_id, True, 200) for i in items]
+        # Shopify applies all or nothing: fail the items it named, send the rest again.
+        bad = [
+            PushResult(i.product_id, False, 200, redact(errors[n], [self._token]))
+            for n, i in enumerate(items)
+            if n in errors
+        ]
+        rest = [i for n, i in enumerate(items) if n not in errors]
+        if len(bad) == len(items):
+            return bad
+        return bad + self._set_stock(rest, levels, location)
+
+    def _quantity(self, item: StockItem) -> int:
+        if not item.in_stock:
+            return 0
+        return self.unknown_quantity if item.quantity is None else item.quantity
+
+    def fetch_stock(self, skus: list[str]) -> dict[str, Stock]:
+        """The ``available`` quantity at the configured location."""
+        levels = self._levels(skus, self._location())
+        return {
+            sku: Stock(level.available, (level.available or 0) > 0)
+            for sku, level in levels.items()
+            if level.available is not None
+        }
+
+    def _location(self) -> str:
+        if self.location is None:
+            raise StorefrontError(
+                "set storefront.shopify.location_id (the location whose stock is set, "
+                'e.g. "gid://shopify/Location/123") to push stock to Shopify'
+            )
+        return self.location
+
+    def _levels(self, skus: list[str], location: str) -> dict[str, _Level]:
+        """sku -> inventory item and its ``available`` quantity at ``location``."""
+        ids = {k: v for k, v in load_storefront_ids(self.engine, skus).items() if ":" in v}
+        ids.update(self.resolve([s for s in skus if s not in ids]))
+        by_gid = {gid("ProductVariant", split_id(sid)[1]): sku for sku, sid in ids.items()}
+        gids, found = list(by_gid), {}
+        for start in range(0, len(gids), LIMIT):
+            variables = {"ids": gids[start : start + LIMIT], "location": location}
+            for node in self._query_or_raise(LEVELS, variables).get("nodes") or []:
+                item = (node or {}).get("inventoryItem") if isinstance(node, dict) else None
+                if isinstance(item, dict) and node.get("id") in by_gid:
+                    found[by_gid[node["id"]]] = _Level(str(item.get("id")), _available(item))
+        return found
 
     # -- ids and read back --------------------------------------------------------------
 
@@ -272,6 +396,28 @@ class ShopifyConnector:
             self.available = self.last_cost
 
 
+@dataclass(frozen=True)
+class _Level:
+    item: str  # inventory item GID
+    available: int | None  # None: not stocked at the location
+
+
+def _available(item: dict[str, Any]) -> int | None:
+    level = item.get("inventoryLevel") or {}
+    for quantity in level.get("quantities") or []:
+        if isinstance(quantity, dict) and quantity.get("name") == "available":
+            value = quantity.get("quantity")
+            return int(value) if isinstance(value, int) else None
+    return None
+
+
+def failed_stock(
+    items: list[StockItem], error: str, http_status: int | None = None
+) -> list[PushResult]:
+    """The same failure for every stock item."""
+    return [PushResult(i.product_id, False, http_status, error) for i in items]
+
+
 class _CallFailed(Exception):
     def __init__(self, message: str, status: int | None) -> None:
         super().__init__(message)
@@ -292,14 +438,16 @@ def _error_text(errors: object) -> str:
 
 
 def _errors_by_index(user_errors: list[Any], size: int) -> dict[int, str]:
-    """userErrors -> {variant index: message}; an error without an index hits them all."""
+    """userErrors -> {input index: message}; the index is the first number in ``field``
+    (``["variants", "3", "price"]``, ``["input", "quantities", "3", "locationId"]``); an
+    error without one hits them all."""
     out: dict[int, str] = {}
     for error in user_errors:
         if not isinstance(error, dict):
             continue
         field = [str(f) for f in error.get("field") or []]
         message = str(error.get("message") or "rejected")
-        index = next((int(f) for f in field[1:2] if re.fullmatch(r"\d+", f)), None)
+        index = next((int(f) for f in field if re.fullmatch(r"\d+", f)), None)
         targets = [index] if index is not None and index < size else range(size)
         for target in targets:
             out.setdefault(target, message)

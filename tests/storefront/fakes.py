@@ -3,8 +3,9 @@
 They implement the documented request/response shapes and limits that the connectors
 rely on, plus knobs to misbehave: a queue of canned responses served first (429 with
 Retry-After, 500, ...), a per-request delay (timeouts, slow servers), items that fail
-inside a batch, prices that do not stick (read-back mismatch), THROTTLED answers.
-``received`` counts how many times each SKU's price was sent.
+inside a batch, prices or stock that do not stick (read-back mismatch), THROTTLED
+answers. ``received`` counts how many times each SKU's price was sent, ``stock_received``
+its stock; ``stock_log`` records (time.time(), sku, in stock) at every stock change.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class FakeStore:
         self.canned: list[Response] = []
         self.delay = 0.0
         self.received: Counter[str] = Counter()
+        self.stock_received: Counter[str] = Counter()
+        self.stock_log: list[tuple[float, str, bool]] = []
         self.batch_sizes: list[int] = []
         self.requests = 0
 
@@ -63,6 +66,7 @@ class FakeWooCommerce(FakeStore):
         self.items: dict[int, dict[str, Any]] = {}
         self.bad_ids: set[int] = set()
         self.sticky: dict[int, str] = {}  # id -> price the store keeps whatever we send
+        self.sticky_stock: dict[int, int] = {}  # id -> quantity the store keeps (a plugin)
         server.route(f"{WC}/products", self._products)
         server.route(f"{WC}/products/batch", lambda r: self._batch(r, None))
 
@@ -75,6 +79,10 @@ class FakeWooCommerce(FakeStore):
             "regular_price": price,
             "sale_price": "",
             "price": price,
+            "manage_stock": False,
+            "stock_quantity": None,
+            "stock_status": "instock",
+            "backorders": "no",
         }
         if parent and f"{WC}/products/{parent}/variations" not in self.server.routes:
             base = f"{WC}/products/{parent}/variations"
@@ -156,17 +164,61 @@ class FakeWooCommerce(FakeStore):
                     "data": {"status": 400},
                 },
             }
-        self.received[item["sku"]] += 1
+        problem = _invalid_stock(update)
+        if problem:
+            return {"id": update.get("id"), "error": problem}
+        if "regular_price" in update or "sale_price" in update:
+            self.received[item["sku"]] += 1
         for field in ("regular_price", "sale_price"):
             if field in update:
                 item[field] = self.sticky.get(item["id"], update[field])
         item["price"] = item["sale_price"] or item["regular_price"]
+        if {"manage_stock", "stock_quantity", "stock_status"} & set(update):
+            self._set_stock(item, update)
         return dict(item)
+
+    def _set_stock(self, item: dict[str, Any], update: dict[str, Any]) -> None:
+        """WooCommerce's rules: with managed stock the status follows the quantity
+        (``outofstock`` at 0 unless backorders are allowed); otherwise it is set as sent."""
+        self.stock_received[item["sku"]] += 1
+        before = item["stock_status"]
+        item["manage_stock"] = update.get("manage_stock", item["manage_stock"])
+        if "stock_quantity" in update:
+            item["stock_quantity"] = self.sticky_stock.get(item["id"], update["stock_quantity"])
+        if item["manage_stock"]:
+            if item["stock_quantity"] is not None and item["stock_quantity"] > 0:
+                item["stock_status"] = "instock"
+            else:
+                item["stock_status"] = "onbackorder" if item["backorders"] != "no" else "outofstock"
+        elif "stock_status" in update:
+            item["stock_status"] = update["stock_status"]
+        if item["stock_status"] != before or "stock_quantity" in update:
+            self.stock_log.append((time.time(), item["sku"], item["stock_status"] != "outofstock"))
+
+
+def _invalid_stock(update: dict[str, Any]) -> dict[str, Any] | None:
+    """The error WooCommerce's schema validation gives a bad stock field, else None."""
+    bad = None
+    if "stock_quantity" in update and not isinstance(update["stock_quantity"], int | None):
+        bad = "stock_quantity is not of type integer,null."
+    elif "manage_stock" in update and not isinstance(update["manage_stock"], bool):
+        bad = "manage_stock is not of type boolean."
+    elif update.get("stock_status", "instock") not in ("instock", "outofstock", "onbackorder"):
+        bad = "stock_status is not one of instock, outofstock and onbackorder."
+    if bad is None:
+        return None
+    return {
+        "code": "rest_invalid_param",
+        "message": f"Invalid parameter(s): {bad}",
+        "data": {"status": 400},
+    }
 
 
 class FakeShopify(FakeStore):
-    """Admin GraphQL: productVariantsBulkUpdate, productVariants(query: "sku:..."),
-    nodes(ids:), shop. A cost bucket (``bucket`` points, ``restore_rate`` per second,
+    """Admin GraphQL: productVariantsBulkUpdate, inventorySetQuantities,
+    productVariants(query: "sku:..."), nodes(ids:) (with inventoryItem/inventoryLevel),
+    shop. Each variant has an inventory item (id = variant id + 900000) with an
+    ``available`` quantity per location in ``levels``. A cost bucket (``bucket`` points, ``restore_rate`` per second,
     10 points per call) answers THROTTLED when empty; ``throttle_next`` forces it."""
 
     limit = 250
@@ -184,12 +236,20 @@ class FakeShopify(FakeStore):
         self.throttle_next = 0
         self.throttled = 0
         self.mutations: list[int] = []
+        self.stock_calls: list[int] = []
+        self.locations = {1}
+        self.levels: dict[tuple[int, int], int] = {}  # (inventory item, location) -> available
+        self.sticky_stock: dict[int, int] = {}  # inventory item -> quantity it keeps
+        self.bad_items: set[int] = set()  # inventory items the mutation says are gone
         self._restored_at = time.monotonic()
         self.path = f"/admin/api/{version}/graphql.json"
         server.route(self.path, self._graphql)
 
-    def add(self, product: int, variant: int, sku: str, price: str = "100.00") -> None:
+    def add(
+        self, product: int, variant: int, sku: str, price: str = "100.00", stock: int = 0
+    ) -> None:
         self.variants[variant] = {"id": variant, "product": product, "sku": sku, "price": price}
+        self.levels[(variant + 900000, 1)] = stock
 
     def _extensions(self, actual: int | None) -> dict[str, Any]:
         status = {
@@ -244,6 +304,8 @@ class FakeShopify(FakeStore):
     def _execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         if "productVariantsBulkUpdate" in query:
             return self._bulk_update(variables)
+        if "inventorySetQuantities" in query:
+            return self._set_quantities(variables["input"])
         if "productVariants(" in query:
             skus = set(re.findall(r'sku:"((?:[^"\\]|\\.)*)"', variables["q"]))
             nodes = [
@@ -254,17 +316,96 @@ class FakeShopify(FakeStore):
             return {"productVariants": {"nodes": nodes[: variables.get("n", 50)]}}
         if "nodes(" in query:
             ids = [int(str(i).rsplit("/", 1)[-1]) for i in variables["ids"]]
+            location = variables.get("location")
             return {
-                "nodes": [self._node(self.variants[i]) if i in self.variants else None for i in ids]
+                "nodes": [
+                    self._node(self.variants[i], location) if i in self.variants else None
+                    for i in ids
+                ]
             }
         return {"shop": {"name": "Test shop", "currencyCode": "RUB"}}
 
-    def _node(self, v: dict[str, Any]) -> dict[str, Any]:
-        return {
+    def _node(self, v: dict[str, Any], location: str | None = None) -> dict[str, Any]:
+        node = {
             "id": f"gid://shopify/ProductVariant/{v['id']}",
             "sku": v["sku"],
             "price": v["price"],
         }
+        if location is not None:
+            item = v["id"] + 900000
+            where = int(str(location).rsplit("/", 1)[-1])
+            level = None
+            if (item, where) in self.levels:
+                quantities = [{"name": "available", "quantity": self.levels[(item, where)]}]
+                level = {"quantities": quantities}
+            node["inventoryItem"] = {
+                "id": f"gid://shopify/InventoryItem/{item}",
+                "inventoryLevel": level,
+            }
+        return node
+
+    def _set_quantities(self, data: dict[str, Any]) -> dict[str, Any]:
+        quantities = data["quantities"]
+        if len(quantities) > self.limit:
+            message = f"The input array size of {len(quantities)} is greater than the maximum allowed of {self.limit}."
+            return {
+                "errors": [{"message": message, "extensions": {"code": "MAX_INPUT_SIZE_EXCEEDED"}}]
+            }
+        if data.get("name") not in ("available", "on_hand") or not data.get("reason"):
+            return {
+                "errors": [
+                    {
+                        "message": "Variable $input of type InventorySetQuantitiesInput! was provided invalid value",
+                        "extensions": {"code": "INVALID_VARIABLE"},
+                    }
+                ]
+            }
+        self.stock_calls.append(len(quantities))
+        errors = []
+        for index, q in enumerate(quantities):
+            item = int(str(q["inventoryItemId"]).rsplit("/", 1)[-1])
+            location = int(str(q["locationId"]).rsplit("/", 1)[-1])
+            if location not in self.locations:
+                errors.append(
+                    {
+                        "field": ["input", "quantities", str(index), "locationId"],
+                        "message": "The specified location could not be found.",
+                        "code": "INVALID_LOCATION",
+                    }
+                )
+            elif (item - 900000) not in self.variants or item in self.bad_items:
+                errors.append(
+                    {
+                        "field": ["input", "quantities", str(index), "inventoryItemId"],
+                        "message": "The specified inventory item could not be found.",
+                        "code": "INVALID_INVENTORY_ITEM",
+                    }
+                )
+            elif not data.get("ignoreCompareQuantity") and q.get(
+                "compareQuantity"
+            ) != self.levels.get((item, location), 0):
+                errors.append(
+                    {
+                        "field": ["input", "quantities", str(index), "compareQuantity"],
+                        "message": "The compareQuantity argument no longer matches the persisted quantity.",
+                        "code": "COMPARE_QUANTITY_STALE",
+                    }
+                )
+        if errors:  # all or nothing
+            return {
+                "inventorySetQuantities": {"inventoryAdjustmentGroup": None, "userErrors": errors}
+            }
+        for q in quantities:
+            item = int(str(q["inventoryItemId"]).rsplit("/", 1)[-1])
+            location = int(str(q["locationId"]).rsplit("/", 1)[-1])
+            before = self.levels.get((item, location), 0)
+            self.levels[(item, location)] = self.sticky_stock.get(item, q["quantity"])
+            sku = self.variants[item - 900000]["sku"]
+            self.stock_received[sku] += 1
+            if (before > 0) != (self.levels[(item, location)] > 0) or before != q["quantity"]:
+                self.stock_log.append((time.time(), sku, self.levels[(item, location)] > 0))
+        group = {"id": f"gid://shopify/InventoryAdjustmentGroup/{len(self.stock_calls)}"}
+        return {"inventorySetQuantities": {"inventoryAdjustmentGroup": group, "userErrors": []}}
 
     def _bulk_update(self, variables: dict[str, Any]) -> dict[str, Any]:
         variants = variables["variants"]
@@ -303,6 +444,7 @@ class FakeHttpStorefront(FakeStore):
         super().__init__(server)
         self.secret = secret
         self.prices: dict[str, str] = {}
+        self.stock: dict[str, dict[str, Any]] = {}
         self.reject: set[str] = set()
         self.path = path
         server.route(path, self._handle)
@@ -324,11 +466,21 @@ class FakeHttpStorefront(FakeStore):
                         s: {"price": self.prices[s], "currency": "RUB"}
                         for s in skus
                         if s in self.prices
-                    }
+                    },
+                    "stock": {s: self.stock[s] for s in skus if s in self.stock},
                 },
             )
+        payload = json.loads(req.body)
         results = []
-        for item in json.loads(req.body)["items"]:
+        for row in payload.get("stock", []):
+            if row["sku"] in self.reject:
+                results.append({"sku": row["sku"], "ok": False, "error": "unknown sku"})
+                continue
+            self.stock[row["sku"]] = {"quantity": row["quantity"], "in_stock": row["in_stock"]}
+            self.stock_received[row["sku"]] += 1
+            self.stock_log.append((time.time(), row["sku"], row["in_stock"]))
+            results.append({"sku": row["sku"], "ok": True})
+        for item in payload.get("items", []):
             if item["sku"] in self.reject:
                 results.append({"sku": item["sku"], "ok": False, "error": "unknown sku"})
                 continue

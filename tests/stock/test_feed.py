@@ -1,0 +1,148 @@
+"""Stock-only supplier sources, and the guards: a refused feed changes no storefront stock."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from repricer.cli import app
+from repricer.config import Settings
+from repricer.db.models import StockSync, SupplierOffer
+from repricer.feeds import sync_feeds
+from repricer.stock import push_stock, sync_stock_feeds
+from tests.storefront.fakes import FakeWooCommerce
+from tests.storefront.seed import add_products
+from tests.support.httpserver import LocalServer, Request, Response
+
+KEY, SECRET = "ck_feed_stock", "cs_feed_stock"
+FULL = "sku;cost;stock\n" + "".join(f"S{i};100,00;5\n" for i in range(10))
+
+
+class StockSource:
+    """A stock file with an ETag; counts full and conditional (304) answers."""
+
+    def __init__(self, server: LocalServer, body: str) -> None:
+        self.body, self.version, self.full, self.not_modified = body, 1, 0, 0
+        server.route("/stock.csv", self.handle)
+
+    def publish(self, body: str) -> None:
+        self.body, self.version = body, self.version + 1
+
+    def handle(self, req: Request) -> Response:
+        tag = f'"v{self.version}"'
+        if req.headers.get("if-none-match") == tag:
+            self.not_modified += 1
+            return Response(304, b"", {"ETag": tag})
+        self.full += 1
+        return Response(200, self.body.encode("cp1251"), {"ETag": tag})
+
+
+@pytest.fixture
+def settings(settings_from, http_server, tmp_path, monkeypatch) -> Settings:
+    (tmp_path / "full.csv").write_text(FULL, encoding="utf-8")
+    monkeypatch.setenv("REPRICER_WOOCOMMERCE_KEY", KEY)
+    monkeypatch.setenv("REPRICER_WOOCOMMERCE_SECRET", SECRET)
+    return settings_from(
+        f"""
+        [[suppliers]]
+        name = "acme"
+        path = "full.csv"
+        format = "csv"
+        delimiter = ";"
+        stock_url = "{http_server.url("/stock.csv")}"
+        stock_every = "2m"
+        max_missing_share = "30%"
+
+        [storefront]
+        kind = "woocommerce"
+        [storefront.woocommerce]
+        url = "{http_server.url("")}"
+        """
+    )
+
+
+@pytest.fixture
+def shop(http_server: LocalServer, engine: Engine) -> FakeWooCommerce:
+    shop = FakeWooCommerce(http_server, KEY, SECRET)
+    add_products(engine, [f"S{i}" for i in range(10)])
+    for i in range(10):
+        shop.add(100 + i, f"S{i}")
+    return shop
+
+
+def offers(engine: Engine) -> dict[str, tuple[int | None, bool]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(SupplierOffer.key, SupplierOffer.stock_qty, SupplierOffer.available)
+        )
+        return {key: (qty, avail) for key, qty, avail in rows}
+
+
+def test_stock_source_updates_stock_only_and_polls_cheaply(
+    settings, engine, http_server, shop
+) -> None:
+    [full] = sync_feeds(settings, engine)
+    assert full.ok
+    source = StockSource(http_server, "Артикул;Остаток\nS1;0\nS2;12\nS3;нет\nNEW;4\n;3\n")
+    [result] = sync_stock_feeds(settings, engine)
+    assert (result.status, result.seen, result.changed, result.stockouts) == ("ok", 4, 3, 2)
+    assert (result.unknown, result.skipped) == (1, 1)
+    stock = offers(engine)
+    assert stock["S1"] == (0, False) and stock["S2"] == (12, True) and stock["S3"] == (0, False)
+    assert stock["S4"] == (5, True) and "NEW" not in stock  # absent: kept; unknown: not added
+    [again] = sync_stock_feeds(settings, engine)
+    assert again.status == "not_modified" and (source.full, source.not_modified) == (1, 1)
+    summary = push_stock(settings, engine)
+    assert summary.stockouts == 2 and shop.items[101]["stock_status"] == "outofstock"
+    with engine.connect() as conn:
+        assert conn.execute(select(StockSync.etag).order_by(StockSync.id.desc())).scalar() == '"v1"'
+
+
+def test_a_refused_stock_source_changes_nothing(settings, engine, http_server, shop) -> None:
+    sync_feeds(settings, engine)
+    push_stock(settings, engine)
+    before = {i: dict(item) for i, item in shop.items.items()}
+    source = StockSource(http_server, "sku;stock\n" + "".join(f"S{i};0\n" for i in range(5)))
+    [result] = sync_stock_feeds(settings, engine)
+    assert result.status == "rejected" and "5 of 10 available items" in (result.error or "")
+    assert all(v == (5, True) for v in offers(engine).values())
+    assert push_stock(settings, engine).candidates == 0 and shop.items == before
+    source.publish("code;price\nX;1\n")
+    [wrong] = sync_stock_feeds(settings, engine)
+    assert wrong.status == "rejected" and "needs a sku column" in (wrong.error or "")
+
+
+def test_a_rejected_full_feed_leaves_storefront_stock_unchanged(
+    settings, engine, shop, tmp_path
+) -> None:
+    sync_feeds(settings, engine)
+    assert push_stock(settings, engine).pushed == 10
+    before = {i: dict(item) for i, item in shop.items.items()}
+    # 6 of 10 items vanish and the rest run out: above max_missing_share, so refused whole
+    (tmp_path / "full.csv").write_text(
+        "sku;cost;stock\nS0;100,00;0\nS1;100,00;0\nS2;100,00;0\nS3;100,00;0\n", encoding="utf-8"
+    )
+    [result] = sync_feeds(settings, engine)
+    assert result.status == "rejected"
+    summary = push_stock(settings, engine)
+    assert summary.candidates == 0 and shop.items == before
+    assert set(shop.stock_received.values()) == {1}
+
+
+def test_cli(settings, engine, http_server, shop) -> None:
+    sync_feeds(settings, engine)
+    StockSource(http_server, "sku;stock\nS1;0\n")
+    runner = CliRunner()
+    config = str(settings.config_path)
+    out = runner.invoke(app, ["--config", config, "stock", "sync", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)[0]["stockouts"] == 1
+    out = runner.invoke(app, ["--config", config, "stock", "push", "--dry-run"])
+    assert out.exit_code == 0 and "would push 10 (1 out of stock)" in out.output
+    out = runner.invoke(app, ["--config", config, "stock", "push"])
+    assert out.exit_code == 0 and "pushed 10 (1 out of stock)" in out.output, out.output
+    out = runner.invoke(app, ["--config", config, "stock", "sync", "--supplier", "nobody"])
+    assert out.exit_code == 1 and "has no stock_url/stock_path" in out.output
