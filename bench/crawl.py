@@ -115,12 +115,14 @@ autothrottle = false
 [[competitors]]
 name = "bench"
 domain = "127.0.0.1"
+local = true
 obey_robots = false
 concurrency = 16
 delay = 0
 [[competitors]]
 name = "benchjs"
 domain = "127.0.0.1"
+local = true
 render = "browser"
 obey_robots = false
 concurrency = 8

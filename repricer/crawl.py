@@ -35,6 +35,7 @@ from repricer.crawl_outcome import pages_stored
 from repricer.db.engine import make_engine, session_scope
 from repricer.db.models import Competitor, CrawlRun, CrawlSiteStats, utcnow
 from repricer.exceptions import CrawlError
+from repricer.redact import redact
 
 # The Scrapy project ships as the ``spiders`` package; naming its settings module in the
 # child's environment makes ``scrapy crawl`` work from any folder, installed or not.
@@ -229,7 +230,7 @@ def finish_run(
     or aborted keeps that status."""
     values: dict[str, object] = {"finished_at": utcnow(), "status": status}
     if error is not None:
-        values["error"] = error
+        values["error"] = redact(error)
     if pages is not None:
         values["pages"] = pages
     with session_scope(engine) as session:

@@ -11,7 +11,17 @@ from pathlib import Path
 
 
 class RepricerError(Exception):
-    """Base class; ``str(err)`` is the one-line message shown to the user."""
+    """Base class; ``str(err)`` is the one-line message shown to the user (one line per
+    problem when a file has several: see :meth:`combine`)."""
+
+    @classmethod
+    def combine(cls, errors: list[RepricerError]) -> RepricerError:
+        """One error reporting all of ``errors`` (of one file), one line each; it keeps
+        the first one's attributes (path, key...)."""
+        first = errors[0]
+        if len(errors) > 1:
+            first.args = ("\n".join(str(e) for e in errors),)
+        return first
 
 
 class ConfigError(RepricerError):

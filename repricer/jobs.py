@@ -21,6 +21,7 @@ from sqlalchemy import Engine, update
 from repricer.config import Settings
 from repricer.db import session_scope
 from repricer.db.models import JobRun, utcnow
+from repricer.redact import redact
 
 if TYPE_CHECKING:
     from repricer.crawl import CrawlResult
@@ -139,7 +140,7 @@ def record_job_run(
         session.execute(
             update(JobRun)
             .where(JobRun.id == run_id)
-            .values(status=status, detail=detail[:2000], finished_at=utcnow())
+            .values(status=status, detail=redact(detail)[:2000], finished_at=utcnow())
         )
     log.log(
         logging.INFO if status == "ok" else logging.WARNING, "%s: %s: %s", job_id, status, detail

@@ -39,18 +39,21 @@ unhealthy_share = "30%"
 [[competitors]]
 name = "shop"
 domain = "127.0.0.1"
+local = true
 concurrency = 4
 delay = 0
 
 [[competitors]]
 name = "bad"
 domain = "127.0.0.1"
+local = true
 concurrency = 4
 delay = 0
 
 [[competitors]]
 name = "js"
 domain = "127.0.0.1"
+local = true
 render = "browser"
 obey_robots = false
 delay = 0

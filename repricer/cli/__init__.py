@@ -26,7 +26,7 @@ from repricer.cli import (
     schedule,
     stock,
 )
-from repricer.cli._common import AppState, err_console
+from repricer.cli._common import AppState, err_console, styled
 from repricer.exceptions import RepricerError
 
 
@@ -35,7 +35,8 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except RepricerError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            for line in str(exc).splitlines() or [""]:
+                err_console.print(styled(("error:", "red"), " ", line), highlight=False)
             raise typer.Exit(1) from None
 
 

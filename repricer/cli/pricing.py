@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import typer
 
-from repricer.cli._common import JsonOption, console, print_table, state
+from repricer.cli._common import JsonOption, console, print_json, print_table, state, styled
 from repricer.money import format_money
 from repricer.review import auto_approve
 
@@ -54,7 +53,7 @@ def reprice_command(
             "previous_run_id": result.previous_run_id,
             "diff": _records(result.diff.head(TOP)),
         }
-        typer.echo(json.dumps(payload, ensure_ascii=False, default=str))
+        print_json(payload)
         return
     _print_result(result, apply, approved, app_state.settings.pricing.currency)
 
@@ -113,7 +112,10 @@ def _print_summary(
     )
     if summary.get("breaker"):
         console.print(
-            f"[yellow]circuit breaker:[/yellow] {summary['breaker']}; the whole run needs approval"
+            styled(
+                ("circuit breaker:", "yellow"),
+                f" {summary['breaker']}; the whole run needs approval",
+            )
         )
     if approved is not None:
         console.print(f"{approved} change(s) auto-approved")

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from repricer.cli._common import JsonOption, console, print_table, state
+from repricer.redact import install_log_redaction
 
 schedule_app = typer.Typer(
     help="Run the scheduler (feeds, crawls, repricing, push) or list its jobs."
@@ -30,6 +31,7 @@ def run(
     )
     for noisy in ("apscheduler", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_log_redaction()
     st = state(ctx)
     console.print(
         f"scheduler running on {st.settings.database.url} (Ctrl-C to stop)", highlight=False

@@ -131,6 +131,10 @@ class SupplierOffer(Base):
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    held_cost: Mapped[int | None] = mapped_column(
+        Money, comment="a cost from the feed held for review (moved beyond hold_cost_ratio)"
+    )
+    held_at: Mapped[datetime | None]
 
 
 class FeedSync(Base):

@@ -26,9 +26,11 @@ from repricer.db.upsert import upsert_rows
 from repricer.exceptions import ConfigError, FeedError, InputFileError
 from repricer.feeds import staging
 from repricer.feeds.guards import FeedRejected, check_guards, would_change
+from repricer.feeds.holds import hold_cost_moves, record_holds
 from repricer.feeds.parsers import describe_ref, iter_rows
-from repricer.feeds.records import FeedRecord, build_record
-from repricer.feeds.sources import FetchedFeed, FetchError, fetch_feed
+from repricer.feeds.records import FeedRecord, RowFault, build_record
+from repricer.feeds.sources import FetchedFeed, FetchError, feed_name, fetch_feed
+from repricer.redact import redact
 
 # (supplier name, stage, count so far); stage: fetching | parsing | writing | done.
 ProgressCallback = Callable[[str, str, int], None]
@@ -54,6 +56,7 @@ class SyncResult:
     missing: int = 0
     skipped: int = 0
     unmapped: int = 0
+    held: int = 0
     duplicates: int = 0
     http_status: int | None = None
     duration_s: float = 0.0
@@ -73,6 +76,7 @@ class SyncResult:
         return (
             f"{self.supplier}: ok, {self.seen} seen, {self.changed} changed, "
             f"{self.missing} missing, {self.skipped} skipped, {self.unmapped} unmapped"
+            + (f", {self.held} cost(s) held for review" if self.held else "")
         )
 
 
@@ -230,6 +234,8 @@ def _stage(
     for ref, raw in iter_rows(path, supplier):
         record = build_record(raw, supplier.key, currency)
         rows += 1
+        if isinstance(record, RowFault):  # a value not to be guessed at: refuse the feed
+            raise FeedRejected(f"{feed_name(supplier)}: {describe_ref(ref)}: {record.reason}")
         if isinstance(record, str):
             result.skipped += 1
             if len(result.row_errors) < MAX_REPORTED_ROWS:
@@ -272,9 +278,19 @@ def _apply(
         result.warnings.append(f"applied with --accept-changes although {reason}")
     elif reason:
         raise FeedRejected(reason + would_change(supplier, diff))
+    held = hold_cost_moves(conn, supplier_id, supplier.hold_cost_ratio)
+    now = utcnow()
     result.changed, result.missing = staging.apply_changes(
-        conn, supplier_id, supplier.key, utcnow(), supplier.complete
+        conn, supplier_id, supplier.key, now, supplier.complete
     )
+    record_holds(conn, supplier_id, held, now)
+    result.held = len(held)
+    if held:
+        shown = "; ".join(str(h) for h in held[:10])
+        result.warnings.append(
+            f"{len(held)} cost move(s) beyond x{supplier.hold_cost_ratio} held for review "
+            f"(repricer feeds held): {shown}"
+        )
 
 
 def _finish(
@@ -293,7 +309,9 @@ def _finish(
         last_modified = feed.last_modified or last_modified
     else:
         etag = last_modified = None
-    warnings = (result.warnings + result.row_errors)[: MAX_REPORTED_ROWS + 5]
+    # Errors quote URLs (httpx messages): no credential or token is ever stored.
+    result.error = redact(result.error) if result.error else result.error
+    warnings = [redact(w) for w in (result.warnings + result.row_errors)[: MAX_REPORTED_ROWS + 5]]
     values = {
         "finished_at": utcnow(),
         "status": result.status,

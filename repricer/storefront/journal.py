@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, update
 
 from repricer.db.models import PriceChange, Product, PushAttempt, utcnow
+from repricer.redact import redact
 from repricer.storefront.base import PushItem, PushResult
 
 
@@ -49,7 +50,7 @@ def write_entries(
             "status": e.status,
             "price": e.price,
             "http_status": e.http_status,
-            "error": e.error[:2000] if e.error else None,
+            "error": redact(e.error)[:2000] if e.error else None,
         }
         for e in entries
     ]

@@ -307,7 +307,11 @@ def test_thresholds_are_settings(
     http_server: LocalServer, settings_from: MakeSettings, engine: Engine
 ) -> None:
     text = supplier_toml(
-        "acme", http_server.url("/feed.yml"), max_missing_share="50%", max_cost_change_share="40%"
+        "acme",
+        http_server.url("/feed.yml"),
+        max_missing_share="50%",
+        max_cost_change_share="40%",
+        hold_cost_ratio=4,
     )
     settings = settings_from(text)
     http_server.route("/feed.yml", Response(200, yml(BASE)))
