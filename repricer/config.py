@@ -261,6 +261,25 @@ class SchedulerSettings(_Section):
     crawl_workers: int = Field(2, ge=1)
 
 
+AlertCondition = Literal[
+    "feed_failed", "site_unhealthy", "queue_waiting", "undercut", "push_failed"
+]
+ALERT_CONDITIONS: tuple[AlertCondition, ...] = (
+    "feed_failed", "site_unhealthy", "queue_waiting", "undercut", "push_failed"
+)  # fmt: skip
+
+
+class AlertSettings(_Section):
+    """One alert destination: Apprise URLs read from the environment variable ``urls_env``."""
+
+    name: str = Field(min_length=1)
+    urls_env: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    conditions: list[AlertCondition] = list(ALERT_CONDITIONS)
+    queue_waiting_after: Duration = timedelta(hours=4)
+    min_interval: Duration = timedelta(minutes=10)
+    notify_cleared: bool = True
+
+
 class Settings(BaseSettings):
     """The whole configuration. Build it with :func:`load_settings`."""
 
@@ -275,6 +294,7 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = CrawlSettings()
     storefront: StorefrontSettings = StorefrontSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    alerts: list[AlertSettings] = []
     config_path: Path | None = Field(None, exclude=True)
 
     @classmethod
@@ -291,7 +311,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
-        for kind, items in (("suppliers", self.suppliers), ("competitors", self.competitors)):
+        for kind, items in (
+            ("suppliers", self.suppliers),
+            ("competitors", self.competitors),
+            ("alerts", self.alerts),
+        ):
             names = [item.name for item in items]
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:

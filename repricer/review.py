@@ -358,3 +358,102 @@ def _reviewable_run(session: Session, run_id: int) -> RepricingRun:
     if run.status == "dry_run":
         raise ReviewError(f"repricing run {run_id}: a dry run is never reviewed or pushed")
     return run
+
+
+def decide_where(
+    engine: Engine,
+    where: ColumnElement[bool],
+    target: str,
+    *,
+    by: str | None = None,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Approve (``target`` "approved") or reject every change matching ``where`` (a
+    condition over ``price_changes``, e.g. :func:`repricer.queue.matching_clause`) that
+    is in a state allowing the move, in one statement; records who, when and the
+    comment. Returns how many moved."""
+    allowed = {"approved": PENDING, "rejected": REJECTABLE}.get(target)
+    if allowed is None:
+        raise ReviewError(f"cannot mark changes {target!r} (use approved or rejected)")
+    values = {"approved_by": by or current_user(), "approved_at": now or datetime.now(UTC)}
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(PriceChange)
+            .where(where, PriceChange.status.in_(allowed))
+            .values(status=target, comment=comment or None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def comment_on(engine: Engine, ids: Sequence[int], comment: str | None) -> None:
+    """Record the reviewer's comment on changes just decided (approve/reject by ids)."""
+    if not ids or not comment:
+        return
+    with session_scope(engine) as session:
+        session.execute(
+            update(PriceChange)
+            .where(PriceChange.id.in_(list(ids)))
+            .values(comment=comment)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def override(
+    engine: Engine,
+    change_id: int,
+    price: int,
+    *,
+    by: str | None = None,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> PriceChange:
+    """Approve pending change ``change_id`` at ``price`` instead of the proposed price.
+
+    The price is checked against the floor and ceiling exactly as the run's rules bound
+    a decision (:mod:`repricer.pricing.override`); a price outside them raises
+    ReviewError naming the bound, and nothing changes. The proposed price is kept in
+    ``proposed_price``; the change then goes the usual way (push as approved).
+    """
+    from repricer.pricing.override import check_override, override_bounds
+
+    with session_scope(engine) as session:
+        change = session.get(PriceChange, change_id)
+        if change is None:
+            raise ReviewError(f"price change {change_id}: no such change")
+        run = session.get(RepricingRun, change.run_id)
+        _check_one(
+            change_id,
+            (change_id, change.status, run.status if run else None, True),
+            PENDING,
+            "approved",
+        )
+        summary = run.summary if run else {}
+        row = {
+            c: getattr(change, c)
+            for c in ("sku", "currency", "cost", "floor", "ceiling", "rule", "inputs")
+        }
+        bounds = override_bounds(
+            row, summary.get("rules"), summary.get("currency", change.currency)
+        )
+        check_override(bounds, price, label=f"SKU {change.sku} (price change {change_id})")
+        result = session.execute(
+            update(PriceChange)
+            .where(PriceChange.id == change_id, PriceChange.status.in_(PENDING))
+            .values(
+                status="approved",
+                proposed_price=func.coalesce(PriceChange.proposed_price, PriceChange.new_price),
+                new_price=price,
+                approved_by=by or current_user(),
+                approved_at=now or datetime.now(UTC),
+                comment=comment or None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ReviewError(
+                f"price change {change_id}: its state changed meanwhile; nothing done"
+            )
+        session.refresh(change)
+        return change

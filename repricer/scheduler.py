@@ -40,6 +40,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, func, inspect, select
 
+from repricer.alerts import check_after_job
 from repricer.config import Settings
 from repricer.db import make_engine, session_scope
 from repricer.db.models import JobRun
@@ -191,6 +192,7 @@ class _Runner:
             log.warning("job %s is not configured; ignored", job_id)
             return
         outcome = record_job_run(self.engine, job_id, lambda: spec.work(self.context), self.stop)
+        check_after_job(self.settings, self.engine, job_id)  # alerts the job may have raised
         if outcome.follow_up:
             for follow in spec.then:
                 self.request(follow)

@@ -24,6 +24,7 @@ from repricer.cli import (
     report,
     review,
     schedule,
+    serve,
     stock,
 )
 from repricer.cli._common import AppState, err_console, styled
@@ -64,7 +65,8 @@ def _root(
 
 
 for _module in (
-    db, catalog, feeds, crawl, pricing, review, push, stock, report, schedule, demo, doctor
+    db, catalog, feeds, crawl, pricing, review, push, stock, report, schedule, demo, doctor,
+    serve,
 ):  # fmt: skip
     _module.register(app)
 

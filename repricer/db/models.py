@@ -315,6 +315,8 @@ class PriceChange(Base):
         UniqueConstraint("run_id", "product_id"),
         Index("ix_price_changes_status", "status"),
         Index("ix_price_changes_product_decided", "product_id", "decided_at"),
+        Index("ix_price_changes_run_status_sku", "run_id", "status", "sku"),
+        Index("ix_price_changes_run_rule", "run_id", "rule"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -338,6 +340,10 @@ class PriceChange(Base):
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_by: Mapped[str | None] = mapped_column(String(100))
     approved_at: Mapped[datetime | None]
+    comment: Mapped[str | None] = mapped_column(Text, comment="the reviewer's comment")
+    proposed_price: Mapped[int | None] = mapped_column(
+        Money, comment="the engine's price when a reviewer overrode new_price"
+    )
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict, comment="what the decision used")
 
 
@@ -370,6 +376,26 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="running")
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertState(Base):
+    """One alert condition as one destination saw it: raised (``cleared_at`` None) or
+    cleared. ``notified_at``/``clear_notified_at`` say whether the message went out, so
+    each condition is sent once until it clears (see :mod:`repricer.alerts`)."""
+
+    __tablename__ = "alert_states"
+    __table_args__ = (UniqueConstraint("destination", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    destination: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(300), comment="condition:subject")
+    condition: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[datetime | None]
+    cleared_at: Mapped[datetime | None]
+    clear_notified_at: Mapped[datetime | None]
 
 
 class StockState(Base):

@@ -202,3 +202,12 @@ def _listings(conn: Connection, product_id: int) -> pd.DataFrame:
         .order_by(Competitor.name, Listing.id)
     )
     return as_money(read_frame(conn, query), "price")
+
+
+def between(history: PriceHistory, start: datetime, end: datetime) -> PriceHistory:
+    """``history`` with only the points in ``[start, end)`` (a chosen date range)."""
+    at = history.points["at"]
+    kept = history.points[(at >= utc_timestamp(start)) & (at < utc_timestamp(end))]
+    return PriceHistory(
+        history.sku, history.title, history.currency, kept.reset_index(drop=True), history.listings
+    )
