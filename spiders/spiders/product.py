@@ -33,6 +33,8 @@ from spiders.shard import ShardClaim, shard_targets
 from spiders.status import observe_failure, observe_page
 from spiders.targets import Target, load_targets
 
+_UTF8 = frozenset({"utf-8", "utf8", "ascii", "us-ascii"})
+
 
 class ProductSpider(scrapy.Spider):
     name = "product"
@@ -171,7 +173,9 @@ class ProductSpider(scrapy.Spider):
             extracted = ExtractedProduct(reason=f"HTTP {response.status}")
         else:
             try:
-                extracted = extract_product(text, response.url, target.competitor.selectors)
+                # UTF-8 bodies go to the parser as bytes (no decode and re-encode).
+                source = response.body if response.encoding in _UTF8 else text
+                extracted = extract_product(source, response.url, target.competitor.selectors)
             except Exception as exc:  # a page must never cost the rest of the crawl
                 self.logger.exception("extraction failed on %s", response.url)
                 return [observe_failure(target, exc, response.status)]
