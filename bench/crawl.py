@@ -125,6 +125,7 @@ delay = 0
 [[competitors]]
 name = "benchreal"
 domain = "127.0.0.1"
+local = true
 obey_robots = false
 concurrency = 16
 delay = 0

@@ -243,6 +243,7 @@ def _listing_row(
         "match_method": method,
         "confidence": _confidence(record.get("confidence")),
         "active": _flag(record.get("active")),
+        "status": "accepted",  # a listing typed in by hand is a person's match
     }
 
 

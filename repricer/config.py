@@ -172,6 +172,8 @@ class CompetitorSettings(_Section):
     is_self: bool = False
     currency: str | None = None
     selectors: SelectorSettings | None = None
+    sitemaps: list[str] = []  # listings discover: sitemap/robots.txt URLs (default robots.txt)
+    search_url: str | None = None  # listings discover: "https://shop/search?q={query}"
     # Other hosts the shop's pages and redirects may be on (mirrors, a CDN).
     aliases: list[str] = []
     # True lets the crawl reach loopback / private addresses (a shop on the LAN, tests).
@@ -254,6 +256,14 @@ class StorefrontSettings(_Section):
     http: HttpStorefront = HttpStorefront()
 
 
+class MatchingSettings(_Section):
+    """``listings discover``: thresholds (None: the shipped model's) and drift check."""
+
+    accept_at: float | None = Field(None, ge=0, le=1)
+    review_at: float | None = Field(None, ge=0, le=1)
+    drift_similarity: float = Field(0.6, ge=0, le=1)
+
+
 class SchedulerSettings(_Section):
     timezone: str = "UTC"
     reprice_debounce: Duration = timedelta(minutes=2)
@@ -294,6 +304,7 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = CrawlSettings()
     storefront: StorefrontSettings = StorefrontSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    matching: MatchingSettings = MatchingSettings()
     alerts: list[AlertSettings] = []
     config_path: Path | None = Field(None, exclude=True)
 

@@ -100,7 +100,7 @@ def auto_approve(
     band = settings.pricing.approval.auto_approve_band
     with session_scope(engine) as session:
         run = _reviewable_run(session, run_id)
-        _supersede_earlier(session, run_id)
+        _supersede_earlier(session, run_id, run.summary or {})
         of_run = and_(PriceChange.run_id == run_id, PriceChange.status == "proposed")
         approved = 0
         if run.status != "needs_approval":
@@ -114,15 +114,25 @@ def auto_approve(
     return approved
 
 
-def _supersede_earlier(session: Session, run_id: int) -> None:
-    products = select(PriceChange.product_id).where(PriceChange.run_id == run_id)
+def _supersede_earlier(session: Session, run_id: int, summary: dict[str, Any]) -> None:
+    # A run stores only changes and skips: a run over the whole catalog decided every
+    # product (the unchanged ones keep their price), one over some SKUs only those.
+    skus = summary.get("skus", [])
+    if skus is None:
+        scope = PriceChange.id.is_not(None)
+    elif skus:
+        scope = PriceChange.sku.in_(skus)
+    else:  # a run stored before runs kept only changes
+        scope = PriceChange.product_id.in_(
+            select(PriceChange.product_id).where(PriceChange.run_id == run_id)
+        )
     session.execute(
         update(PriceChange)
         .where(
             PriceChange.run_id < run_id,
             PriceChange.run_id.in_(_reviewed_runs()),
             PriceChange.status.in_(REJECTABLE),
-            PriceChange.product_id.in_(products),
+            scope,
         )
         .values(status="expired")
         .execution_options(synchronize_session=False)

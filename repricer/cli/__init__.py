@@ -19,6 +19,7 @@ from repricer.cli import (
     demo,
     doctor,
     feeds,
+    matching,
     pricing,
     push,
     report,
@@ -65,8 +66,8 @@ def _root(
 
 
 for _module in (
-    db, catalog, feeds, crawl, pricing, review, push, stock, report, schedule, demo, doctor,
-    serve,
+    db, catalog, matching, feeds, crawl, pricing, review, push, stock, report, schedule, demo,
+    doctor, serve,
 ):  # fmt: skip
     _module.register(app)
 

@@ -49,7 +49,7 @@ def reprice_command(
             "applied": apply,
             "auto_approved": approved,
             "summary": result.summary,
-            "changes": _records(_top_changes(result.decisions)),
+            "changes": _records(_top_changes(result.changes)),
             "previous_run_id": result.previous_run_id,
             "diff": _records(result.diff.head(TOP)),
         }
@@ -63,7 +63,7 @@ def _print_result(
 ) -> None:
     _print_summary(result.run_id, apply, result.summary, approved, currency)
     money = dict.fromkeys(("old_price", "new_price", "previous_price"), _money_formatter(currency))
-    top = _top_changes(result.decisions)
+    top = _top_changes(result.changes)
     if top.empty:
         console.print("no price changes")
     else:

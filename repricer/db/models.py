@@ -7,18 +7,20 @@ column's comment; they are plain strings so a new status needs no migration.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -174,7 +176,14 @@ class Competitor(Base):
 
 
 class Listing(Base):
-    """Our SKU <-> a competitor's product URL. match_method: manual | gtin | title."""
+    """Our SKU <-> a competitor's product URL. match_method: manual | gtin | model | score
+    | title.
+
+    status: accepted (feeds pricing; imported listings are accepted) | review (a proposal,
+    or a match the page later contradicted; does not feed pricing) | rejected (kept so
+    discovery does not propose it again). ``match_gtin``/``match_title`` are what the page
+    showed when the match was made, to notice it drifting.
+    """
 
     __tablename__ = "listings"
     __table_args__ = (UniqueConstraint("product_id", "competitor_id", "url"),)
@@ -189,8 +198,34 @@ class Listing(Base):
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="accepted", server_default="accepted")
+    score: Mapped[float | None] = mapped_column(Float, comment="matcher score, 0..1")
+    evidence: Mapped[list[str]] = mapped_column(default=list, comment="why it was matched")
+    status_reason: Mapped[str | None] = mapped_column(Text, comment="why it is in review")
+    match_gtin: Mapped[str | None] = mapped_column(String(14))
+    match_title: Mapped[str | None] = mapped_column(String(500))
+    reviewed_at: Mapped[datetime | None]
 
     product: Mapped[Product] = relationship(back_populates="listings")
+
+
+class Candidate(Base):
+    """A competitor product page found by ``listings discover``; GTIN as 14 digits."""
+
+    __tablename__ = "candidates"
+    __table_args__ = (UniqueConstraint("competitor_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competitor_id: Mapped[int] = mapped_column(ForeignKey("competitors.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    title: Mapped[str | None] = mapped_column(String(500))
+    brand: Mapped[str | None] = mapped_column(String(200))
+    gtin: Mapped[str | None] = mapped_column(String(14), index=True)
+    model: Mapped[str | None] = mapped_column(String(100))
+    price: Mapped[int | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    found_via: Mapped[str] = mapped_column(String(20), comment="sitemap | search")
+    discovered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CrawlRun(Base):
@@ -345,6 +380,39 @@ class PriceChange(Base):
         Money, comment="the engine's price when a reviewer overrode new_price"
     )
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict, comment="what the decision used")
+
+
+class RepricingRunInputs(Base):
+    """What a run's stored decisions were made from, for replay: one compressed
+    columnar blob per run (``format`` names the layout, see
+    :mod:`repricer.pricing.run_inputs`), holding only the stored products' inputs."""
+
+    __tablename__ = "repricing_run_inputs"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("repricing_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    format: Mapped[str] = mapped_column(String(20))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ObservationDaily(Base):
+    """Per listing and UTC day: the lowest, highest and last trusted price seen, kept
+    when ``repricer db prune`` thins old observations (history charts read it)."""
+
+    __tablename__ = "observation_daily"
+
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    min_price: Mapped[int] = mapped_column(Money)
+    max_price: Mapped[int] = mapped_column(Money)
+    last_price: Mapped[int] = mapped_column(Money)
+    last_at: Mapped[datetime] = mapped_column(comment="when the last price was seen")
+    currency: Mapped[str | None] = mapped_column(String(3))
+    availability: Mapped[str] = mapped_column(String(20), comment="of the last observation")
+    count: Mapped[int] = mapped_column(Integer, comment="observations folded in")
 
 
 class PushAttempt(Base):
