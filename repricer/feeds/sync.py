@@ -25,7 +25,7 @@ from repricer.db.models import FeedSync, Supplier, utcnow
 from repricer.db.upsert import upsert_rows
 from repricer.exceptions import ConfigError, FeedError, InputFileError
 from repricer.feeds import staging
-from repricer.feeds.guards import FeedRejected, check_guards
+from repricer.feeds.guards import FeedRejected, check_guards, would_change
 from repricer.feeds.holds import hold_cost_moves, record_holds
 from repricer.feeds.parsers import describe_ref, iter_rows
 from repricer.feeds.records import FeedRecord, RowFault, build_record
@@ -85,8 +85,11 @@ def sync_feeds(
     engine: Engine,
     supplier: str | None = None,
     progress: ProgressCallback | None = None,
+    *,
+    accept_changes: bool = False,
 ) -> list[SyncResult]:
-    """Sync every configured supplier, or only ``supplier``.
+    """Sync every configured supplier, or only ``supplier``. ``accept_changes`` applies a
+    feed once even when the missing-items or cost-change guards would refuse it.
 
     Never raises for a feed that fails or is rejected (the result says so); raises
     :class:`FeedError` for a supplier name not in the config.
@@ -99,7 +102,10 @@ def sync_feeds(
         except ConfigError:
             known = ", ".join(s.name for s in settings.suppliers) or "none"
             raise FeedError(f"not in the config (suppliers: {known})", supplier=supplier) from None
-    return [sync_feed(settings, engine, s, progress=progress) for s in targets]
+    return [
+        sync_feed(settings, engine, s, progress=progress, accept_changes=accept_changes)
+        for s in targets
+    ]
 
 
 def sync_feed(
@@ -108,6 +114,7 @@ def sync_feed(
     supplier: SupplierSettings,
     *,
     progress: ProgressCallback | None = None,
+    accept_changes: bool = False,
 ) -> SyncResult:
     """Sync one supplier; see the module docstring. Never raises for a bad feed."""
     started = time.monotonic()
@@ -123,7 +130,9 @@ def sync_feed(
         else:
             assert feed.path is not None
             currency = supplier.currency or settings.pricing.currency
-            _load(engine, supplier, supplier_id, feed.path, currency, result, report)
+            _load(
+                engine, supplier, supplier_id, feed.path, currency, result, report, accept_changes
+            )
             result.status = "ok"
     except (FetchError, ConfigError) as exc:
         result.status, result.error = "failed", str(exc)
@@ -194,6 +203,7 @@ def _load(
     currency: str,
     result: SyncResult,
     report: ProgressCallback,
+    accept_changes: bool = False,
 ) -> None:
     with engine.connect() as conn:
         staging.create_staging(conn)
@@ -203,7 +213,7 @@ def _load(
         report(supplier.name, "writing", rows)
         try:
             with conn.begin():
-                _apply(conn, supplier, supplier_id, result)
+                _apply(conn, supplier, supplier_id, result, accept_changes)
         finally:
             with conn.begin():
                 staging.drop_staging(conn)
@@ -242,7 +252,11 @@ def _stage(
 
 
 def _apply(
-    conn: Connection, supplier: SupplierSettings, supplier_id: int, result: SyncResult
+    conn: Connection,
+    supplier: SupplierSettings,
+    supplier_id: int,
+    result: SyncResult,
+    accept_changes: bool = False,
 ) -> None:
     # Take the write lock first, so the counts below cannot go stale before the writes.
     conn.execute(
@@ -260,8 +274,10 @@ def _apply(
     reason = check_guards(supplier, diff, result.skipped)
     if reason and "missing from the feed" in reason:
         reason += f" (e.g. {', '.join(staging.describe_missing(conn, supplier_id))})"
-    if reason:
-        raise FeedRejected(reason)
+    if reason and accept_changes and diff.staged:
+        result.warnings.append(f"applied with --accept-changes although {reason}")
+    elif reason:
+        raise FeedRejected(reason + would_change(supplier, diff))
     held = hold_cost_moves(conn, supplier_id, supplier.hold_cost_ratio)
     now = utcnow()
     result.changed, result.missing = staging.apply_changes(
