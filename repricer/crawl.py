@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from sqlalchemy import Engine, select, update
 
 from repricer.catalog import sync_competitors
 from repricer.config import Settings
+from repricer.crawl_outcome import pages_stored
 from repricer.db.engine import make_engine, session_scope
 from repricer.db.models import Competitor, CrawlRun, CrawlSiteStats, utcnow
 from repricer.exceptions import CrawlError, LeaseHeldError
@@ -79,10 +80,13 @@ def run_crawl(
     competitors: list[str] | None = None,
     skus: list[str] | None = None,
     timeout: float | None = None,
+    progress: Callable[[dict[str, int]], None] | None = None,
 ) -> CrawlResult:
     """Crawl the active listings of ``competitors`` (default: all), optionally only
     ``skus``; raises ``ConfigError`` for an unknown competitor name and ``CrawlError``
-    when the settings have no config file or the crawl process cannot start."""
+    when the settings have no config file or the crawl process cannot start.
+
+    ``progress`` is called about once a second with the pages stored so far per competitor."""
     names = [settings.competitor(name).name for name in competitors or []]
     local = settings.crawl.backend == "local"
     if local and settings.config_path is None:
@@ -94,7 +98,7 @@ def run_crawl(
         crawled = names or [c.name for c in settings.competitors]
         with competitor_leases(settings, engine, crawled):
             close_interrupted(engine, crawled)
-            return _crawl(settings, engine, crawled, names, skus, timeout)
+            return _crawl(settings, engine, crawled, names, skus, timeout, progress)
     finally:
         engine.dispose()
 
@@ -143,12 +147,14 @@ def _crawl(
     names: list[str],
     skus: list[str] | None,
     timeout: float | None,
+    progress: Callable[[dict[str, int]], None] | None,
 ) -> CrawlResult:
     run_id = start_run(engine, crawled)
     started = time.monotonic()
+    poll = (lambda: progress(pages_stored(engine, run_id))) if progress else None
     try:
         if settings.crawl.backend == "local":
-            status, error = _run_child(settings, run_id, names, skus or [], timeout)
+            status, error = _run_child(settings, run_id, names, skus or [], timeout, poll)
         else:
             status, error = _run_on_scrapyd(settings, engine, run_id, names, skus or [], timeout)
     except BaseException as exc:  # Ctrl-C, a failed start: the run must not stay "running"
@@ -176,7 +182,12 @@ def crawl_command(run_id: int, competitors: list[str], skus: list[str]) -> list[
 
 
 def _run_child(
-    settings: Settings, run_id: int, competitors: list[str], skus: list[str], timeout: float | None
+    settings: Settings,
+    run_id: int,
+    competitors: list[str],
+    skus: list[str],
+    timeout: float | None,
+    poll: Callable[[], None] | None = None,
 ) -> tuple[str, str | None]:
     assert settings.config_path is not None
     config = Path(settings.config_path).resolve()
@@ -197,7 +208,7 @@ def _run_child(
         except OSError as exc:
             raise CrawlError(f"cannot start the crawl process: {exc}") from exc
         try:
-            returncode = child.wait(timeout=limit)
+            returncode = _wait(child, limit, poll)
         except subprocess.TimeoutExpired:
             _stop(child)
             return "aborted", f"crawl stopped after the {limit:g}s timeout"
@@ -209,6 +220,20 @@ def _run_child(
             tail = log.read().decode("utf-8", "replace")[-_ERROR_TAIL:]
             return "failed", f"crawl process exited with {returncode}: {tail.strip()}"
     return "ok", None
+
+
+def _wait(child: subprocess.Popen[bytes], limit: float, poll: Callable[[], None] | None) -> int:
+    """``child.wait(limit)``, calling ``poll`` about once a second meanwhile."""
+    if poll is None:
+        return child.wait(timeout=limit)
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            return child.wait(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                raise
+            poll()
 
 
 def _run_on_scrapyd(

@@ -15,10 +15,10 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Engine
 
+from repricer.cli.tables import print_rows
 from repricer.config import Settings, load_settings
 from repricer.db.engine import make_engine
 from repricer.db.ready import check_database
@@ -102,17 +102,18 @@ def print_table(
     as_json: bool = False,
     formatters: dict[str, Callable[[Any], str]] | None = None,
 ) -> None:
-    """Print rows as a rich table, or as a JSON array with ``--json``."""
+    """Print rows as a table fitted to the terminal (see :mod:`repricer.cli.tables`), or
+    as a JSON array with ``--json`` (full values)."""
     if as_json:
         print_json([{c: r.get(c) for c in columns} for r in rows])
         return
-    formatters = formatters or {}
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(Text(redact(formatters.get(c, _cell)(row.get(c)))) for c in columns))
-    console.print(table)
+    given = formatters or {}
+    safe = {c: _redacting(given.get(c, _cell)) for c in columns}
+    print_rows(console, rows, columns, title=title, formatters=safe)
+
+
+def _redacting(formatter: Callable[[Any], str]) -> Callable[[Any], str]:
+    return lambda value: redact(formatter(value))
 
 
 def _cell(value: Any) -> str:

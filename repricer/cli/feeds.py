@@ -6,10 +6,13 @@ from typing import Any
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
 
 from repricer.cli._common import JsonOption, console, err_console, print_table, state, styled
+from repricer.config import Settings
 from repricer.exceptions import FeedError
 from repricer.feeds import SyncResult, sync_feeds
+from repricer.feeds.key_hint import unmatched_key_hint
 from repricer.feeds.status import STATUS_COLUMNS, feed_status
 from repricer.money import format_money
 
@@ -37,9 +40,17 @@ def feeds_sync(
     supplier: str | None = typer.Option(
         None, "--supplier", "-s", help="Sync only this supplier (default: all)."
     ),
+    accept_changes: bool = typer.Option(
+        False,
+        "--accept-changes",
+        help="Apply the feed this once although the missing-items or cost-change guards "
+        "refuse it (needs --supplier; the refusal says what would change).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Fetch supplier feeds and update cost and stock; exit 1 if any sync failed or was rejected."""
+    if accept_changes and supplier is None:
+        raise typer.BadParameter("--accept-changes applies to one feed: add --supplier NAME")
     app_state = state(ctx)
     with Progress(
         SpinnerColumn(),
@@ -58,13 +69,20 @@ def feeds_sync(
                 tasks[name] = bar.add_task(name, total=None)
             bar.update(tasks[name], description=f"{name}: {stage}", completed=count)
 
-        results = sync_feeds(app_state.settings, app_state.engine, supplier, progress)
+        results = sync_feeds(
+            app_state.settings,
+            app_state.engine,
+            supplier,
+            progress,
+            accept_changes=accept_changes,
+        )
     rows = [_row(r) for r in results]
     # The table leaves out the error text: it is printed in full below, one line each.
     columns = SYNC_COLUMNS if as_json else SYNC_COLUMNS[:-1]
     print_table(rows, columns, title="Feed sync", as_json=as_json)
     if not as_json:
         _print_problems(results)
+        _print_key_hints(app_state.settings, app_state.engine, results)
     bad = [r.supplier for r in results if not r.ok]
     if bad:
         raise FeedError(
@@ -133,10 +151,19 @@ def _print_problems(results: list[SyncResult]) -> None:
                 styled((result.supplier, "yellow"), f" ... {result.skipped} skipped in all")
             )
         for warning in result.warnings:
-            if "repeated" in warning or "held for review" in warning:
+            if any(k in warning for k in ("repeated", "held for review", "--accept-changes")):
                 err_console.print(styled((result.supplier, "yellow"), f" {warning}"))
         if not result.ok:
             err_console.print(styled((str(result), "red")))
+
+
+def _print_key_hints(settings: Settings, engine: Engine, results: list[SyncResult]) -> None:
+    """A feed none of whose offers found a product: which key was tried, which would match."""
+    for result in results:
+        if result.status == "ok" and result.seen and result.unmapped >= result.seen:
+            hint = unmatched_key_hint(engine, settings.supplier(result.supplier))
+            if hint is not None:
+                err_console.print(styled(("hint:", "yellow"), f" {hint}"))
 
 
 def _row(result: SyncResult) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.x models for the whole data flow (see README, "Data flow").
+"""SQLAlchemy 2.x models for the whole data flow (see docs/concepts.md, "Data flow").
 
 Money columns are ``BigInteger`` minor units (kopecks/cents) beside an ISO ``currency``.
 Times are timezone-aware UTC. Status columns hold the short strings listed in each

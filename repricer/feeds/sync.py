@@ -24,7 +24,7 @@ from repricer.db.models import FeedSync, Supplier, utcnow
 from repricer.db.upsert import upsert_rows
 from repricer.exceptions import ConfigError, FeedError, InputFileError, LeaseHeldError
 from repricer.feeds import staging
-from repricer.feeds.guards import FeedRejected, check_guards
+from repricer.feeds.guards import FeedRejected, check_guards, would_change
 from repricer.feeds.holds import hold_cost_moves, record_holds
 from repricer.feeds.parsers import describe_ref, iter_rows
 from repricer.feeds.records import FeedRecord, RowFault, build_record
@@ -84,8 +84,11 @@ def sync_feeds(
     engine: Engine,
     supplier: str | None = None,
     progress: ProgressCallback | None = None,
+    *,
+    accept_changes: bool = False,
 ) -> list[SyncResult]:
-    """Sync every configured supplier, or only ``supplier``.
+    """Sync every configured supplier, or only ``supplier``. ``accept_changes`` applies a
+    feed once even when the missing-items or cost-change guards would refuse it.
 
     Never raises for a feed that fails or is rejected (the result says so); raises
     :class:`FeedError` for a supplier name not in the config.
@@ -98,7 +101,10 @@ def sync_feeds(
         except ConfigError:
             known = ", ".join(s.name for s in settings.suppliers) or "none"
             raise FeedError(f"not in the config (suppliers: {known})", supplier=supplier) from None
-    return [sync_feed(settings, engine, s, progress=progress) for s in targets]
+    return [
+        sync_feed(settings, engine, s, progress=progress, accept_changes=accept_changes)
+        for s in targets
+    ]
 
 
 def sync_feed(
@@ -107,6 +113,7 @@ def sync_feed(
     supplier: SupplierSettings,
     *,
     progress: ProgressCallback | None = None,
+    accept_changes: bool = False,
 ) -> SyncResult:
     """Sync one supplier; see the module docstring. Never raises for a bad feed.
 
@@ -121,7 +128,7 @@ def sync_feed(
     except LeaseHeldError as exc:
         return SyncResult(supplier.name, status="failed", error=str(exc))
     try:
-        return _sync_leased(settings, engine, supplier, progress)
+        return _sync_leased(settings, engine, supplier, progress, accept_changes)
     finally:
         lease.release()
 
@@ -131,6 +138,7 @@ def _sync_leased(
     engine: Engine,
     supplier: SupplierSettings,
     progress: ProgressCallback | None,
+    accept_changes: bool,
 ) -> SyncResult:
     started = time.monotonic()
     report = progress or (lambda _name, _stage, _count: None)
@@ -145,7 +153,9 @@ def _sync_leased(
         else:
             assert feed.path is not None
             currency = supplier.currency or settings.pricing.currency
-            _load(engine, supplier, supplier_id, feed.path, currency, result, report)
+            _load(
+                engine, supplier, supplier_id, feed.path, currency, result, report, accept_changes
+            )
             result.status = "ok"
     except (FetchError, ConfigError) as exc:
         result.status, result.error = "failed", str(exc)
@@ -216,6 +226,7 @@ def _load(
     currency: str,
     result: SyncResult,
     report: ProgressCallback,
+    accept_changes: bool = False,
 ) -> None:
     with engine.connect() as conn:
         staging.create_staging(conn)
@@ -225,7 +236,7 @@ def _load(
         report(supplier.name, "writing", rows)
         try:
             with conn.begin():
-                _apply(conn, supplier, supplier_id, result)
+                _apply(conn, supplier, supplier_id, result, accept_changes)
         finally:
             with conn.begin():
                 staging.drop_staging(conn)
@@ -264,7 +275,11 @@ def _stage(
 
 
 def _apply(
-    conn: Connection, supplier: SupplierSettings, supplier_id: int, result: SyncResult
+    conn: Connection,
+    supplier: SupplierSettings,
+    supplier_id: int,
+    result: SyncResult,
+    accept_changes: bool = False,
 ) -> None:
     # Take the write lock first, so the counts below cannot go stale before the writes.
     conn.execute(
@@ -282,8 +297,10 @@ def _apply(
     reason = check_guards(supplier, diff, result.skipped)
     if reason and "missing from the feed" in reason:
         reason += f" (e.g. {', '.join(staging.describe_missing(conn, supplier_id))})"
-    if reason:
-        raise FeedRejected(reason)
+    if reason and accept_changes and diff.staged:
+        result.warnings.append(f"applied with --accept-changes although {reason}")
+    elif reason:
+        raise FeedRejected(reason + would_change(supplier, diff))
     held = hold_cost_moves(conn, supplier_id, supplier.hold_cost_ratio)
     now = utcnow()
     result.changed, result.missing = staging.apply_changes(

@@ -1,7 +1,7 @@
 """leases: one scheduler and one push per database
 
-Revision ID: 0006_leases
-Revises: 0005_workspace
+Revision ID: 0008_leases
+Revises: 0007_run_storage
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_leases"
-down_revision: str | Sequence[str] | None = "0005_workspace"
+revision: str = "0008_leases"
+down_revision: str | Sequence[str] | None = "0007_run_storage"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

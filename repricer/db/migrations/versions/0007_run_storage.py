@@ -1,7 +1,7 @@
 """compact run inputs and daily observation summaries
 
-Revision ID: 0006_run_storage
-Revises: 0005_workspace
+Revision ID: 0007_run_storage
+Revises: 0006_matching
 Create Date: 2026-11-27 23:40:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_run_storage"
-down_revision: str | Sequence[str] | None = "0005_workspace"
+revision: str = "0007_run_storage"
+down_revision: str | Sequence[str] | None = "0006_matching"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
