@@ -320,14 +320,18 @@ def recent_runs(engine: Engine, limit: int = 20) -> list[dict[str, Any]]:
 
 def change_detail(engine: Engine, change_id: int) -> dict[str, Any]:
     """One change with its product, explanation and the override bounds of its run."""
-    from repricer.pricing.override import override_bounds
+    from repricer.pricing.override import override_bounds, product_inputs
 
-    query = _selected().add_columns(PriceChange.inputs, PriceChange.cost, RepricingRun.summary)
+    query = _selected().add_columns(
+        PriceChange.inputs, PriceChange.cost, PriceChange.run_id, RepricingRun.summary
+    )
     with engine.connect() as conn:
         found = conn.execute(query.where(PriceChange.id == change_id)).mappings().first()
-    if found is None:
-        raise NotFoundError(f"price change {change_id}: no such change")
-    row = _row(found)
+        if found is None:
+            raise NotFoundError(f"price change {change_id}: no such change")
+        row = _row(found)
+        if not row.get("inputs"):  # runs keep their inputs compactly, apart from the changes
+            row["inputs"] = product_inputs(conn, row["run_id"], row["product_id"])
     summary = row.pop("summary") or {}
     row["bounds"] = override_bounds(
         row, summary.get("rules"), summary.get("currency", row["currency"])

@@ -437,7 +437,7 @@ def override(
     ReviewError naming the bound, and nothing changes. The proposed price is kept in
     ``proposed_price``; the change then goes the usual way (push as approved).
     """
-    from repricer.pricing.override import check_override, override_bounds
+    from repricer.pricing.override import check_override, override_bounds, product_inputs
 
     with session_scope(engine) as session:
         change = session.get(PriceChange, change_id)
@@ -455,6 +455,8 @@ def override(
             c: getattr(change, c)
             for c in ("sku", "currency", "cost", "floor", "ceiling", "rule", "inputs")
         }
+        if not row["inputs"]:  # runs keep their inputs compactly, apart from the changes
+            row["inputs"] = product_inputs(session.connection(), change.run_id, change.product_id)
         bounds = override_bounds(
             row, summary.get("rules"), summary.get("currency", change.currency)
         )

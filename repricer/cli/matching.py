@@ -30,7 +30,11 @@ def discover(
     """Find competitor product pages (sitemaps, search) and propose listings."""
     from repricer.matching.discovery import run_discovery
 
-    results = run_discovery(state(ctx).settings, competitors=competitor or None, limit=limit)
+    app_state = state(ctx)
+    for name in competitor:  # a typo is named before anything else is checked
+        app_state.settings.competitor(name)
+    app_state.require_database()
+    results = run_discovery(app_state.settings, competitors=competitor or None, limit=limit)
     rows = [asdict(r) for r in results]
     print_table(rows, ["competitor", "candidates", "accepted", "review"], as_json=as_json,
                 title="discovery")  # fmt: skip

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Connection
 
 from repricer.exceptions import ReviewError
 from repricer.money import format_money, minor_digits
@@ -24,6 +25,7 @@ from repricer.pricing._format import share_text
 from repricer.pricing.guards import NO_CEILING, floor_and_ceiling
 from repricer.pricing.params import assign_rules, rule_table
 from repricer.pricing.rules import Rule, parse_rules
+from repricer.pricing.run_inputs import load_run_inputs
 
 BASIS = ("none", "cost", "min price", "MAP")
 
@@ -117,3 +119,25 @@ def _recorded(change: dict[str, Any]) -> OverrideBounds:
         cost=change.get("cost"),
         rule=change.get("rule"),
     )
+
+
+def product_inputs(conn: Connection, run_id: int, product_id: int) -> dict[str, Any]:
+    """What run ``run_id`` knew of one product (cost, bounds, category, brand, tags),
+    from the run's compact inputs; empty when the run stored none."""
+    stored = load_run_inputs(conn, run_id)
+    if stored is None:
+        return {}
+    products = stored[0]
+    found = products[products["product_id"] == product_id]
+    if found.empty:
+        return {}
+    row = found.iloc[0].to_dict()
+    return {str(k): (None if _missing(v) else (int(v) if isinstance(v, np.integer) else v))
+            for k, v in row.items()}  # fmt: skip
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list (tags) is never missing
+        return False

@@ -38,6 +38,11 @@ NEEDS_DB: dict[str, list[str]] = {
     "feeds held": [],
     "alerts check": [],
     "stock sync": [],
+    "listings discover": [],
+    "listings list": [],
+    "listings review list": [],
+    "listings review accept": ["1"],
+    "listings review reject": ["1"],
     "schedule run": [],
     "schedule list": [],
 }

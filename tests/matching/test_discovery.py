@@ -111,10 +111,11 @@ def test_discover_match_review_and_drift(
     )
 
     times = sorted(log.times)
-    # Never faster than the configured rate: arrival times jitter by a few ms, so the
-    # rate is measured over every run of 10 consecutive gaps.
-    spans = [b - a for a, b in zip(times, times[10:], strict=False)]
-    assert min(spans) >= 10 * DELAY * 0.95
+    # Never faster than the configured rate: arrival times at the server jitter by a few
+    # ms either way (seen up to 40 ms over 10 gaps on an idle machine), so the rate is
+    # measured over every run of 20 consecutive gaps.
+    spans = [b - a for a, b in zip(times, times[20:], strict=False)]
+    assert min(spans) >= 20 * DELAY * 0.95
 
     # The page of an accepted match changes its GTIN: back to review, out of pricing.
     settings = settings_from(_config(http_server))
