@@ -58,6 +58,12 @@ AMOUNT_FIRST = re.compile(
     re.I,
 )
 _LONGEST_TEXT = 200
+# An amount alone in its text node, and a text that is only a currency sign or word.
+_BARE_AMOUNT = re.compile(r"^\s*\d[\d\s\u00a0.,']*\s*$")
+_SIGN_ONLY = re.compile(f"^(?:{CURRENCY_HINT.pattern}|圓)\\.?$", re.I)
+# A sign several countries share (yuan / yen / dollar in Chinese): the page's country
+# settles which.
+_LOCAL_SIGN = re.compile(r"[元圓]")
 # How far (tree steps) a candidate may be from the nearest one and still compete.
 _SLACK = 2
 
@@ -105,7 +111,9 @@ def find_visible(region: PageRegion) -> Found | None:
 def _text_prices(region: PageRegion) -> list[Candidate]:
     """Prices written as plain text (no price class): a short text that is an amount with
     a currency, alone or after a price label (``Цена: 18 990 руб.``, ``Preis: 12,50 €``)
-    or right after a label element (``<b>Цена:</b> <font>18 990 руб.</font>``)."""
+    or right after a label element (``<b>Цена:</b> <font>18 990 руб.</font>``), or a
+    bare amount whose currency stands in the element beside it
+    (``<span>294</span><span>元</span>``)."""
     block = region.main_block
     if block is None:
         return []
@@ -114,8 +122,15 @@ def _text_prices(region: PageRegion) -> list[Candidate]:
         if node.tag != "-text":
             continue
         raw = node.text_content or ""
-        if len(raw) > 80 or not _DIGIT.search(raw) or not CURRENCY_HINT.search(raw):
+        if len(raw) > 80 or not _DIGIT.search(raw):
             continue
+        if not CURRENCY_HINT.search(raw):
+            if not _BARE_AMOUNT.match(raw):
+                continue
+            signed = _with_sign_beside(node, raw)
+            if signed is None:
+                continue
+            raw = signed
         text = PRICE_LABEL.sub("", squash(raw), count=1)
         if len(text) > 40 or not AMOUNT_FIRST.match(text) or _NOT_A_PRICE.search(text):
             continue
@@ -127,18 +142,51 @@ def _text_prices(region: PageRegion) -> list[Candidate]:
         if is_per_unit(text) or region.unrelated(element):
             continue
         currency = find_currency(text)
-        price = parse_price(text) if currency else None
+        price = parse_price(text) if currency or _LOCAL_SIGN.search(text) else None
         if price is not None:
             out.append(Candidate(price, currency, _is_old(element), region.distance(element)))
     return out
 
 
+def _with_sign_beside(node: Node, amount: str) -> str | None:
+    """``amount`` joined to the currency sign written just after or before it (in the
+    next or previous node, or beside the element holding only the amount), else None."""
+    holders = [node]
+    element = node.parent
+    if element is not None and element.child is not None and element.child.next is None:
+        holders.append(element)  # the amount is all its element holds
+    for holder in holders:
+        after = _sibling_text(holder, forward=True)
+        if after is not None and _SIGN_ONLY.match(after):
+            return f"{amount.strip()} {after}"
+        before = _sibling_text(holder, forward=False)
+        if before is not None and _SIGN_ONLY.match(before):
+            return f"{before} {amount.strip()}"
+    return None
+
+
+def _sibling_text(node: Node, forward: bool) -> str | None:
+    """The short text of the next (previous) sibling, whitespace between skipped."""
+    sibling = node.next if forward else node.prev
+    if sibling is not None and sibling.tag == "-text" and not squash(sibling.text_content):
+        sibling = sibling.next if forward else sibling.prev
+    if sibling is None or sibling.tag in _SKIPPED_TAGS:
+        return None
+    raw = sibling.text_content if sibling.tag == "-text" else sibling.text(deep=True)
+    text = squash(raw)
+    return text if 0 < len(text) <= 6 else None
+
+
 def find_stock_text(region: PageRegion) -> str:
     """Availability from visible stock badges (class/id naming stock) of the main
-    product and from its buy control; unknown when they disagree or say nothing."""
+    product, not the buy control's state labels; unknown when they disagree or say
+    nothing."""
     states: set[str] = set()
+    labels = {n.mem_id for n in region.state_labels}
     for node in region.scope.css(STOCK_CSS):
         if not STOCK_CLASS.search(label(node)) or region.unrelated(node):
+            continue
+        if labels and any(n.mem_id in labels for n in lineage(node)):
             continue
         text = own_text(node)
         if text and len(text) < 80:

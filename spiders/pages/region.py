@@ -34,6 +34,7 @@ _FURNITURE_ROLES = frozenset({"navigation", "dialog", "complementary", "banner",
 # itself is an anchor, so a price inside it is never judged).
 _CHOICE_TAGS = frozenset({"button", "option", "select", "label"})
 _CHOICE_ROLES = frozenset({"radio", "option", "tab", "menuitem", "menuitemradio"})
+_CONTROL_TAGS = frozenset({"a", "button"})
 _BUY_CSS = (
     "button,input[type=submit],input[type=button],a[class*=cart i],a[id*=cart i],"
     "[class*=add-to-cart i],[id*=add-to-cart i],[class*=addtocart i],[id*=addtocart i],"
@@ -73,6 +74,19 @@ class PageRegion:
             return buttons[0] if buttons else None
         path = _path_steps(self.heading)
         return min(buttons, key=lambda n: _distance(n, path))
+
+    @cached_property
+    def state_labels(self) -> list[Node]:
+        """Labels beside the buy label inside one clickable control (``<a><span>Add to
+        cart</span><span>Sold out</span></a>``): the stylesheet shows the one that fits
+        the product's state, so their words say nothing about it."""
+        button = self.buy_button
+        parent = button.parent if button is not None else None
+        if button is None or parent is None or parent.tag not in _CONTROL_TAGS:
+            return []
+        if button.tag in _CONTROL_TAGS:
+            return []
+        return [n for n in parent.iter() if n.mem_id != button.mem_id]
 
     @cached_property
     def scope(self) -> Node | Document:
