@@ -66,6 +66,8 @@ _SIGN_ONLY = re.compile(f"^(?:{CURRENCY_HINT.pattern}|圓)\\.?$", re.I)
 _LOCAL_SIGN = re.compile(r"[元圓]")
 # How far (tree steps) a candidate may be from the nearest one and still compete.
 _SLACK = 2
+# How much further than the nearest current price an old (struck) price may stand.
+_OLD_REACH = 3
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Candidate:
 def find_visible(region: PageRegion) -> Found | None:
     """The main product's visible price, an explained None, or None when the page shows
     no price-like element at all."""
-    found = [c for c in (_read(n, region) for n in _innermost(region)) if c is not None]
+    found = _nearest_first(region)
     current = [c for c in found if not c.old]
     if not current:
         found = _text_prices(region)
@@ -91,7 +93,8 @@ def find_visible(region: PageRegion) -> Found | None:
     values = distinct_prices([c.price for c in top])
     currency = next((c.currency for c in top if c.currency), None)
     if len(values) == 1:
-        olds = [c.price for c in found if c.old and c.price > values[0]]
+        reach = nearest + _SLACK + _OLD_REACH
+        olds = [c.price for c in found if c.old and c.price > values[0] and c.distance <= reach]
         old = distinct_prices(olds)
         return Found(
             METHOD,
@@ -224,7 +227,29 @@ def _is_price_node(node: Node) -> bool:
     return bool(PRICE_CLASS.search(words)) and not NOT_PRICE_CLASS.search(words)
 
 
-def _read(node: Node, region: PageRegion) -> Candidate | None:
+def _nearest_first(region: PageRegion) -> list[Candidate]:
+    """The price elements read in order of their distance to the title and buy control,
+    up to the reach of the nearest current price: prices further away cannot compete,
+    and a page's carousels of other products need not be read at all."""
+    placed = sorted(
+        ((region.distance(n), i, n) for i, n in enumerate(_innermost(region))),
+        key=lambda p: (p[0], p[1]),
+    )
+    out: list[Candidate] = []
+    reach: int | None = None
+    for distance, _i, node in placed:
+        if reach is not None and distance > reach:
+            break
+        candidate = _read(node, region, distance)
+        if candidate is None:
+            continue
+        out.append(candidate)
+        if reach is None and not candidate.old:
+            reach = distance + _SLACK + _OLD_REACH
+    return out
+
+
+def _read(node: Node, region: PageRegion, distance: int) -> Candidate | None:
     if len(node.text(deep=True)) > _LONGEST_TEXT:
         return None  # a whole block, not a price (own_text below would walk all of it)
     old = _is_old(node)
@@ -247,7 +272,7 @@ def _read(node: Node, region: PageRegion) -> Candidate | None:
         price = parse_price(attr)
     if price is None:
         return None
-    return Candidate(price, currency, old, region.distance(node))
+    return Candidate(price, currency, old, distance)
 
 
 def _is_old(node: Node) -> bool:

@@ -25,15 +25,27 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from spiders.pages._phrases import BUY_CLASS, BUY_PHRASES, UNRELATED_CONTAINER, UNRELATED_TAGS
+from spiders.pages._phrases import BUY_CLASS, BUY_PHRASE, UNRELATED_CONTAINER, UNRELATED_TAGS
 from spiders.pages.found import same_url
-from spiders.pages.tree import Document, Node, is_hidden, label, lineage, squash, text_of
+from spiders.pages.tree import (
+    Document,
+    Node,
+    ancestors,
+    is_hidden,
+    label,
+    lineage,
+    squash,
+    text_of,
+)
 
 _FURNITURE_ROLES = frozenset({"navigation", "dialog", "complementary", "banner", "contentinfo"})
 # Swatches, size and colour choices: their prices are other variants' (the buy control
 # itself is an anchor, so a price inside it is never judged).
 _CHOICE_TAGS = frozenset({"button", "option", "select", "label"})
 _CHOICE_ROLES = frozenset({"radio", "option", "tab", "menuitem", "menuitemradio"})
+# Levels above the title whose blocks are searched for the buy control before the page.
+_BUY_SEARCH_LEVELS = (3, 6)
+_LONGEST_LABEL = 400  # characters of text, spaces included, a buy control's label may have
 _CONTROL_TAGS = frozenset({"a", "button"})
 _BUY_CSS = (
     "button,input[type=submit],input[type=button],a[class*=cart i],a[id*=cart i],"
@@ -54,7 +66,13 @@ class PageRegion:
 
     @cached_property
     def heading(self) -> Node | None:
-        """The product's title element: the first visible ``<h1>`` outside furniture."""
+        """The product's title element: the first visible ``<h1>`` outside furniture
+        (the first ``<h1>`` of the page is read before all of them are looked for)."""
+        first = self.doc.css_first("h1")
+        if first is None:
+            return None
+        if text_of(first) and not self._furniture_or_hidden(first):
+            return first
         for node in self.doc.css("h1"):
             if text_of(node) and not self._furniture_or_hidden(node):
                 return node
@@ -66,14 +84,27 @@ class PageRegion:
 
     @cached_property
     def buy_button(self) -> Node | None:
-        """The add-to-cart / buy control nearest the title (the first one without a title)."""
-        buttons = [
-            n for n in self.doc.css(_BUY_CSS) if _is_buy(n) and not self._furniture_or_hidden(n)
-        ]  # fmt: skip
-        if not buttons or self.heading is None:
-            return buttons[0] if buttons else None
-        path = _path_steps(self.heading)
-        return min(buttons, key=lambda n: _distance(n, path))
+        """The add-to-cart / buy control nearest the title (the first one without a title).
+
+        Looked for around the title first, then wider: a control inside the block
+        ``k`` levels above the title and at most ``k + 1`` steps from it is nearer than
+        any control outside that block, so the whole page is read only when none is."""
+        heading = self.heading
+        if heading is None:
+            return next(iter(self._buy_controls(self.doc)), None)
+        path = _path_steps(heading)
+        ups = ancestors(heading)
+        for level in _BUY_SEARCH_LEVELS:
+            if level > len(ups):
+                break
+            near = self._buy_controls(ups[level - 1])
+            best = min(near, key=lambda n: _distance(n, path), default=None)
+            if best is not None and _distance(best, path) <= level + 1:
+                return best
+        return min(self._buy_controls(self.doc), key=lambda n: _distance(n, path), default=None)
+
+    def _buy_controls(self, root: Node | Document) -> list[Node]:
+        return [n for n in root.css(_BUY_CSS) if _is_buy(n) and not self._furniture_or_hidden(n)]
 
     @cached_property
     def state_labels(self) -> list[Node]:
@@ -226,11 +257,11 @@ def _is_buy(node: Node) -> bool:
     attrs = node.attributes
     if BUY_CLASS.search(f"{label(node)} {attrs.get('name') or ''}"):
         return True
-    text = squash(
-        f"{text_of(node) if node.tag != 'input' else ''} {attrs.get('value') or ''} "
-        f"{attrs.get('aria-label') or ''}"
-    ).lower()
-    return 0 < len(text) < 60 and any(phrase in text for phrase in BUY_PHRASES)
+    own = node.text(deep=True) if node.tag != "input" else ""
+    if len(own) > _LONGEST_LABEL:
+        return False  # a whole block, not a button's label
+    text = squash(f"{own} {attrs.get('value') or ''} {attrs.get('aria-label') or ''}").lower()
+    return 0 < len(text) < 60 and BUY_PHRASE.search(text) is not None
 
 
 def _path_steps(node: Node) -> dict[int, int]:
