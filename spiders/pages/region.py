@@ -30,7 +30,6 @@ from spiders.pages.found import same_url
 from spiders.pages.tree import (
     Document,
     Node,
-    ancestors,
     is_hidden,
     label,
     lineage,
@@ -43,8 +42,6 @@ _FURNITURE_ROLES = frozenset({"navigation", "dialog", "complementary", "banner",
 # itself is an anchor, so a price inside it is never judged).
 _CHOICE_TAGS = frozenset({"button", "option", "select", "label"})
 _CHOICE_ROLES = frozenset({"radio", "option", "tab", "menuitem", "menuitemradio"})
-# Levels above the title whose blocks are searched for the buy control before the page.
-_BUY_SEARCH_LEVELS = (3, 6)
 _LONGEST_LABEL = 400  # characters of text, spaces included, a buy control's label may have
 _CONTROL_TAGS = frozenset({"a", "button"})
 _BUY_CSS = (
@@ -84,27 +81,14 @@ class PageRegion:
 
     @cached_property
     def buy_button(self) -> Node | None:
-        """The add-to-cart / buy control nearest the title (the first one without a title).
-
-        Looked for around the title first, then wider: a control inside the block
-        ``k`` levels above the title and at most ``k + 1`` steps from it is nearer than
-        any control outside that block, so the whole page is read only when none is."""
-        heading = self.heading
-        if heading is None:
-            return next(iter(self._buy_controls(self.doc)), None)
-        path = _path_steps(heading)
-        ups = ancestors(heading)
-        for level in _BUY_SEARCH_LEVELS:
-            if level > len(ups):
-                break
-            near = self._buy_controls(ups[level - 1])
-            best = min(near, key=lambda n: _distance(n, path), default=None)
-            if best is not None and _distance(best, path) <= level + 1:
-                return best
-        return min(self._buy_controls(self.doc), key=lambda n: _distance(n, path), default=None)
-
-    def _buy_controls(self, root: Node | Document) -> list[Node]:
-        return [n for n in root.css(_BUY_CSS) if _is_buy(n) and not self._furniture_or_hidden(n)]
+        """The add-to-cart / buy control nearest the title (the first one without a title)."""
+        buttons = [
+            n for n in self.doc.css(_BUY_CSS) if _is_buy(n) and not self._furniture_or_hidden(n)
+        ]  # fmt: skip
+        if not buttons or self.heading is None:
+            return buttons[0] if buttons else None
+        path = _path_steps(self.heading)
+        return min(buttons, key=lambda n: _distance(n, path))
 
     @cached_property
     def state_labels(self) -> list[Node]:
