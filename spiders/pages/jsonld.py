@@ -43,6 +43,8 @@ _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _GUARD = r"(?:\s|/\*\s*(?:<!\[CDATA\[|\]\]>)?\s*\*/|//\s*(?:<!\[CDATA\[|\]\]>)|<!\[CDATA\[|\]\]>|<!--|-->)"
 _GUARDS_START = re.compile(f"^{_GUARD}+")
 _GUARDS_END = re.compile(f"{_GUARD}+$")
+_GUARD_TAIL = 200  # characters: trailing guards and spaces longer than this stay (and JSON
+# forgives trailing spaces anyway)
 
 
 def find_jsonld(scripts: list[str], page_url: str, heading: Heading = None) -> Found | None:
@@ -68,7 +70,7 @@ def load_json(text: str) -> Any:
     """A script's JSON: comment and CDATA guards stripped (``/*<![CDATA[*/ … /*]]>*/``,
     ``<!-- … -->``), trailing commas forgiven, and JavaScript object literals (single
     quotes, bare keys) read as a last resort; None when it is not data."""
-    text = _GUARDS_END.sub("", _GUARDS_START.sub("", text))
+    text = _strip_guards(text)
     if not text:
         return None
     for attempt in (text, _TRAILING_COMMA.sub(r"\1", text)):
@@ -80,6 +82,16 @@ def load_json(text: str) -> Any:
         return chompjs.parse_js_object(text)
     except (ValueError, TypeError):
         return None
+
+
+def _strip_guards(text: str) -> str:
+    """``text`` without the comment/CDATA guards around it. The end is searched in the
+    last characters only: a ``$``-anchored pattern would be tried at every position of
+    a long script."""
+    text = _GUARDS_START.sub("", text, count=1)
+    tail = text[-_GUARD_TAIL:]
+    end = _GUARDS_END.search(tail)
+    return text[: len(text) - len(tail) + end.start()] if end else text
 
 
 def _types(node: dict[str, Any]) -> set[str]:
