@@ -12,8 +12,6 @@ data can settle it, or the page is refused.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from decimal import Decimal
 
 from spiders.pages._phrases import (
     EX_VAT,
@@ -23,9 +21,11 @@ from spiders.pages._phrases import (
     STOCK_CLASS,
     UNKNOWN,
 )
+from spiders.pages.element import DIGIT, NOT_A_PRICE, Candidate, is_old, own_text
 from spiders.pages.found import Found, distinct_prices
+from spiders.pages.plaintext import text_prices
 from spiders.pages.region import PageRegion
-from spiders.pages.tree import Node, ancestors, label, lineage, squash
+from spiders.pages.tree import Node, ancestors, label, lineage
 from spiders.pages.values import availability_from_text, find_currency, is_per_unit, parse_price
 
 METHOD = "heuristic"
@@ -36,46 +36,13 @@ PRICE_CSS = ",".join(
     + ["[itemprop=price]"] + [f"[{a}]" for a in DATA_PRICE_ATTRS]
 )  # fmt: skip
 STOCK_CSS = "[class*=stock i],[id*=stock i],[class*=avail i],[id*=avail i],[class*=nalich i]"
-_DIGIT = re.compile(r"\d")
-_SKIPPED_TAGS = frozenset({"del", "s", "strike", "script", "style", "template", "noscript"})
 # A discount badge written inside the price element ("$229.990 -18%").
 _DISCOUNT_BADGE = re.compile(r"(?:^|\s)[-−–]\s?\d{1,2}\s?%(?=\s|$)")
-_NOT_A_PRICE = re.compile(r"%|\d\s*[x×]\s*\d")
-# A currency sign or word somewhere in a text (a cheap test before parsing it).
-CURRENCY_HINT = re.compile(
-    r"[$€£₽₴₸¥₹₩₺元円원]|(?<![^\W\d_])(?:руб|р\.|грн|тг|kn|zł|zl|kč|lei|лв|ft|kr|rs|chf|eur|usd"
-    r"|gbp|pln|czk|ron|bgn|huf|sek|nok|dkk|kzt|uah|rub|byn|br|nt)(?![^\W\d_])",
-    re.I,
-)
-PRICE_LABEL = re.compile(
-    r"^(?:цена|ціна|баға|стоимость|price|our price|sale price|now|preis|prix|prezzo|precio|preço"
-    r"|cena|cijena|kaina|hind|ár|pris|hinta|prijs|preț|pret|價格|售價|特價|価格|販売価格)\s*[:：]?\s*",
-    re.I,
-)
-AMOUNT_FIRST = re.compile(
-    r"^(?:(?:от|від|from|ab|dès|à partir de|desde|a partir de|da|od|alkaen|vanaf|från|fra|nuo"
-    r"|alates|de la)\s+)?(?:[$€£₽₴₸¥₹₩₺]|[A-Za-z]{1,3}\$|\d)",
-    re.I,
-)
 _LONGEST_TEXT = 200
-# An amount alone in its text node, and a text that is only a currency sign or word.
-_BARE_AMOUNT = re.compile(r"^\s*\d[\d\s\u00a0.,']*\s*$")
-_SIGN_ONLY = re.compile(f"^(?:{CURRENCY_HINT.pattern}|圓)\\.?$", re.I)
-# A sign several countries share (yuan / yen / dollar in Chinese): the page's country
-# settles which.
-_LOCAL_SIGN = re.compile(r"[元圓]")
 # How far (tree steps) a candidate may be from the nearest one and still compete.
 _SLACK = 2
 # How much further than the nearest current price an old (struck) price may stand.
 _OLD_REACH = 3
-
-
-@dataclass(frozen=True)
-class Candidate:
-    price: Decimal
-    currency: str | None
-    old: bool
-    distance: int
 
 
 def find_visible(region: PageRegion) -> Found | None:
@@ -84,7 +51,7 @@ def find_visible(region: PageRegion) -> Found | None:
     found = _nearest_first(region)
     current = [c for c in found if not c.old]
     if not current:
-        found = _text_prices(region)
+        found = text_prices(region)
         current = [c for c in found if not c.old]
     if not current:
         return Found(METHOD, reason="only a per-unit price found") if region.per_unit else None
@@ -109,75 +76,6 @@ def find_visible(region: PageRegion) -> Found | None:
         currency=currency,
         candidates=tuple(values),
     )
-
-
-def _text_prices(region: PageRegion) -> list[Candidate]:
-    """Prices written as plain text (no price class): a short text that is an amount with
-    a currency, alone or after a price label (``Цена: 18 990 руб.``, ``Preis: 12,50 €``)
-    or right after a label element (``<b>Цена:</b> <font>18 990 руб.</font>``), or a
-    bare amount whose currency stands in the element beside it
-    (``<span>294</span><span>元</span>``)."""
-    block = region.main_block
-    if block is None:
-        return []
-    out: list[Candidate] = []
-    for node in block.traverse(include_text=True):
-        if node.tag != "-text":
-            continue
-        raw = node.text_content or ""
-        if len(raw) > 80 or not _DIGIT.search(raw):
-            continue
-        if not CURRENCY_HINT.search(raw):
-            if not _BARE_AMOUNT.match(raw):
-                continue
-            signed = _with_sign_beside(node, raw)
-            if signed is None:
-                continue
-            raw = signed
-        text = PRICE_LABEL.sub("", squash(raw), count=1)
-        if len(text) > 40 or not AMOUNT_FIRST.match(text) or _NOT_A_PRICE.search(text):
-            continue
-        if EX_VAT.search(text):
-            continue
-        element = node.parent
-        if element is None or element.tag in _SKIPPED_TAGS or element.tag in ("a", "option"):
-            continue
-        if is_per_unit(text) or region.unrelated(element):
-            continue
-        currency = find_currency(text)
-        price = parse_price(text) if currency or _LOCAL_SIGN.search(text) else None
-        if price is not None:
-            out.append(Candidate(price, currency, _is_old(element), region.distance(element)))
-    return out
-
-
-def _with_sign_beside(node: Node, amount: str) -> str | None:
-    """``amount`` joined to the currency sign written just after or before it (in the
-    next or previous node, or beside the element holding only the amount), else None."""
-    holders = [node]
-    element = node.parent
-    if element is not None and element.child is not None and element.child.next is None:
-        holders.append(element)  # the amount is all its element holds
-    for holder in holders:
-        after = _sibling_text(holder, forward=True)
-        if after is not None and _SIGN_ONLY.match(after):
-            return f"{amount.strip()} {after}"
-        before = _sibling_text(holder, forward=False)
-        if before is not None and _SIGN_ONLY.match(before):
-            return f"{before} {amount.strip()}"
-    return None
-
-
-def _sibling_text(node: Node, forward: bool) -> str | None:
-    """The short text of the next (previous) sibling, whitespace between skipped."""
-    sibling = node.next if forward else node.prev
-    if sibling is not None and sibling.tag == "-text" and not squash(sibling.text_content):
-        sibling = sibling.next if forward else sibling.prev
-    if sibling is None or sibling.tag in _SKIPPED_TAGS:
-        return None
-    raw = sibling.text_content if sibling.tag == "-text" else sibling.text(deep=True)
-    text = squash(raw)
-    return text if 0 < len(text) <= 6 else None
 
 
 def find_stock_text(region: PageRegion) -> str:
@@ -209,7 +107,7 @@ def _innermost(region: PageRegion) -> list[Node]:
     for node in reversed(nodes):
         if node.mem_id in outer:
             continue
-        if _data_price(node) is None and not _DIGIT.search(node.text(deep=True)):
+        if _data_price(node) is None and not DIGIT.search(node.text(deep=True)):
             continue
         inner.append(node)
         if node.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(node)):
@@ -252,14 +150,14 @@ def _nearest_first(region: PageRegion) -> list[Candidate]:
 def _read(node: Node, region: PageRegion, distance: int) -> Candidate | None:
     if len(node.text(deep=True)) > _LONGEST_TEXT:
         return None  # a whole block, not a price (own_text below would walk all of it)
-    old = _is_old(node)
+    old = is_old(node)
     text = _DISCOUNT_BADGE.sub("", own_text(node, keep_struck=old)).strip()
     attr = _data_price(node) or node.attributes.get("content")
-    if text and not _DIGIT.search(text):
+    if text and not DIGIT.search(text):
         return None  # a button or label carrying a price attribute: the text is what shows
     if not text and attr is None:
         return None
-    if len(text) > 60 or _NOT_A_PRICE.search(text) or EX_VAT.search(text):
+    if len(text) > 60 or NOT_A_PRICE.search(text) or EX_VAT.search(text):
         return None
     if region.unrelated(node):
         return None
@@ -273,47 +171,6 @@ def _read(node: Node, region: PageRegion, distance: int) -> Candidate | None:
     if price is None:
         return None
     return Candidate(price, currency, old, distance)
-
-
-def _is_old(node: Node) -> bool:
-    """Struck through, or marked old by its own class or one of its 3 nearest parents."""
-    for depth, current in enumerate(lineage(node)):
-        if depth > 3 or current.tag in ("body", "main", "article"):
-            break
-        if current.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(current)):
-            return True
-        if "line-through" in (current.attributes.get("style") or ""):
-            return True
-    return False
-
-
-def own_text(node: Node, keep_struck: bool = False) -> str:
-    """Visible text without struck-through parts and scripts; kopecks or cents in a
-    2-digit ``<sup>`` after the amount become its decimals (``2 490<sup>90`` reads
-    2 490,90, not 249 090)."""
-    parts: list[str] = []
-    for child in node.iter(include_text=True):
-        tag = child.tag
-        if tag == "-text":
-            parts.append(child.text_content or "")
-        elif _skipped(child, keep_struck):
-            continue
-        elif tag == "sup":
-            inner = own_text(child)
-            before = "".join(parts).rstrip()
-            if re.fullmatch(r"\d\d", inner) and before[-1:].isdigit():
-                inner = ("." if "," in before.rsplit(" ", 1)[-1] else ",") + inner
-            parts.append(inner)
-        elif tag and not tag.startswith("-"):
-            parts.append(own_text(child, keep_struck))
-    return squash("".join(parts))
-
-
-def _skipped(node: Node, keep_struck: bool) -> bool:
-    """Scripts, and old prices (struck or old-marked) unless they are wanted."""
-    if node.tag in _SKIPPED_TAGS:
-        return not (keep_struck and node.tag in ("del", "s", "strike"))
-    return not keep_struck and bool(OLD_PRICE_CLASS.search(node.attributes.get("class") or ""))
 
 
 def _data_price(node: Node) -> str | None:

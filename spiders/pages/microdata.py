@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from spiders.pages._phrases import OLD_PRICE_CLASS
+from spiders.pages.element import own_text
 from spiders.pages.found import Found, Heading, choose_product, distinct_prices
-from spiders.pages.heuristics import own_text
 from spiders.pages.region import PageRegion
 from spiders.pages.tree import Node, ancestors, label, lineage
 from spiders.pages.values import (
