@@ -43,10 +43,10 @@ _FURNITURE_ROLES = frozenset({"navigation", "dialog", "complementary", "banner",
 _CHOICE_TAGS = frozenset({"button", "option", "select", "label"})
 _CHOICE_ROLES = frozenset({"radio", "option", "tab", "menuitem", "menuitemradio"})
 _LONGEST_LABEL = 400  # characters of text, spaces included, a buy control's label may have
+_FAR = 1000  # steps "to" an anchor in another tree (or without any anchor)
 _CONTROL_TAGS = frozenset({"a", "button"})
 _BUY_CSS = (
-    "button,input[type=submit],input[type=button],a[class*=cart i],a[id*=cart i],"
-    "[class*=add-to-cart i],[id*=add-to-cart i],[class*=addtocart i],[id*=addtocart i],"
+    "button,input[type=submit],input[type=button],[class*=cart i],[id*=cart i],"
     "[class*=buy i],[id*=buy i],[name*=add i],a[class*=cta i]"
 )
 
@@ -87,8 +87,7 @@ class PageRegion:
         ]  # fmt: skip
         if not buttons or self.heading is None:
             return buttons[0] if buttons else None
-        path = _path_steps(self.heading)
-        return min(buttons, key=lambda n: _distance(n, path))
+        return min(buttons, key=self._from_heading)
 
     @cached_property
     def state_labels(self) -> list[Node]:
@@ -150,13 +149,23 @@ class PageRegion:
     def _anchor_paths(self) -> list[dict[int, int]]:
         return [_path_steps(a) for a in (self.heading, self.buy_button) if a is not None]
 
+    @cached_property
+    def _from_heading(self) -> _Steps:
+        return _Steps(_path_steps(self.heading) if self.heading is not None else {})
+
+    @cached_property
+    def _from_anchors(self) -> list[_Steps]:
+        heading = [self._from_heading] if self.heading is not None else []
+        button = [_Steps(_path_steps(self.buy_button))] if self.buy_button is not None else []
+        return heading + button
+
     @property
     def has_anchor(self) -> bool:
         return bool(self._anchor_paths)
 
     def distance(self, node: Node) -> int:
         """Steps through the tree from ``node`` to the nearest anchor (large without)."""
-        return min((_distance(node, path) for path in self._anchor_paths), default=1000)
+        return min((steps(node) for steps in self._from_anchors), default=_FAR)
 
     def unrelated(self, node: Node) -> str | None:
         """Why ``node`` is not part of the main product (see the module doc), or None."""
@@ -253,12 +262,28 @@ def _path_steps(node: Node) -> dict[int, int]:
     return {n.mem_id: i for i, n in enumerate(lineage(node))}
 
 
-def _distance(node: Node, path: dict[int, int]) -> int:
-    for i, current in enumerate(lineage(node)):
-        steps = path.get(current.mem_id)
-        if steps is not None:
-            return i + steps
-    return 1000
+class _Steps:
+    """Steps through the tree from a node to one anchor (up to the first block the two
+    share, then down), remembered for every node on the way up: price elements of one
+    page share most of their ancestors."""
+
+    def __init__(self, path: dict[int, int]) -> None:
+        self.path = path  # the anchor and its ancestors -> steps up from the anchor
+        self.known: dict[int, int] = {}
+
+    def __call__(self, node: Node) -> int:
+        walked: list[int] = []
+        found = _FAR
+        for current in lineage(node):
+            key = current.mem_id
+            steps = self.known.get(key, self.path.get(key))
+            if steps is not None:
+                found = steps
+                break
+            walked.append(key)
+        for up, key in enumerate(reversed(walked), start=1):
+            self.known[key] = found + up if found < _FAR else _FAR
+        return self.known[walked[0]] if walked else found
 
 
 def _is_repeated_card(node: Node) -> bool:
