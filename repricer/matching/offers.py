@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from repricer.matching._variants import EDITIONS, PLATFORMS
 from repricer.matching.codes import compact_code, extract_model_codes, normalize_gtin
 
 FIELDS = ("title", "brand", "category", "model", "description", "price")
@@ -29,7 +30,10 @@ class Offer:
     only in the description head; ``compact`` is title + model + description head in
     letters and digits only (for "code appears in the other side" checks);
     ``price`` is a float in the offer's own currency unit, or NaN when unknown
-    (a similarity feature only, never money arithmetic).
+    (a similarity feature only, never money arithmetic). ``numbers`` are the title's
+    numbers written one way (``7.0`` and ``7`` alike), ``all_numbers`` those of title,
+    model and description head; ``platforms`` and ``editions`` the title's platform and
+    edition words, each as its canonical name (``macintosh`` -> ``mac``).
     """
 
     title: str
@@ -44,6 +48,9 @@ class Offer:
     codes: frozenset[str]
     desc_codes: frozenset[str]
     numbers: frozenset[str]
+    all_numbers: frozenset[str]
+    platforms: frozenset[str]
+    editions: frozenset[str]
     compact: str
     compact_title: str
 
@@ -65,6 +72,19 @@ def parse_price(value: str) -> float:
 def normalize_brand(value: str) -> str:
     """A brand without legal/sector suffixes and punctuation (``"Intuit Inc."`` -> ``intuit``)."""
     return " ".join(_TOKEN.findall(_BRAND_NOISE.sub(" ", value.lower())))
+
+
+def normalize_number(text: str) -> str:
+    """A number written one way: no leading zeros, no trailing decimal zeros
+    (``"07"`` -> ``"7"``, ``"7.0"`` -> ``"7"``, ``"2,50"`` -> ``"2.5"``)."""
+    text = text.replace(",", ".")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.lstrip("0") or "0"
+
+
+def _numbers(text: str) -> frozenset[str]:
+    return frozenset(normalize_number(n) for n in _NUMBER.findall(text))
 
 
 def tokenize(text: str) -> list[str]:
@@ -96,7 +116,10 @@ def prepare_offer(record: Mapping[str, object]) -> Offer:
         all_tokens=tokens | frozenset(tokenize(" ".join((brand, model, description)))),
         codes=frozenset(codes),
         desc_codes=desc_codes,
-        numbers=frozenset(_NUMBER.findall(title)),
+        numbers=_numbers(title),
+        all_numbers=_numbers(" ".join((title, model, description))),
+        platforms=frozenset(PLATFORMS[t] for t in tokens if t in PLATFORMS),
+        editions=frozenset(EDITIONS[t] for t in tokens if t in EDITIONS),
         compact=compact_code(" ".join((title, model, description))),
         compact_title=compact_code(title + " " + model),
     )
