@@ -164,6 +164,19 @@ def list_proposals(
         ]
 
 
+def proposal_competitors(engine: Engine) -> list[str]:
+    """Names of the competitors that have proposals (any review status), sorted."""
+    query = (
+        select(Competitor.name)
+        .join(Listing, Listing.competitor_id == Competitor.id)
+        .where(Listing.status.in_(REVIEW_STATUSES), Listing.score.is_not(None))
+        .distinct()
+        .order_by(Competitor.name)
+    )
+    with session_scope(engine) as session:
+        return list(session.scalars(query))
+
+
 def _latest_page(session: Session, listing_id: int) -> dict[str, Any]:
     """The newest page title/GTIN seen for a listing, as drift references."""
     row = session.execute(

@@ -35,6 +35,7 @@ class ShopProduct:
     gtin: str
     sku: str
     price: int
+    brand: str = ""
 
 
 @dataclass
@@ -53,6 +54,8 @@ def product_page(product: ShopProduct) -> str:
                                            "priceCurrency": "RUB"}}  # fmt: skip
     if product.gtin:
         data["gtin13"] = product.gtin
+    if product.brand:
+        data["brand"] = {"@type": "Brand", "name": product.brand}
     return PAGE.format(name=product.name, data=json.dumps(data, ensure_ascii=False))
 
 
