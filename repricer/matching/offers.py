@@ -6,9 +6,11 @@ preparations and cheap per-pair comparisons.
 
 from __future__ import annotations
 
+import gc
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from repricer.matching._variants import EDITIONS, PLATFORMS
@@ -92,6 +94,26 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small acyclic objects
+    (offers, pair tuples): each collection would otherwise walk every offer built so
+    far, which made preparing 200,000 offers half again as slow."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def prepare_offers(records: Iterable[Mapping[str, object]]) -> list[Offer]:
+    """:func:`prepare_offer` for each record, with the garbage collector paused."""
+    with gc_paused():
+        return [prepare_offer(record) for record in records]
+
+
 def prepare_offer(record: Mapping[str, object]) -> Offer:
     """Build an :class:`Offer` from a mapping with any of :data:`FIELDS` (and ``gtin``)."""
     title = _text(record, "title")
@@ -104,6 +126,7 @@ def prepare_offer(record: Mapping[str, object]) -> Offer:
     if model_code:
         codes.add(model_code)
     desc_codes = frozenset(extract_model_codes(description)) - codes
+    numbers = _numbers(title)
     return Offer(
         title=title,
         brand=brand,
@@ -116,8 +139,8 @@ def prepare_offer(record: Mapping[str, object]) -> Offer:
         all_tokens=tokens | frozenset(tokenize(" ".join((brand, model, description)))),
         codes=frozenset(codes),
         desc_codes=desc_codes,
-        numbers=_numbers(title),
-        all_numbers=_numbers(" ".join((title, model, description))),
+        numbers=numbers,
+        all_numbers=numbers | _numbers(model + " " + description),
         platforms=frozenset(PLATFORMS[t] for t in tokens if t in PLATFORMS),
         editions=frozenset(EDITIONS[t] for t in tokens if t in EDITIONS),
         compact=compact_code(" ".join((title, model, description))),

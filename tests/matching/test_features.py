@@ -75,3 +75,20 @@ def test_platform_conflict_lowers_the_score() -> None:
     other = {"title": "adobe creative suite 3 design premium for windows", "price": "1599"}
     scores = score_pairs([(ours, same), (ours, other)])
     assert scores[0] > scores[1]
+
+
+def test_prepare_offers_restores_the_garbage_collector() -> None:
+    import gc
+
+    from repricer.matching.offers import prepare_offers
+
+    assert gc.isenabled()
+    offers = prepare_offers([{"title": "bosch twk 8611 kettle"}, {"title": "makita dhp482"}])
+    assert [o.title for o in offers] == ["bosch twk 8611 kettle", "makita dhp482"]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        prepare_offers([{"title": "x"}])
+        assert not gc.isenabled()  # a caller's own pause is kept
+    finally:
+        gc.enable()
