@@ -229,6 +229,10 @@ def _check_guards(
 ) -> None:
     if not rows:
         raise StockRejected(f"empty stock source: no valid rows ({result.skipped} skipped)")
+    if not stored:
+        raise StockRejected(
+            f"{supplier.name} has no offers yet: its full feed must be synced first"
+        )
     if result.unknown == len(rows):
         raise StockRejected(
             f"none of its {len(rows)} keys is an offer of {supplier.name} (is it this "

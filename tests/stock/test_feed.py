@@ -84,6 +84,9 @@ def offers(engine: Engine) -> dict[str, tuple[int | None, bool]]:
 def test_stock_source_updates_stock_only_and_polls_cheaply(
     settings, engine, http_server, shop
 ) -> None:
+    StockSource(http_server, "sku;stock\nS1;0\n")
+    [early] = sync_stock_feeds(settings, engine)
+    assert early.status == "rejected" and "full feed must be synced first" in (early.error or "")
     [full] = sync_feeds(settings, engine)
     assert full.ok
     source = StockSource(http_server, "Артикул;Остаток\nS1;0\nS2;12\nS3;нет\nNEW;4\n;3\n")
