@@ -149,6 +149,26 @@ class CrawlSettings(_Section):
     unhealthy_share: Fraction = Decimal("0.3")
     min_confidence: float = Field(0.8, ge=0, le=1)
     run_timeout: Duration = timedelta(hours=1)
+    backend: Literal["local", "scrapyd"] = "local"
+    scrapyd_nodes: list[str] = []
+    scrapyd_project: str = Field("repricer", pattern=r"^[A-Za-z0-9_.-]+$")
+    jobs_per_node: int = Field(1, ge=1)
+    shard_size: int = Field(5000, ge=1)
+    max_attempts: int = Field(3, ge=1)
+    poll_interval: Duration = timedelta(seconds=2)
+    node_timeout: Duration = timedelta(seconds=30)
+
+    @model_validator(mode="after")
+    def _nodes_for_scrapyd(self) -> CrawlSettings:
+        if self.backend == "scrapyd" and not self.scrapyd_nodes:
+            raise ValueError("backend = 'scrapyd' needs at least one URL in scrapyd_nodes")
+        for node in self.scrapyd_nodes:
+            if not re.match(r"^https?://[^/@\s]+(:\d+)?/?$", node):
+                raise ValueError(
+                    f"scrapyd node {node!r} must be http(s)://host[:port] "
+                    "(credentials come from REPRICER_SCRAPYD_USERNAME/PASSWORD)"
+                )
+        return self
 
 
 class FileStorefront(_Section):

@@ -1,11 +1,13 @@
-"""Run a competitor crawl as a child process and record it.
+"""Run a competitor crawl (a child process here, or shards on Scrapyd nodes) and record it.
 
 ``run_crawl`` creates the ``crawl_runs`` row, starts ``python -m scrapy crawl product``
 in the config file's folder with ``REPRICER_CONFIG`` pointing at that file and
 ``SCRAPY_SETTINGS_MODULE`` naming the installed Scrapy project (no scrapy.cfg needed), waits
 (with a timeout) and closes the row, so a crash or a hang is recorded too. A child
 process per crawl lets a long-lived scheduler crawl again and again (a Twisted reactor
-cannot be restarted in one process). Nothing here imports Scrapy.
+cannot be restarted in one process). Nothing here imports Scrapy. With ``[crawl]
+backend = "scrapyd"`` the run is split into shards dispatched to Scrapyd nodes instead
+(:mod:`repricer.cluster`).
 
 The spider (``spiders/``) uses :func:`start_run`, :func:`finish_run` and
 :func:`site_health` too, so a crawl started by hand with ``scrapy crawl product`` is
@@ -79,7 +81,8 @@ def run_crawl(
     ``skus``; raises ``ConfigError`` for an unknown competitor name and ``CrawlError``
     when the settings have no config file or the crawl process cannot start."""
     names = [settings.competitor(name).name for name in competitors or []]
-    if settings.config_path is None:
+    local = settings.crawl.backend == "local"
+    if local and settings.config_path is None:
         raise CrawlError("the crawl needs a config file (load settings with load_settings)")
     engine = make_engine(settings.database.url)
     try:
@@ -88,7 +91,12 @@ def run_crawl(
         run_id = start_run(engine, names or [c.name for c in settings.competitors])
         started = time.monotonic()
         try:
-            status, error = _run_child(settings, run_id, names, skus or [], timeout)
+            if local:
+                status, error = _run_child(settings, run_id, names, skus or [], timeout)
+            else:
+                status, error = _run_on_scrapyd(
+                    settings, engine, run_id, names, skus or [], timeout
+                )
         except BaseException as exc:  # Ctrl-C, a failed start: the run must not stay "running"
             finish_run(engine, run_id, "aborted", error=f"crawl interrupted: {exc!r}")
             raise
@@ -149,6 +157,23 @@ def _run_child(
             tail = log.read().decode("utf-8", "replace")[-_ERROR_TAIL:]
             return "failed", f"crawl process exited with {returncode}: {tail.strip()}"
     return "ok", None
+
+
+def _run_on_scrapyd(
+    settings: Settings,
+    engine: Engine,
+    run_id: int,
+    competitors: list[str],
+    skus: list[str],
+    timeout: float | None,
+) -> tuple[str, str | None]:
+    from repricer.cluster.dispatch import dispatch_crawl
+    from repricer.cluster.shards import plan_shards
+
+    names = competitors or [c.name for c in settings.competitors]
+    limit = timeout if timeout is not None else settings.crawl.run_timeout.total_seconds()
+    plans = plan_shards(engine, names, settings.crawl.shard_size, skus)
+    return dispatch_crawl(settings, engine, run_id, plans, time.monotonic() + limit)
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:

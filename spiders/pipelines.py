@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from repricer.config import Settings
 from repricer.db.engine import session_scope
 from repricer.db.models import Competitor, CrawlRun, CrawlSiteStats, Observation, utcnow
 from spiders.items import AVAILABILITIES, STATUSES, ObservationItem
+from spiders.shard import ShardClaim
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 200
@@ -26,10 +28,15 @@ _COLUMNS = (
 class ObservationStorePipeline:
     """Needs ``spider.repricer_settings``, ``spider.engine`` and ``spider.run_id``."""
 
-    def __init__(self, settings: Settings, engine: Engine, run_id: int) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, run_id: int, shard: ShardClaim | None = None
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.run_id = run_id
+        self.shard = shard
+        self.lost = False
+        self.on_lost: Callable[[], None] = lambda: None
         self.threshold = Decimal(settings.crawl.anomaly_threshold)
         self.pending: list[dict[str, Any]] = []
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
@@ -38,13 +45,17 @@ class ObservationStorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Any) -> ObservationStorePipeline:
         spider = crawler.spider
-        return cls(spider.repricer_settings, spider.engine, spider.run_id)
+        pipeline = cls(
+            spider.repricer_settings, spider.engine, spider.run_id, getattr(spider, "shard", None)
+        )
+        pipeline.on_lost = lambda: crawler.engine.close_spider(spider, "shard_reassigned")
+        return pipeline
 
     def open_spider(self) -> None:
         self.last_good = load_last_good(self.engine)
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ObservationItem):
+        if not isinstance(item, ObservationItem) or self.lost:
             return item
         row = self.to_row(item)
         self.pending.append(row)
@@ -94,9 +105,14 @@ class ObservationStorePipeline:
         return abs(Decimal(price - last[0])) / Decimal(last[0]) > self.threshold
 
     def flush(self) -> None:
-        if not self.pending:
+        if not self.pending or self.lost:
             return
         with session_scope(self.engine) as session:
+            if self.shard is not None and not self.shard.store(session, len(self.pending)):
+                log.warning("shard %s was given to another job: stopping", self.shard.shard_id)
+                self.lost, self.pending = True, []
+                self.on_lost()
+                return
             session.execute(insert(Observation), self.pending)
             session.execute(
                 update(CrawlRun)
@@ -106,20 +122,31 @@ class ObservationStorePipeline:
         self.pending = []
 
     def write_site_stats(self) -> None:
+        """Add this process's counts to the run's per-competitor stats (the shards of a
+        large competitor each add theirs) and judge the site on the totals."""
+        if self.lost:
+            return
         share = Decimal(self.settings.crawl.unhealthy_share)
         with session_scope(self.engine) as session:
             ids = dict(session.execute(select(Competitor.name, Competitor.id)).all())
             for name, c in self.counts.items():
-                total = c["ok"] + c["no_price"] + c["error"]
-                bad = c["no_price"] + c["error"] + c["anomaly"]
-                healthy = total == 0 or Decimal(bad) / Decimal(total) <= share
-                if not healthy:
+                stats = session.execute(
+                    select(CrawlSiteStats).where(
+                        CrawlSiteStats.crawl_run_id == self.run_id,
+                        CrawlSiteStats.competitor_id == ids[name],
+                    )
+                ).scalar_one_or_none()
+                if stats is None:
+                    stats = CrawlSiteStats(crawl_run_id=self.run_id, competitor_id=ids[name],
+                                           ok=0, no_price=0, error=0, anomaly=0, mismatch=0)  # fmt: skip
+                    session.add(stats)
+                for key in ("ok", "no_price", "error", "anomaly", "mismatch"):
+                    setattr(stats, key, getattr(stats, key) + c[key])
+                total = stats.ok + stats.no_price + stats.error
+                bad = stats.no_price + stats.error + stats.anomaly
+                stats.healthy = total == 0 or Decimal(bad) / Decimal(total) <= share
+                if not stats.healthy:
                     log.warning("competitor %s unhealthy in run %s: %s", name, self.run_id, dict(c))
-                session.add(CrawlSiteStats(
-                    crawl_run_id=self.run_id, competitor_id=ids[name], ok=c["ok"],
-                    no_price=c["no_price"], error=c["error"], anomaly=c["anomaly"],
-                    mismatch=c["mismatch"], healthy=healthy,
-                ))  # fmt: skip
 
 
 def load_last_good(engine: Engine) -> dict[int, tuple[int, str | None]]:

@@ -17,6 +17,7 @@ from repricer.cli import (
     crawl,
     db,
     demo,
+    doctor,
     feeds,
     pricing,
     push,
@@ -61,7 +62,9 @@ def _root(
     ctx.obj = AppState(config_path=config)
 
 
-for _module in (db, catalog, feeds, crawl, pricing, review, push, stock, report, schedule, demo):
+for _module in (
+    db, catalog, feeds, crawl, pricing, review, push, stock, report, schedule, demo, doctor
+):  # fmt: skip
     _module.register(app)
 
 

@@ -203,6 +203,34 @@ class CrawlRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class CrawlShard(Base):
+    """One shard of a crawl run dispatched to a Scrapyd node: the active listings of one
+    competitor, optionally only SKUs ``sku_from``..``sku_to`` (inclusive).
+
+    status: pending | running | ok | failed | aborted. ``node`` and ``job_id`` name the
+    current attempt; only the job named here may store observations for the shard, so a
+    job left running on a node that was given up never writes twice.
+    """
+
+    __tablename__ = "crawl_shards"
+    __table_args__ = (Index("ix_crawl_shards_run_status", "crawl_run_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
+    competitor: Mapped[str] = mapped_column(String(100))
+    sku_from: Mapped[str | None] = mapped_column(String(100))
+    sku_to: Mapped[str | None] = mapped_column(String(100))
+    listings: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    node: Mapped[str | None] = mapped_column(String(300))
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    pages: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class CrawlSiteStats(Base):
     """Per-competitor counts of one crawl run; ``healthy`` False makes pricing ignore
     that competitor's observations from this run."""

@@ -2,6 +2,9 @@
 
     scrapy crawl product [-a competitor=a,b] [-a sku=X,Y] [-a run_id=N]
 
+On a Scrapyd node the dispatcher adds ``-a shard=N -a config=<json>`` (and
+``sku_from``/``sku_to`` for part of a large competitor); see ``spiders.shard``.
+
 Reads config.toml like the CLI ($REPRICER_CONFIG, else ./config.toml) and the listings
 from the DB. Without ``run_id`` it records its own crawl run. The spider only fetches;
 ``spiders.pages.extract_product`` parses and ``spiders.status`` names the outcome.
@@ -16,12 +19,14 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from repricer.cluster.node import settings_from_payload
 from repricer.config import Settings, load_settings
 from repricer.crawl import finish_run, start_run
 from repricer.db.engine import make_engine
 from spiders.browser import CHROMIUM_ARGS
 from spiders.items import ObservationItem
 from spiders.pages import ExtractedProduct, extract_product
+from spiders.shard import ShardClaim, shard_targets
 from spiders.status import observe_failure, observe_page
 from spiders.targets import Target, load_targets
 
@@ -29,17 +34,37 @@ from spiders.targets import Target, load_targets
 class ProductSpider(scrapy.Spider):
     name = "product"
 
-    def __init__(self, competitor: str = "", sku: str = "", run_id: str = "", **kwargs: Any):
+    def __init__(
+        self,
+        competitor: str = "",
+        sku: str = "",
+        run_id: str = "",
+        shard: str = "",
+        config: str = "",
+        sku_from: str = "",
+        sku_to: str = "",
+        repricer_version: str = "",
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.competitor_names = [c.strip() for c in competitor.split(",") if c.strip()]
         self.skus = [s.strip() for s in sku.split(",") if s.strip()]
-        self.repricer_settings: Settings = load_settings()
+        # On a Scrapyd node the settings come with the job (see repricer.cluster.node).
+        self.repricer_settings: Settings = (
+            settings_from_payload(config, repricer_version) if config else load_settings()
+        )
         self.engine = make_engine(self.repricer_settings.database.url)
+        self.own_run = not run_id
+        self.run_id = int(run_id) if run_id else start_run(self.engine, self._crawled_names())
+        # Scrapyd passes its job id as ``_job``; a shard is stored only by the job it names.
+        self.shard = ShardClaim(int(shard), str(kwargs.get("_job", ""))) if shard else None
         self.targets: list[Target] = load_targets(
             self.repricer_settings, self.engine, self.competitor_names, self.skus
         )
-        self.own_run = not run_id
-        self.run_id = int(run_id) if run_id else start_run(self.engine, self._crawled_names())
+        if self.shard is not None:
+            self.targets = shard_targets(
+                self.engine, self.targets, self.run_id, sku_from or None, sku_to or None
+            )
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ProductSpider:
@@ -145,6 +170,8 @@ class ProductSpider(scrapy.Spider):
         return observe_failure(target, failure.value or RuntimeError("unknown failure"))
 
     def closed(self, reason: str) -> None:
+        if self.shard is not None:
+            self.shard.finish(self.engine, reason)
         if self.own_run:
             finish_run(self.engine, self.run_id, "ok" if reason == "finished" else "aborted")
         self.engine.dispose()

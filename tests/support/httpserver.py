@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 
@@ -38,6 +38,7 @@ class LocalServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, Handler] = {}
+        self.fallback: Handler | None = None  # serves paths without a route of their own
         self.requests: list[Request] = []
         outer = self
 
@@ -56,7 +57,7 @@ class LocalServer:
                     self.rfile.read(length) if length else b"",
                 )
                 outer.requests.append(req)
-                handler = outer.routes.get(parts.path)
+                handler = outer.routes.get(parts.path) or outer.fallback
                 resp = handler(req) if handler else Response(404, b"not found")
                 body = resp.body.encode() if isinstance(resp.body, str) else resp.body
                 try:
@@ -89,7 +90,7 @@ class LocalServer:
     def route(self, path: str, handler: Handler | Response) -> None:
         self.routes[path] = handler if callable(handler) else (lambda _req, r=handler: r)
 
-    def __enter__(self) -> LocalServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
