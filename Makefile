@@ -9,7 +9,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DEBIAN_PACKAGES = chromium postgresql
 
-.PHONY: demo test lint typecheck pytest install system-deps bench clean wheel-smoke
+.PHONY: demo test lint typecheck pytest install system-deps bench clean wheel-smoke docs docs-reference
 
 demo: install
 	$(BIN)/repricer demo
@@ -31,7 +31,7 @@ install: system-deps $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	$(BIN)/pip install --quiet -e '.[dev,postgres,docs]'
 	touch $@
 
 system-deps:
@@ -44,6 +44,14 @@ system-deps:
 	elif ! command -v chromium >/dev/null; then \
 		echo "note: install chromium and postgresql with your package manager (e.g. sudo apt-get install -y $(DEBIAN_PACKAGES))"; \
 	fi
+
+# The documentation site (MkDocs + Material) into build/site; --strict fails on a broken link.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# Rewrite docs/reference/cli.md from the Typer app (a test fails when it is out of date).
+docs-reference: install
+	$(BIN)/python -m repricer.cli.reference docs/reference/cli.md
 
 # Build the wheel, install it into a fresh virtualenv in a temp folder outside the checkout,
 # and run `repricer init`, `db upgrade` and `demo` from there.

@@ -4,14 +4,17 @@ Serves N generated product pages (JSON-LD, microdata, OpenGraph and text-only pa
 of ~20 KB) from 127.0.0.1, crawls them with `scrapy crawl product` and, in the same
 run, with a bare spider that downloads the same URLs and extracts nothing; both run as
 child processes with the same concurrency, and pages/s comes from Scrapy's own
-elapsed time. Then M JS-rendered pages through Chromium. Last line: one JSON object.
+elapsed time. Then R real-size pages (the saved shop pages of ../shared/pages-real, or
+their vendored copy, ~550 KB each, served round-robin) through both spiders, and M
+JS-rendered pages through Chromium. Last line: one JSON object.
 
-    .venv/bin/python bench/crawl.py [--n 2000] [--browser-n 100]
+    .venv/bin/python bench/crawl.py [--n 2000] [--real-n 720] [--browser-n 100]
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -115,17 +118,35 @@ autothrottle = false
 [[competitors]]
 name = "bench"
 domain = "127.0.0.1"
+local = true
+obey_robots = false
+concurrency = 16
+delay = 0
+[[competitors]]
+name = "benchreal"
+domain = "127.0.0.1"
+local = true
 obey_robots = false
 concurrency = 16
 delay = 0
 [[competitors]]
 name = "benchjs"
 domain = "127.0.0.1"
+local = true
 render = "browser"
 obey_robots = false
 concurrency = 8
 delay = 0
 """
+
+
+def real_pages() -> list[bytes]:
+    """The saved real shop pages (decompressed), from ../shared or the vendored copy."""
+    for folder in (ROOT.parent / "shared" / "pages-real", ROOT.parents[1] / "shared" / "pages-real",
+                   ROOT / "tests" / "fixtures" / "pages_real"):  # fmt: skip
+        if (folder / "html").is_dir():
+            return [gzip.decompress(p.read_bytes()) for p in sorted((folder / "html").glob("*.gz"))]
+    sys.exit("no real pages found (../shared/pages-real or tests/fixtures/pages_real)")
 
 
 def seed(db: Path, urls: dict[str, list[str]]) -> None:
@@ -176,6 +197,7 @@ def time_extraction(n: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="static pages")
+    parser.add_argument("--real-n", type=int, default=720, help="real-size pages")
     parser.add_argument("--browser-n", type=int, default=100, help="pages through Chromium")
     parser.add_argument("--rounds", type=int, default=2, help="static runs of each spider")
     args = parser.parse_args()
@@ -194,6 +216,11 @@ def main() -> None:
                 f"/p/{i}",
                 Response(200, product_page(i), {"Content-Type": "text/html; charset=utf-8"}),
             )
+        real = real_pages()
+        for i in range(args.real_n):
+            server.route(
+                f"/r/{i}", Response(200, real[i % len(real)], {"Content-Type": "text/html"})
+            )
         for i in range(args.browser_n):
             server.route(
                 f"/js/{i}",
@@ -201,16 +228,19 @@ def main() -> None:
             )
         urls = {
             "bench": [server.url(f"/p/{i}") for i in range(args.n)],
+            "benchreal": [server.url(f"/r/{i}") for i in range(args.real_n)],
             "benchjs": [server.url(f"/js/{i}") for i in range(args.browser_n)],
         }
-        db, config, url_file = (
+        db, config, url_file, real_file = (
             Path(tmp, "bench.db"),
             Path(tmp, "config.toml"),
             Path(tmp, "urls.txt"),
+            Path(tmp, "real-urls.txt"),
         )
         seed(db, urls)
         config.write_text(CONFIG.format(db=db))
         url_file.write_text("\n".join(urls["bench"]))
+        real_file.write_text("\n".join(urls["benchreal"]))
         env = dict(os.environ, REPRICER_CONFIG=str(config))
         scrapy_cmd = [sys.executable, "-m", "scrapy"]
         print(f"static: {args.n} pages; browser: {args.browser_n} pages", file=sys.stderr)
@@ -224,6 +254,16 @@ def main() -> None:
                 elapsed([*scrapy_cmd, "crawl", "product", "-a", "competitor=bench"], env)
             )
         bare_s, ours_s = min(bare_runs), min(our_runs)
+        real_bare: list[float] = []
+        real_ours: list[float] = []
+        for _round in range(args.rounds):
+            real_bare.append(
+                elapsed([*scrapy_cmd, "runspider", __file__, "-a", f"urls={real_file}"], env)
+            )
+            real_ours.append(
+                elapsed([*scrapy_cmd, "crawl", "product", "-a", "competitor=benchreal"], env)
+            )
+        real_bare_s, real_ours_s = min(real_bare), min(real_ours)
         browser_s = elapsed([*scrapy_cmd, "crawl", "product", "-a", "competitor=benchjs"], env)
     extraction = time_extraction(2000)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -232,6 +272,10 @@ def main() -> None:
         "bare_pages_per_s": round(args.n / bare_s, 1),
         "pages_per_s": round(args.n / ours_s, 1),
         "ratio": round(bare_s / ours_s, 3),
+        "real_pages": args.real_n,
+        "real_bare_pages_per_s": round(args.real_n / real_bare_s, 1),
+        "real_pages_per_s": round(args.real_n / real_ours_s, 1),
+        "real_ratio": round(real_bare_s / real_ours_s, 3),
         "browser_pages": args.browser_n,
         "browser_pages_per_s": round(args.browser_n / browser_s, 1),
         "extract_pages_per_s": round(extraction, 1),
@@ -239,6 +283,10 @@ def main() -> None:
     }
     print(f"bare spider:  {result['bare_pages_per_s']} pages/s")
     print(f"our spider:   {result['pages_per_s']} pages/s (ratio {result['ratio']})")
+    print(
+        f"real pages:   ours {result['real_pages_per_s']} pages/s, bare "
+        f"{result['real_bare_pages_per_s']} pages/s (ratio {result['real_ratio']})"
+    )
     print(f"browser:      {result['browser_pages_per_s']} pages/s")
     print(f"extract_product alone: {result['extract_pages_per_s']} pages/s")
     print(json.dumps(result))

@@ -99,6 +99,7 @@ run_timeout = "30m"
 [[competitors]]
 name = "shop{h}"
 domain = "127.0.0.1"
+local = true
 obey_robots = false
 concurrency = 4
 delay = 0

@@ -1,26 +1,32 @@
-"""Benchmark: the vectorised pricing engine beside the per-product reference.
+"""Benchmark: repricing a catalog in memory and through SQLite and PostgreSQL.
 
 A synthetic catalog of N products (default 1,000,000) with 5 competitor observations
-each is priced in memory with explanations (a dry run of ``repricer.pricing.core.decide``,
-timed after a 1,000-product warm-up that builds the lookup tables); the plain
+each is decided in memory (``repricer.pricing.core.evaluate``: typed columns, no text;
+timed after a 1,000-product warm-up), and the changed rows are explained; the plain
 per-product reference implementation (tests/pricing/reference.py, with a per-row
-explanation) prices a sample and its time is extrapolated to N. Separately, the database load
-(``repricer.pricing.inputs.load_inputs``) and the bulk store of a run are timed on a
-smaller SQLite catalog (``--db-n``). Prints both, then one JSON object on the last line.
+explanation) prices a sample and its time is extrapolated to N (the baseline beside
+ours). Then a catalog in a steady state (prices already where the rules put them except
+for about 5%) is written to SQLite and to a throwaway PostgreSQL cluster (as the tests
+start one), and full runs are timed there: a dry run (load + decide + store) and an
+applied run with auto-approval; the storage one run adds is measured. Ends with one
+JSON object on the last line.
 
-    .venv/bin/python bench/pricing.py [--n 1000000] [--sample 5000] [--db-n 20000]
+    .venv/bin/python bench/pricing.py [--n 1000000] [--sample 5000] [--db-n N] [--no-postgres]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +34,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from repricer.pricing.core import decide  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
+
+from repricer.db import Base  # noqa: E402
+from repricer.pricing.core import evaluate  # noqa: E402
+from repricer.pricing.decisions import decision_frame  # noqa: E402
 from repricer.pricing.rules import Rule, parse_rules  # noqa: E402
 from tests.pricing.reference import decide_one, explain_one  # noqa: E402
 
@@ -154,87 +164,191 @@ def time_reference(
     return (time.perf_counter() - started) / len(records)
 
 
-def time_database(
-    products: pd.DataFrame, observations: pd.DataFrame, rules_text: str
-) -> dict[str, float]:
-    """Load a catalog into SQLite, then time load_inputs and a full dry run (store included)."""
-    from repricer.config import load_settings
-    from repricer.db import Base, make_engine
-    from repricer.pricing import reprice
-    from repricer.pricing.inputs import load_inputs
+def steady_catalog(
+    n: int, per: int, rules: list[Rule], changing: float, seed: int = 11
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A catalog whose prices are already where the rules put them, except a share
+    ``changing`` of products whose price is 10% off (so the engine moves them back)."""
+    products, observations = make_catalog(n, per, seed=seed)
+    products["supplier_available"] = pd.array(np.ones(n, dtype=bool), dtype="boolean")
+    products["last_change_at"] = pd.NaT
+    products["price"] = products["price"].fillna(products["min_price"].fillna(100_000))
+    for _ in range(4):  # a few runs' worth of applied changes
+        d = evaluate(products, observations, rules, now=NOW, currency="RUB")
+        moves = d.changing()
+        if moves.mean() < changing / 10:
+            break
+        price = products["price"].to_numpy(dtype=np.int64)
+        products["price"] = pd.array(np.where(moves, d.new, price), dtype="Int64")
+    rng = np.random.default_rng(seed)
+    off = rng.random(n) < changing
+    price = products["price"].to_numpy(dtype=np.int64)
+    products["price"] = pd.array(np.where(off, price * 11 // 10, price), dtype="Int64")
+    return products, observations
 
-    folder = Path(tempfile.mkdtemp(prefix="repricer-bench-"))
-    (folder / "rules").mkdir()
-    (folder / "rules" / "default.toml").write_text(rules_text, encoding="utf-8")
-    (folder / "config.toml").write_text(
-        f'[database]\nurl = "sqlite:///{folder / "bench.db"}"\n[pricing]\nrules_dir = "rules"\nmax_changed_share = "100%"\nmax_median_change = "100%"\n',
+
+def _tables(products: pd.DataFrame, observations: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The rows of each table, in insert order."""
+    stamp = "2026-01-01 00:00:00"
+    ids = products["product_id"]
+    tags = products["tags"].map(lambda t: json.dumps(t or []))
+    codes = observations["competitor"].cat.codes.to_numpy() + 1
+    listing_ids = np.arange(1, len(observations) + 1)
+    observed = observations["observed_at"].dt.tz_convert(None)
+    return {
+        "products": pd.DataFrame(
+            {
+                "id": ids, "sku": products["sku"], "category": products["category"].astype(str),
+                "brand": products["brand"].astype(str), "tags": tags, "currency": "RUB",
+                "price": products["price"], "stock": products["stock"],
+                "map_price": products["map_price"], "min_price": products["min_price"],
+                "max_price": products["max_price"], "created_at": stamp, "updated_at": stamp,
+            }
+        ),
+        "suppliers": pd.DataFrame({"id": [1], "name": ["s"], "priority": [0], "created_at": [stamp]}),
+        "supplier_offers": pd.DataFrame(
+            {
+                "supplier_id": 1, "key": products["sku"], "product_id": ids, "currency": "RUB",
+                "cost": products["cost"], "stock_qty": 5,
+                "available": products["supplier_available"].fillna(True).astype(bool),
+                "seen_at": stamp, "updated_at": stamp,
+            }
+        ),
+        "competitors": pd.DataFrame(
+            {
+                "id": range(1, len(COMPETITORS) + 1), "name": COMPETITORS, "domain": COMPETITORS,
+                "is_self": False, "created_at": stamp,
+            }
+        ),
+        "listings": pd.DataFrame(
+            {
+                "id": listing_ids, "product_id": observations["product_id"], "competitor_id": codes,
+                "url": "u" + pd.Series(listing_ids).astype(str), "match_method": "manual",
+                "confidence": 1.0, "active": True, "created_at": stamp,
+            }
+        ),
+        "observations": pd.DataFrame(
+            {
+                "listing_id": listing_ids, "observed_at": observed.dt.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                "status": "ok", "price": observations["price"], "currency": "RUB",
+                "availability": np.where(observations["in_stock"], "in_stock", "out_of_stock"),
+                "is_anomaly": False, "is_mismatch": False,
+            }
+        ),
+    }  # fmt: skip
+
+
+def fill_database(engine: Engine, products: pd.DataFrame, observations: pd.DataFrame) -> None:
+    """Write the catalog with the fastest plain path of each database."""
+    Base.metadata.create_all(engine)
+    with engine.begin() as conn:
+        raw: Any = conn.connection.driver_connection
+        for table, frame in _tables(products, observations).items():
+            columns = ", ".join(frame.columns)
+            if engine.dialect.name == "postgresql":
+                for start in range(0, len(frame), 500_000):
+                    text = frame.iloc[start : start + 500_000].to_csv(header=False, index=False)
+                    with (
+                        raw.cursor() as cur,
+                        cur.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
+                    ):
+                        copy.write(text)
+                continue
+            marks = ", ".join("?" * len(frame.columns))
+            plain = frame.astype(object).where(frame.notna(), None)
+            raw.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                plain.itertuples(index=False, name=None),
+            )
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text_sql("ANALYZE"))
+            conn.commit()
+
+
+def text_sql(statement: str) -> Any:
+    from sqlalchemy import text
+
+    return text(statement)
+
+
+def storage_bytes(engine: Engine) -> int:
+    """Bytes the run tables take: the SQLite file (checkpointed) or PostgreSQL relations."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            tables = ("repricing_runs", "price_changes", "repricing_run_inputs")
+            return sum(
+                int(conn.execute(text_sql(f"SELECT pg_total_relation_size('{t}')")).scalar_one())
+                for t in tables
+            )
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+        free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
+        size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+        return int((pages - free) * size)
+
+
+def time_runs(engine: Engine, folder: Path, label: str) -> dict[str, float]:
+    """A dry run and an applied run (with auto-approval) on ``engine``; seconds and the
+    storage one run added."""
+    from repricer.config import load_settings
+    from repricer.pricing import reprice
+    from repricer.review import auto_approve
+
+    url = engine.url.render_as_string(hide_password=False)
+    (folder / f"{label}.toml").write_text(
+        f'[database]\nurl = "{url}"\n[pricing]\nrules_dir = "{folder / "rules"}"\n'
+        'max_changed_share = "100%"\nmax_median_change = "100%"\n',
         encoding="utf-8",
     )
-    settings = load_settings(folder / "config.toml")
-    engine = make_engine(settings.database.url)
-    Base.metadata.create_all(engine)
-    _fill_database(engine, products, observations)
+    settings = load_settings(folder / f"{label}.toml")
+    before = storage_bytes(engine)
     started = time.perf_counter()
-    with engine.connect() as conn:
-        load_inputs(conn, settings, now=NOW, max_age=timedelta(hours=48))
-    load_s = time.perf_counter() - started
+    dry = reprice(settings, engine, now=NOW)
+    dry_s = time.perf_counter() - started
+    stored = storage_bytes(engine) - before
     started = time.perf_counter()
-    reprice(settings, engine, now=NOW)
-    run_s = time.perf_counter() - started
-    engine.dispose()
-    return {"db_load_s": round(load_s, 3), "db_dry_run_with_store_s": round(run_s, 3)}
+    applied = reprice(settings, engine, apply=True, now=NOW)
+    auto_approve(settings, engine, applied.run_id, now=NOW)
+    apply_s = time.perf_counter() - started
+    changing = dry.summary["proposed"] + dry.summary["needs_approval"]
+    print(
+        f"{label}: dry run {dry_s:.1f} s ({len(dry.changes):,} rows stored, {changing:,} changing "
+        f"of {dry.summary['products']:,}), applied run + auto-approve {apply_s:.1f} s, "
+        f"one run stores {stored / 2**20:.1f} MiB"
+    )
+    return {
+        f"{label}_dry_run_s": round(dry_s, 2),
+        f"{label}_apply_s": round(apply_s, 2),
+        f"{label}_run_storage_mib": round(stored / 2**20, 1),
+        f"{label}_changing_share": round(changing / dry.summary["products"], 4),
+    }
 
 
-def _fill_database(engine: object, products: pd.DataFrame, observations: pd.DataFrame) -> None:
-    import json as _json
+def time_databases(n: int, per: int, rules: list[Rule], postgres: bool) -> dict[str, float]:
+    from repricer.db import make_engine
 
-    from sqlalchemy import Engine
+    products, observations = steady_catalog(n, per, rules, changing=0.05)
+    folder = Path(tempfile.mkdtemp(prefix="repricer-bench-"))
+    (folder / "rules").mkdir()
+    (folder / "rules" / "default.toml").write_text(RULES, encoding="utf-8")
+    result: dict[str, float] = {}
+    try:
+        engine = make_engine(f"sqlite:///{folder / 'bench.db'}")
+        fill_database(engine, products, observations)
+        result |= time_runs(engine, folder, "sqlite")
+        engine.dispose()
+        if postgres:
+            from tests.support.postgres import throwaway_cluster
 
-    assert isinstance(engine, Engine)
-    n = len(products)
-    rows = pd.DataFrame(
-        {
-            "id": products["product_id"], "sku": products["sku"], "category": products["category"].astype(str),
-            "brand": products["brand"].astype(str), "currency": "RUB", "price": products["price"],
-            "stock": products["stock"], "map_price": products["map_price"], "min_price": products["min_price"],
-            "max_price": products["max_price"],
-            "tags": products["tags"].map(lambda t: _json.dumps(t or [])),
-            "created_at": str(NOW.replace(tzinfo=None)), "updated_at": str(NOW.replace(tzinfo=None)),
-        }
-    )  # fmt: skip
-    stamp = observations["observed_at"].dt.tz_convert(None).astype(str)
-    with engine.begin() as conn:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        rows.to_sql("products", raw, if_exists="append", index=False)
-        raw.execute(
-            "INSERT INTO suppliers (id, name, priority, created_at) VALUES (1, 's', 0, '2026-01-01')"
-        )
-        offers = pd.DataFrame(
-            {"supplier_id": 1, "key": products["sku"], "product_id": products["product_id"], "currency": "RUB",
-             "cost": products["cost"], "stock_qty": 5, "available": products["supplier_available"].fillna(True).astype(int),
-             "seen_at": "2026-01-01", "updated_at": "2026-01-01"}
-        )  # fmt: skip
-        offers.to_sql("supplier_offers", raw, if_exists="append", index=False)
-        for i, name in enumerate(COMPETITORS, start=1):
-            raw.execute(
-                "INSERT INTO competitors (id, name, domain, is_self, created_at) VALUES (?, ?, ?, 0, '2026-01-01')",
-                (i, name, name),
-            )
-        codes = observations["competitor"].cat.codes.to_numpy() + 1
-        listings = pd.DataFrame(
-            {"id": np.arange(1, len(observations) + 1), "product_id": observations["product_id"], "competitor_id": codes,
-             "url": "u" + pd.Series(np.arange(len(observations))).astype(str), "match_method": "manual",
-             "confidence": 1.0, "active": 1, "created_at": "2026-01-01"}
-        )  # fmt: skip
-        listings.to_sql("listings", raw, if_exists="append", index=False)
-        obs = pd.DataFrame(
-            {"listing_id": listings["id"], "observed_at": stamp, "status": "ok", "price": observations["price"],
-             "currency": "RUB", "availability": np.where(observations["in_stock"], "in_stock", "out_of_stock"),
-             "is_anomaly": 0, "is_mismatch": 0}
-        )  # fmt: skip
-        obs.to_sql("observations", raw, if_exists="append", index=False)
-    assert n == len(rows)
+            with throwaway_cluster() as url:
+                engine = make_engine(url)
+                fill_database(engine, products, observations)
+                result |= time_runs(engine, folder, "postgres")
+                engine.dispose()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return result
 
 
 def main() -> None:
@@ -243,47 +357,51 @@ def main() -> None:
     parser.add_argument("--per", type=int, default=5, help="observations per product")
     parser.add_argument("--sample", type=int, default=5000, help="products priced by the reference")
     parser.add_argument(
-        "--db-n", type=int, default=20000, help="products in the database timing (0: skip)"
+        "--db-n",
+        type=int,
+        default=None,
+        help="products in the database runs (default --n; 0: skip)",
     )
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args()
+    db_n = args.n if args.db_n is None else args.db_n
     rules = parse_rules(RULES, Path("bench.toml"))
     products, observations = make_catalog(args.n, args.per)
-    rss_before = peak_rss_mib()
     warm_products, warm_observations = make_catalog(1000, args.per, seed=3)
-    decide(
-        warm_products, warm_observations, rules, now=NOW, currency="RUB"
-    )  # imports, lookup tables
+    evaluate(warm_products, warm_observations, rules, now=NOW, currency="RUB")  # imports, tables
     started = time.perf_counter()
-    decisions = decide(products, observations, rules, now=NOW, currency="RUB")
+    decisions = evaluate(products, observations, rules, now=NOW, currency="RUB")
     ours = time.perf_counter() - started
-    peak = peak_rss_mib()
+    started = time.perf_counter()
+    shown = decision_frame(decisions.take(np.flatnonzero(decisions.worth_storing())))
+    explain_s = time.perf_counter() - started
     per_product = time_reference(products, observations, rules, min(args.sample, args.n))
     baseline = per_product * args.n
-    statuses = decisions["status"].value_counts().to_dict()
+    statuses = shown["status"].value_counts().to_dict()
     print(
-        f"engine:    {args.n:,} products x {args.per} observations in {ours:.2f} s, peak RSS {peak:.0f} MiB"
+        f"engine:    {args.n:,} products x {args.per} observations in {ours:.2f} s "
+        f"(+ {explain_s:.2f} s to explain the {len(shown):,} changed or skipped rows)"
     )
     print(
         f"reference: {per_product * 1e6:.1f} us/product on {min(args.sample, args.n):,} -> {baseline:.1f} s extrapolated"
     )
-    print(f"ratio:     {baseline / ours:.1f}x; statuses {statuses}")
-    print(f"example:   {decisions['explanation'].iloc[0]}")
-    result = {
+    print(f"ratio:     {baseline / ours:.1f}x; stored statuses {statuses}")
+    print(f"example:   {shown['explanation'].iloc[0]}")
+    result: dict[str, Any] = {
         "products": args.n,
         "observations": args.n * args.per,
         "engine_s": round(ours, 3),
+        "explain_stored_rows_s": round(explain_s, 3),
         "reference_s_extrapolated": round(baseline, 1),
         "ratio": round(baseline / ours, 1),
-        "peak_rss_mib": round(peak, 1),
-        "rss_before_engine_mib": round(rss_before, 1),
     }
-    if args.db_n:
-        db_products, db_observations = make_catalog(args.db_n, args.per, seed=11)
-        timings = time_database(db_products, db_observations, RULES)
-        print(
-            f"database:  {args.db_n:,} products: load {timings['db_load_s']} s, dry run with store {timings['db_dry_run_with_store_s']} s"
-        )
-        result |= {"db_products": args.db_n, **timings}
+    del products, observations, decisions, shown
+    if db_n:
+        result["db_products"] = db_n
+        result |= time_databases(db_n, args.per, rules, postgres=not args.no_postgres)
+        result["run_storage_mib"] = result["sqlite_run_storage_mib"]
+    result["peak_rss_mib"] = round(peak_rss_mib(), 1)
+    result["load_average_1m"] = round(os.getloadavg()[0], 1)
     print(json.dumps(result))
 
 

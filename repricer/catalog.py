@@ -22,7 +22,14 @@ from repricer.config import Settings
 from repricer.db import session_scope, upsert_rows
 from repricer.db.models import Competitor, Listing, Product
 from repricer.exceptions import InputFileError
-from repricer.money import normalize_currency, parse_amount, to_minor
+from repricer.money import (
+    MAX_STOCK,
+    AmountError,
+    normalize_currency,
+    parse_amount,
+    refuse_ambiguous,
+    to_minor,
+)
 from repricer.table_reader import map_header, open_table
 
 MONEY_FIELDS = ("price", "map_price", "min_price", "max_price")
@@ -131,12 +138,20 @@ def _text(value: Any) -> str | None:
 def _money(value: Any, name: str, currency: str) -> int | None:
     if _text(value) is None:
         return None
+    try:
+        if isinstance(value, str):
+            refuse_ambiguous(value, currency)
+    except AmountError as exc:
+        raise RowInvalid(f"{name} {exc}") from None
     amount = parse_amount(value)
     if amount is None:
         raise RowInvalid(f"{name} {value!r} is not a number")
     if amount <= 0:
         raise RowInvalid(f"{name} must be positive, got {value!r}")
-    return to_minor(amount, currency)
+    try:
+        return to_minor(amount, currency)
+    except AmountError as exc:
+        raise RowInvalid(f"{name} {value!r}: {exc}") from None
 
 
 def _stock(value: Any) -> int | None:
@@ -147,6 +162,8 @@ def _stock(value: Any) -> int | None:
         raise RowInvalid(f"stock {value!r} is not a whole number")
     if amount < 0:
         raise RowInvalid(f"stock must not be negative, got {value!r}")
+    if amount > MAX_STOCK:
+        raise RowInvalid(f"stock {value!r} is above the limit of {MAX_STOCK}")
     return int(amount)
 
 
@@ -226,6 +243,7 @@ def _listing_row(
         "match_method": method,
         "confidence": _confidence(record.get("confidence")),
         "active": _flag(record.get("active")),
+        "status": "accepted",  # a listing typed in by hand is a person's match
     }
 
 

@@ -15,14 +15,46 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ByteSize,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from repricer.durations_percentages import parse_duration, parse_fraction
-from repricer.exceptions import ConfigError
-from repricer.validation_messages import first_error
+from repricer.exceptions import ConfigError, RepricerError
+from repricer.redact import register_secret
+from repricer.validation_messages import all_errors
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+MIN_EVERY = timedelta(minutes=1)
+
+
+def _at_least(minimum: timedelta) -> AfterValidator:
+    def check(value: timedelta) -> timedelta:
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum.total_seconds():g}s")
+        return value
+
+    return AfterValidator(check)
+
+
+# A schedule interval: "0s" would run a job back to back.
+Interval = Annotated[timedelta, BeforeValidator(parse_duration), _at_least(MIN_EVERY)]
+# A poll of a small stock-only source may be more frequent, not back to back.
+PollInterval = Annotated[
+    timedelta, BeforeValidator(parse_duration), _at_least(timedelta(seconds=10))
+]
+# A timeout or deadline: zero would fail every request.
+Positive = Annotated[
+    timedelta, BeforeValidator(parse_duration), _at_least(timedelta(milliseconds=100))
+]
 Fraction = Annotated[Decimal, BeforeValidator(parse_fraction), Field(ge=0)]
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -47,6 +79,10 @@ class _Section(BaseModel):
 class DatabaseSettings(_Section):
     url: str = "sqlite:///repricer.db"
     echo: bool = False
+    # A lease holder (scheduler, push) that stops renewing for this long is taken as dead.
+    lease_ttl: Duration = Field(
+        timedelta(seconds=30), ge=timedelta(seconds=1), le=timedelta(seconds=50)
+    )
 
 
 class ApprovalSettings(_Section):
@@ -70,22 +106,25 @@ class SupplierSettings(_Section):
     encoding: str = "auto"
     delimiter: str | None = None
     sheet: str | None = None
-    every: Duration = timedelta(minutes=15)
+    every: Interval = timedelta(minutes=15)
     key: Literal["sku", "vendorCode", "barcode"] = "sku"
     columns: dict[str, str] = {}
     currency: str | None = None
     priority: int = 0
     complete: bool = True
     username: str | None = None
-    timeout: Duration = timedelta(seconds=60)
+    timeout: Positive = timedelta(seconds=60)
     retries: int = Field(3, ge=0)
+    download_deadline: Positive = timedelta(minutes=10)
+    max_download: ByteSize = ByteSize(1 << 30)
+    hold_cost_ratio: Decimal = Field(Decimal(2), gt=1)
     max_missing_share: Fraction = Decimal("0.2")
     max_cost_change: Fraction = Decimal("0.5")
     max_cost_change_share: Fraction = Decimal("0.1")
     # A stock-only source ("остатки"): key + stock/available rows, polled every stock_every.
     stock_url: str | None = None
     stock_path: Path | None = None
-    stock_every: Duration = timedelta(minutes=5)
+    stock_every: PollInterval = timedelta(minutes=5)
     # Safety buffer: an offer with fewer than min_stock units counts as out of stock.
     min_stock: int = Field(0, ge=0)
 
@@ -130,19 +169,25 @@ class CompetitorSettings(_Section):
     name: str = Field(min_length=1)
     domain: str = Field(min_length=1)
     render: Literal["http", "browser"] = "http"
-    every: Duration = timedelta(hours=6)
+    every: Interval = timedelta(hours=6)
     obey_robots: bool = True
     concurrency: int = Field(2, ge=1)
     delay: float = Field(1.0, ge=0)
     is_self: bool = False
     currency: str | None = None
     selectors: SelectorSettings | None = None
+    sitemaps: list[str] = []  # listings discover: sitemap/robots.txt URLs (default robots.txt)
+    search_url: str | None = None  # listings discover: "https://shop/search?q={query}"
+    # Other hosts the shop's pages and redirects may be on (mirrors, a CDN).
+    aliases: list[str] = []
+    # True lets the crawl reach loopback / private addresses (a shop on the LAN, tests).
+    local: bool = False
 
 
 class CrawlSettings(_Section):
     user_agent: str = "repricer/0.1 (+https://github.com/repricer/repricer; price monitoring)"
     chromium_path: Path = Path("/usr/bin/chromium")
-    timeout: Duration = timedelta(seconds=30)
+    timeout: Positive = timedelta(seconds=30)
     retries: int = Field(2, ge=0)
     autothrottle: bool = True
     anomaly_threshold: Fraction = Decimal("0.5")
@@ -207,7 +252,7 @@ class StorefrontSettings(_Section):
     kind: Literal["file", "woocommerce", "shopify", "http"] = "file"
     auto_push: bool = False
     stock: StockSettings = StockSettings()
-    timeout: Duration = timedelta(seconds=30)
+    timeout: Positive = timedelta(seconds=30)
     retries: int = Field(5, ge=0)
     file: FileStorefront = FileStorefront()
     woocommerce: WooCommerceStorefront = WooCommerceStorefront()
@@ -215,11 +260,38 @@ class StorefrontSettings(_Section):
     http: HttpStorefront = HttpStorefront()
 
 
+class MatchingSettings(_Section):
+    """``listings discover``: thresholds (None: the shipped model's) and drift check."""
+
+    accept_at: float | None = Field(None, ge=0, le=1)
+    review_at: float | None = Field(None, ge=0, le=1)
+    drift_similarity: float = Field(0.6, ge=0, le=1)
+
+
 class SchedulerSettings(_Section):
     timezone: str = "UTC"
     reprice_debounce: Duration = timedelta(minutes=2)
     misfire_grace: Duration = timedelta(minutes=5)
     crawl_workers: int = Field(2, ge=1)
+
+
+AlertCondition = Literal[
+    "feed_failed", "site_unhealthy", "queue_waiting", "undercut", "push_failed"
+]
+ALERT_CONDITIONS: tuple[AlertCondition, ...] = (
+    "feed_failed", "site_unhealthy", "queue_waiting", "undercut", "push_failed"
+)  # fmt: skip
+
+
+class AlertSettings(_Section):
+    """One alert destination: Apprise URLs read from the environment variable ``urls_env``."""
+
+    name: str = Field(min_length=1)
+    urls_env: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    conditions: list[AlertCondition] = list(ALERT_CONDITIONS)
+    queue_waiting_after: Duration = timedelta(hours=4)
+    min_interval: Duration = timedelta(minutes=10)
+    notify_cleared: bool = True
 
 
 class Settings(BaseSettings):
@@ -236,6 +308,8 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = CrawlSettings()
     storefront: StorefrontSettings = StorefrontSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    matching: MatchingSettings = MatchingSettings()
+    alerts: list[AlertSettings] = []
     config_path: Path | None = Field(None, exclude=True)
 
     @classmethod
@@ -252,7 +326,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
-        for kind, items in (("suppliers", self.suppliers), ("competitors", self.competitors)):
+        for kind, items in (
+            ("suppliers", self.suppliers),
+            ("competitors", self.competitors),
+            ("alerts", self.alerts),
+        ):
             names = [item.name for item in items]
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
@@ -303,6 +381,7 @@ def get_secret(var: str) -> str:
         raise ConfigError(
             f"set the environment variable {var} (secrets are not read from config.toml)"
         )
+    register_secret(value)
     return value
 
 
@@ -340,15 +419,15 @@ def _refuse_secrets(data: Any, path: Path, prefix: str = "") -> None:
             _refuse_secrets(value, path, dotted)
 
 
-def _config_error(exc: ValidationError, path: Path) -> ConfigError:
-    loc, message = first_error(exc)
-    key = ""
-    for part in loc:
-        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
-    more = exc.error_count() - 1
-    if more:
-        message += f" (and {more} more error{'s' if more > 1 else ''})"
-    return ConfigError(message, path=path, key=key or None)
+def _config_error(exc: ValidationError, path: Path) -> RepricerError:
+    """All the file's errors at once, one line each: ``file: key: reason``."""
+    errors: list[RepricerError] = []
+    for loc, message in all_errors(exc):
+        key = ""
+        for part in loc:
+            key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+        errors.append(ConfigError(message, path=path, key=key or None))
+    return ConfigError.combine(errors)
 
 
 def _resolve_paths(settings: Settings, base: Path) -> Settings:

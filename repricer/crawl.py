@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,9 +31,12 @@ from sqlalchemy import Engine, select, update
 
 from repricer.catalog import sync_competitors
 from repricer.config import Settings
+from repricer.crawl_outcome import pages_stored
 from repricer.db.engine import make_engine, session_scope
 from repricer.db.models import Competitor, CrawlRun, CrawlSiteStats, utcnow
-from repricer.exceptions import CrawlError
+from repricer.exceptions import CrawlError, LeaseHeldError
+from repricer.lease import hold_lease
+from repricer.redact import redact
 
 # The Scrapy project ships as the ``spiders`` package; naming its settings module in the
 # child's environment makes ``scrapy crawl`` work from any folder, installed or not.
@@ -76,10 +80,13 @@ def run_crawl(
     competitors: list[str] | None = None,
     skus: list[str] | None = None,
     timeout: float | None = None,
+    progress: Callable[[dict[str, int]], None] | None = None,
 ) -> CrawlResult:
     """Crawl the active listings of ``competitors`` (default: all), optionally only
     ``skus``; raises ``ConfigError`` for an unknown competitor name and ``CrawlError``
-    when the settings have no config file or the crawl process cannot start."""
+    when the settings have no config file or the crawl process cannot start.
+
+    ``progress`` is called about once a second with the pages stored so far per competitor."""
     names = [settings.competitor(name).name for name in competitors or []]
     local = settings.crawl.backend == "local"
     if local and settings.config_path is None:
@@ -88,29 +95,80 @@ def run_crawl(
     try:
         with session_scope(engine) as session:
             sync_competitors(settings, session)
-        run_id = start_run(engine, names or [c.name for c in settings.competitors])
-        started = time.monotonic()
-        try:
-            if local:
-                status, error = _run_child(settings, run_id, names, skus or [], timeout)
-            else:
-                status, error = _run_on_scrapyd(
-                    settings, engine, run_id, names, skus or [], timeout
-                )
-        except BaseException as exc:  # Ctrl-C, a failed start: the run must not stay "running"
-            finish_run(engine, run_id, "aborted", error=f"crawl interrupted: {exc!r}")
-            raise
-        finish_run(engine, run_id, status, error=error)
-        return CrawlResult(
-            run_id=run_id,
-            status=status,
-            pages=_pages(engine, run_id),
-            duration_s=round(time.monotonic() - started, 3),
-            sites=site_health(engine, run_id),
-            error=error,
-        )
+        crawled = names or [c.name for c in settings.competitors]
+        with competitor_leases(settings, engine, crawled):
+            close_interrupted(engine, crawled)
+            return _crawl(settings, engine, crawled, names, skus, timeout, progress)
     finally:
         engine.dispose()
+
+
+@contextlib.contextmanager
+def competitor_leases(settings: Settings, engine: Engine, names: list[str]) -> Iterator[None]:
+    """Hold the lease ``crawl:<competitor>`` of each competitor crawled: one crawl per
+    competitor and database at a time; raises CrawlError naming a crawl already running."""
+    with contextlib.ExitStack() as stack:
+        for name in sorted(set(names)):
+            try:
+                stack.enter_context(
+                    hold_lease(engine, f"crawl:{name}", ttl=settings.database.lease_ttl)
+                )
+            except LeaseHeldError as exc:
+                raise CrawlError(str(exc)) from None
+        yield
+
+
+def close_interrupted(engine: Engine, names: list[str]) -> int:
+    """Close crawl runs left ``running`` for any of ``names`` as ``interrupted``: we hold
+    those competitors' leases, so the process that ran them is gone. Returns how many."""
+    with session_scope(engine) as session:
+        stale = [
+            run.id
+            for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running"))
+            if set(run.competitors or []) & set(names) or not run.competitors
+        ]
+        if stale:
+            session.execute(
+                update(CrawlRun)
+                .where(CrawlRun.id.in_(stale), CrawlRun.status == "running")
+                .values(
+                    status="interrupted",
+                    finished_at=utcnow(),
+                    error="the crawl process ended during the run",
+                )
+            )
+    return len(stale)
+
+
+def _crawl(
+    settings: Settings,
+    engine: Engine,
+    crawled: list[str],
+    names: list[str],
+    skus: list[str] | None,
+    timeout: float | None,
+    progress: Callable[[dict[str, int]], None] | None,
+) -> CrawlResult:
+    run_id = start_run(engine, crawled)
+    started = time.monotonic()
+    poll = (lambda: progress(pages_stored(engine, run_id))) if progress else None
+    try:
+        if settings.crawl.backend == "local":
+            status, error = _run_child(settings, run_id, names, skus or [], timeout, poll)
+        else:
+            status, error = _run_on_scrapyd(settings, engine, run_id, names, skus or [], timeout)
+    except BaseException as exc:  # Ctrl-C, a failed start: the run must not stay "running"
+        finish_run(engine, run_id, "aborted", error=f"crawl interrupted: {exc!r}")
+        raise
+    finish_run(engine, run_id, status, error=error)
+    return CrawlResult(
+        run_id=run_id,
+        status=status,
+        pages=_pages(engine, run_id),
+        duration_s=round(time.monotonic() - started, 3),
+        sites=site_health(engine, run_id),
+        error=error,
+    )
 
 
 def crawl_command(run_id: int, competitors: list[str], skus: list[str]) -> list[str]:
@@ -124,7 +182,12 @@ def crawl_command(run_id: int, competitors: list[str], skus: list[str]) -> list[
 
 
 def _run_child(
-    settings: Settings, run_id: int, competitors: list[str], skus: list[str], timeout: float | None
+    settings: Settings,
+    run_id: int,
+    competitors: list[str],
+    skus: list[str],
+    timeout: float | None,
+    poll: Callable[[], None] | None = None,
 ) -> tuple[str, str | None]:
     assert settings.config_path is not None
     config = Path(settings.config_path).resolve()
@@ -145,7 +208,7 @@ def _run_child(
         except OSError as exc:
             raise CrawlError(f"cannot start the crawl process: {exc}") from exc
         try:
-            returncode = child.wait(timeout=limit)
+            returncode = _wait(child, limit, poll)
         except subprocess.TimeoutExpired:
             _stop(child)
             return "aborted", f"crawl stopped after the {limit:g}s timeout"
@@ -157,6 +220,20 @@ def _run_child(
             tail = log.read().decode("utf-8", "replace")[-_ERROR_TAIL:]
             return "failed", f"crawl process exited with {returncode}: {tail.strip()}"
     return "ok", None
+
+
+def _wait(child: subprocess.Popen[bytes], limit: float, poll: Callable[[], None] | None) -> int:
+    """``child.wait(limit)``, calling ``poll`` about once a second meanwhile."""
+    if poll is None:
+        return child.wait(timeout=limit)
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            return child.wait(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                raise
+            poll()
 
 
 def _run_on_scrapyd(
@@ -204,7 +281,7 @@ def finish_run(
     or aborted keeps that status."""
     values: dict[str, object] = {"finished_at": utcnow(), "status": status}
     if error is not None:
-        values["error"] = error
+        values["error"] = redact(error)
     if pages is not None:
         values["pages"] = pages
     with session_scope(engine) as session:

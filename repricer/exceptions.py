@@ -11,7 +11,17 @@ from pathlib import Path
 
 
 class RepricerError(Exception):
-    """Base class; ``str(err)`` is the one-line message shown to the user."""
+    """Base class; ``str(err)`` is the one-line message shown to the user (one line per
+    problem when a file has several: see :meth:`combine`)."""
+
+    @classmethod
+    def combine(cls, errors: list[RepricerError]) -> RepricerError:
+        """One error reporting all of ``errors`` (of one file), one line each; it keeps
+        the first one's attributes (path, key...)."""
+        first = errors[0]
+        if len(errors) > 1:
+            first.args = ("\n".join(str(e) for e in errors),)
+        return first
 
 
 class ConfigError(RepricerError):
@@ -98,3 +108,33 @@ class StorefrontError(RepricerError):
 
 class NotFoundError(RepricerError):
     """Raised when a named thing (run id, SKU, supplier, competitor) does not exist."""
+
+
+class LeaseHeldError(RepricerError):
+    """Raised by ``repricer.lease`` when another live process holds the lease (one
+    scheduler, one push per database); names the holder's host, pid and since when."""
+
+    def __init__(self, holder: object):
+        from repricer.lease import LeaseHolder
+
+        assert isinstance(holder, LeaseHolder)
+        self.holder = holder
+        super().__init__(
+            f"another {holder.name} is running on this database ({holder.describe()}); "
+            f"if that process is gone, its lease lapses at "
+            f"{holder.expires_at:%H:%M:%S} UTC and it can be taken over"
+        )
+
+
+class LeaseLostError(RepricerError):
+    """Raised by ``repricer.lease.Lease.check`` when this process no longer holds its
+    lease (it stalled past the lease's ttl and another process may have taken over)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"lost the {name} lease: another process may have taken over; stopped")
+
+
+class DatabaseError(RepricerError):
+    """Raised by ``repricer.db.ready`` (and the CLI) when the database is missing,
+    unreachable or not migrated, or fails during a command; says what to run."""

@@ -14,13 +14,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, update
 
 from repricer.config import Settings
 from repricer.db import session_scope
 from repricer.db.models import JobRun, utcnow
+from repricer.redact import redact
 
 if TYPE_CHECKING:
     from repricer.crawl import CrawlResult
@@ -139,7 +140,7 @@ def record_job_run(
         session.execute(
             update(JobRun)
             .where(JobRun.id == run_id)
-            .values(status=status, detail=detail[:2000], finished_at=utcnow())
+            .values(status=status, detail=redact(detail)[:2000], finished_at=utcnow())
         )
     log.log(
         logging.INFO if status == "ok" else logging.WARNING, "%s: %s: %s", job_id, status, detail
@@ -158,13 +159,15 @@ def _run_safely(job_id: str, work: Callable[[], str], stopping: threading.Event)
 
 
 def close_stale_runs(engine: Engine) -> int:
-    """Mark runs left 'running' by a process that died as aborted; returns how many."""
+    """Close job runs left ``running`` by a scheduler that died as ``interrupted``;
+    returns how many. Called by the scheduler holding the scheduler lease, so no live
+    scheduler owns them."""
     with session_scope(engine) as session:
         result = session.execute(
             update(JobRun)
             .where(JobRun.status == "running")
             .values(
-                status="aborted",
+                status="interrupted",
                 finished_at=utcnow(),
                 detail="the scheduler process ended during the run",
             )
@@ -226,20 +229,10 @@ def describe_crawl(result: CrawlResult) -> str:
 
 
 def reprice_work(ctx: JobContext) -> str:
-    """Reprice and apply (a run for review and push), then auto-approve the band."""
-    from repricer.pricing import reprice
-    from repricer.review import auto_approve
+    """Reprice and apply (stored, superseding and auto-approved in one transaction)."""
+    from repricer.flow import apply_repricing
 
-    result = reprice(ctx.settings, ctx.engine, apply=True)
-    approved = auto_approve(ctx.settings, ctx.engine, result.run_id)
-    return describe_repricing(result.run_id, result.summary, approved)
-
-
-def describe_repricing(run_id: int, summary: dict[str, Any], approved: int) -> str:
-    """``repricing run 3: products 8, up 3, down 2, ...; 5 auto-approved``."""
-    counts = ", ".join(f"{k} {v}" for k, v in summary.items() if type(v) is int)
-    breaker = f"; breaker: {summary['breaker']}" if summary.get("breaker") else ""
-    return f"repricing run {run_id}: {counts}; {approved} auto-approved{breaker}"
+    return apply_repricing(ctx.settings, ctx.engine).describe()
 
 
 def push_work(ctx: JobContext) -> str:

@@ -3,6 +3,12 @@
 Prices are stored and computed as ``int`` kopecks/cents. Text from pages, feeds and
 spreadsheets is parsed here (``parse_amount``), and shown here (``format_money``).
 Nothing in repricer does arithmetic on float money.
+
+There is one conversion rule: :func:`to_minor` is exact. An amount with more decimals
+than its currency has (``10.125`` RUB) is ambiguous and refused, never rounded; so is
+one beyond :data:`MAX_MINOR` (a barcode pasted into a price column). Where a computed
+amount must be rounded to minor units, :func:`round_minor` is the one rounding rule
+(half up, away from zero).
 """
 
 from __future__ import annotations
@@ -15,6 +21,13 @@ from price_parser import Price
 from repricer._currencies import ALIASES, MINOR_DIGITS, SYMBOLS
 
 NBSP = "\u00a0"
+# The largest amount accepted anywhere, in minor units: 1 000 000 000.00 of a
+# two-digit currency. Keeps int64 arithmetic and every column far from overflow.
+MAX_MINOR = 10**11
+# The largest stock count accepted (fits a 32-bit column).
+MAX_STOCK = 10**9
+# One number with exactly one separator: "0.001", "10,125", "1.299 руб."
+_ONE_SEPARATOR = re.compile(r"(?<![\d.,])-?\d+[.,](\d+)(?![\d.,])")
 _SPACES = re.compile(r"[\s\u00a0\u2009\u202f\u2007']+")
 
 
@@ -69,21 +82,66 @@ def parse_amount(value: object, decimal_separator: str | None = None) -> Decimal
     return amount if amount is not None and amount.is_finite() else None
 
 
+class AmountError(ValueError):
+    """Raised by :func:`to_minor` / :func:`scale_exact` for an amount that cannot be
+    stored exactly: more decimals than the currency has, beyond :data:`MAX_MINOR`, or
+    not a finite number. The message says which, with the amount."""
+
+
+def scale_exact(amount: Decimal, digits: int) -> int:
+    """Major units -> int minor units with ``digits`` decimals, exactly, within
+    ±:data:`MAX_MINOR`; raise :class:`AmountError` otherwise."""
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise AmountError(f"not an amount: {amount!r}")
+    try:
+        scaled = amount.scaleb(digits)
+        whole = scaled.to_integral_value()
+    except InvalidOperation:
+        raise AmountError(f"amount {amount} is too large") from None
+    if abs(whole) > MAX_MINOR:
+        limit = Decimal(MAX_MINOR).scaleb(-digits)
+        raise AmountError(f"amount {amount} is above the limit of {limit:,f}".replace(",", " "))
+    if scaled != whole:
+        raise AmountError(
+            f"amount {amount} has more than {digits} decimal(s); refusing to round it"
+        )
+    return int(whole)
+
+
+def refuse_ambiguous(text: str, currency: str) -> None:
+    """Raise :class:`AmountError` when ``text`` holds one number with a single separator
+    followed by more digits than ``currency`` has decimals (``"0.001"``, ``"10.125"``
+    RUB): decimals that would have to be rounded, or a thousands separator? Not guessed."""
+    match = _ONE_SEPARATOR.search(text)
+    if match and len(match.group(1)) > minor_digits(currency):
+        raise AmountError(
+            f"{text.strip()!r} is ambiguous: more decimals than {currency} has, or a "
+            "thousands separator; refusing to guess"
+        )
+
+
 def to_minor(amount: Decimal, currency: str = "RUB") -> int:
-    """Decimal major units -> int minor units, rounding half up."""
-    exp = minor_digits(currency)
-    return int((amount * (10**exp)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """Decimal major units -> int minor units of ``currency``, exactly (see the module
+    docstring); raise :class:`AmountError` for an ambiguous or out-of-range amount."""
+    try:
+        return scale_exact(amount, minor_digits(currency))
+    except AmountError as exc:
+        raise AmountError(f"{exc} ({currency})") from None
+
+
+def round_minor(value: Decimal) -> int:
+    """The one rounding rule for computed amounts: to a whole minor unit, half up
+    (away from zero): ``Decimal("1012.5")`` -> 1013, ``Decimal("-0.5")`` -> -1."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def parse_money(value: object, currency: str = "RUB") -> int | None:
-    """``parse_amount`` then ``to_minor``; ``None`` when the value is not a number."""
+    """``parse_amount`` then ``to_minor``; ``None`` when the value is not a number.
+    An ambiguous or out-of-range amount raises :class:`AmountError`."""
     amount = parse_amount(value)
     if amount is None:
         return None
-    try:
-        return to_minor(amount, currency)
-    except InvalidOperation:
-        return None
+    return to_minor(amount, currency)
 
 
 def from_minor(minor: int, currency: str = "RUB") -> Decimal:

@@ -1,17 +1,20 @@
-"""Approval state machine for the price changes of a repricing run.
+"""Review of the price changes of a repricing run: auto-approval, approve, reject, expire.
 
-States (``price_changes.status``) and the moves this module makes::
+The states and every allowed move are listed once, in :mod:`repricer.states`; each move
+here is a compare-and-set there (``UPDATE ... WHERE status IN (<expected>)``) inside the
+transaction that records it, so a decision can never overwrite one made meanwhile (a
+change the push claimed, a change another reviewer rejected). Moves made here::
 
-    proposed ──auto_approve (inside the band)──► approved ──► pushed (repricer.storefront)
-    proposed ──auto_approve (outside the band)─► needs_approval
-    proposed | needs_approval ──approve──► approved
-    proposed | needs_approval | approved ──reject──► rejected
-    proposed | needs_approval | approved ──expire_approvals──► expired
+    proposed -> approved (inside the band, by "auto") | needs_approval (the rest)
+    proposed | needs_approval -> approved (approve)
+    proposed | needs_approval | approved | failed -> rejected (reject)
+                                                  -> expired (expire_approvals)
+                                                  -> superseded (a newer applied run)
 
-``unchanged``, ``skipped``, ``rejected``, ``expired`` and the push states are final here;
-asking to move one raises :class:`ReviewError` naming the change id. Changes of a dry
-run are never reviewed. ``approved_by``/``approved_at`` record who decided and when,
-for rejections as well as approvals (``"auto"`` for the band).
+Asking to move a change from any other state raises :class:`ReviewError` naming the
+change id, and nothing changes. Changes of a dry run are never reviewed.
+``approved_by``/``approved_at`` record who decided and when, for rejections as well as
+approvals (``"auto"`` for the band).
 """
 
 from __future__ import annotations
@@ -23,27 +26,20 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from repricer.config import Settings
 from repricer.db.engine import session_scope
 from repricer.db.models import PriceChange, Product, RepricingRun
 from repricer.exceptions import NotFoundError, ReviewError
+from repricer.lease import transaction_lock
+from repricer.states import PENDING as PENDING  # the queue and alerts import it from here
+from repricer.states import STATES, UNPUSHED, move
 
-PENDING = ("proposed", "needs_approval")
-STATUSES = (
-    *PENDING,
-    "unchanged",
-    "skipped",
-    "approved",
-    "rejected",
-    "expired",
-    "pushed",
-    "held",
-    "failed",
-)
-REJECTABLE = (*PENDING, "approved")
+APPLY_LOCK = "apply"  # serialises storing an applied run with its review (transaction lock)
+STATUSES = STATES
+REJECTABLE = UNPUSHED
 AUTO = "auto"
 
 
@@ -87,46 +83,71 @@ def within_band(band: Decimal) -> ColumnElement[bool]:
 def auto_approve(
     settings: Settings, engine: Engine, run_id: int, *, now: datetime | None = None
 ) -> int:
-    """Approve the run's ``proposed`` changes inside ``pricing.approval.auto_approve_band``
-    (approved_by ``"auto"``); the rest become ``needs_approval``. When the circuit breaker
-    sent the run to approval (run status ``needs_approval``) nothing is approved.
-    Pending or approved-but-unpushed changes of earlier runs for the same products are
-    superseded (``expired``): the newer decision replaces them.
+    """Review a stored run on its own: :func:`review_applied_run` in its own transaction
+    (serialised with every other apply). :func:`repricer.flow.apply_repricing` does the
+    same inside the transaction that stores the run; prefer it."""
+    with engine.begin() as conn:
+        transaction_lock(conn, APPLY_LOCK)
+        return review_applied_run(conn, settings, run_id, now=now)
+
+
+def review_applied_run(
+    conn: Connection, settings: Settings, run_id: int, *, now: datetime | None = None
+) -> int:
+    """In the caller's transaction: supersede the unpushed changes of earlier runs for the
+    products this run decided (the newer decision replaces them), approve the run's
+    ``proposed`` changes inside ``pricing.approval.auto_approve_band`` (approved_by
+    ``"auto"``) and send the rest to ``needs_approval``. When the circuit breaker sent the
+    run to approval (run status ``needs_approval``) nothing is approved.
 
     Returns how many changes were approved. Raises ``NotFoundError`` for an unknown run
     and ``ReviewError`` for a dry run.
     """
     now = now or datetime.now(UTC)
     band = settings.pricing.approval.auto_approve_band
-    with session_scope(engine) as session:
-        run = _reviewable_run(session, run_id)
-        _supersede_earlier(session, run_id)
-        of_run = and_(PriceChange.run_id == run_id, PriceChange.status == "proposed")
-        approved = 0
-        if run.status != "needs_approval":
-            result = session.execute(
-                update(PriceChange)
-                .where(of_run, within_band(band))
-                .values(status="approved", approved_by=AUTO, approved_at=now)
+    row = conn.execute(
+        select(RepricingRun.status, RepricingRun.summary).where(RepricingRun.id == run_id)
+    ).first()
+    run_status = row.status if row is not None else None
+    _check_reviewable(run_id, run_status)
+    supersede_earlier(conn, run_id, (row.summary if row is not None else None) or {})
+    of_run = PriceChange.run_id == run_id
+    approved = 0
+    if run_status != "needs_approval":
+        approved = len(
+            move(
+                conn,
+                None,
+                "proposed",
+                "approved",
+                where=of_run & within_band(band),
+                values={"approved_by": AUTO, "approved_at": now},
             )
-            approved = int(result.rowcount)  # type: ignore[attr-defined]
-        session.execute(update(PriceChange).where(of_run).values(status="needs_approval"))
+        )
+    move(conn, None, "proposed", "needs_approval", where=of_run)
     return approved
 
 
-def _supersede_earlier(session: Session, run_id: int) -> None:
-    products = select(PriceChange.product_id).where(PriceChange.run_id == run_id)
-    session.execute(
-        update(PriceChange)
-        .where(
-            PriceChange.run_id < run_id,
-            PriceChange.run_id.in_(_reviewed_runs()),
-            PriceChange.status.in_(REJECTABLE),
-            PriceChange.product_id.in_(products),
+def supersede_earlier(conn: Connection, run_id: int, summary: dict[str, Any]) -> int:
+    """Move the unpushed changes of earlier runs for the products ``run_id`` decided to
+    ``superseded``; returns how many. A run stores only changes and skips: a run over
+    the whole catalog decided every product (the unchanged ones keep their price), one
+    over some SKUs only those."""
+    skus = summary.get("skus", [])
+    if skus is None:
+        scope = PriceChange.id.is_not(None)
+    elif skus:
+        scope = PriceChange.sku.in_(skus)
+    else:  # a run stored before runs kept only changes
+        scope = PriceChange.product_id.in_(
+            select(PriceChange.product_id).where(PriceChange.run_id == run_id)
         )
-        .values(status="expired")
-        .execution_options(synchronize_session=False)
+    earlier = and_(
+        PriceChange.run_id < run_id,
+        PriceChange.run_id.in_(_reviewed_runs()),
+        scope,
     )
+    return len(move(conn, None, UNPUSHED, "superseded", where=earlier))
 
 
 def _reviewed_runs() -> Select[int]:
@@ -179,19 +200,14 @@ def expire_approvals(settings: Settings, engine: Engine, now: datetime | None = 
     cutoff = now - settings.pricing.approval.expire_after
     stale = or_(
         and_(
-            PriceChange.status == "approved",
+            PriceChange.status.in_(("approved", "failed")),
             func.coalesce(PriceChange.approved_at, PriceChange.decided_at) < cutoff,
         ),
         and_(PriceChange.status.in_(PENDING), PriceChange.decided_at < cutoff),
     )
-    with session_scope(engine) as session:
-        result = session.execute(
-            update(PriceChange)
-            .where(stale, PriceChange.run_id.in_(_reviewed_runs()))
-            .values(status="expired")
-            .execution_options(synchronize_session=False)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        where = stale & PriceChange.run_id.in_(_reviewed_runs())
+        return len(move(conn, None, UNPUSHED, "expired", where=where))
 
 
 def list_changes(
@@ -269,21 +285,21 @@ def _decide(
     if chosen.max_change is not None and chosen.max_change < 0:
         raise ReviewError(f"--max-change must not be negative (got {chosen.max_change})")
     now = now or datetime.now(UTC)
+    values = {"approved_by": by or current_user(), "approved_at": now}
     with session_scope(engine) as session:
         if chosen.run_id is not None:
             _reviewable_run(session, chosen.run_id)
-        if chosen.ids:
-            ids = _checked_ids(session, chosen, allowed, target)
-            targets: Any = ids
-        else:
-            targets = _matching(chosen, allowed)
-            ids = list(session.scalars(targets))
-        if ids:
-            session.execute(
-                update(PriceChange)
-                .where(PriceChange.id.in_(targets), PriceChange.status.in_(allowed))
-                .values(status=target, approved_by=by or current_user(), approved_at=now)
-                .execution_options(synchronize_session=False)
+        conn = session.connection()
+        if not chosen.ids:
+            where = PriceChange.id.in_(_matching(chosen, allowed))
+            return move(conn, None, allowed, target, where=where, values=values)
+        ids = _checked_ids(session, chosen, allowed, target)
+        moved = move(conn, ids, allowed, target, values=values)
+        if moved != ids:  # one changed state since it was checked: decide nothing (rollback)
+            lost = sorted(set(ids) - set(moved))[0]
+            raise ReviewError(
+                f"price change {lost}: its state changed meanwhile (pushed, rejected or "
+                f"superseded); nothing was marked {target}, list the queue again"
             )
     return ids
 
@@ -353,8 +369,114 @@ def _filter_match(chosen: ChangeFilter) -> ColumnElement[bool]:
 
 def _reviewable_run(session: Session, run_id: int) -> RepricingRun:
     run = session.get(RepricingRun, run_id)
-    if run is None:
-        raise NotFoundError(f"repricing run {run_id}: no such run")
-    if run.status == "dry_run":
-        raise ReviewError(f"repricing run {run_id}: a dry run is never reviewed or pushed")
+    _check_reviewable(run_id, run.status if run else None)
+    assert run is not None
     return run
+
+
+def _check_reviewable(run_id: int, status: str | None) -> None:
+    if status is None:
+        raise NotFoundError(f"repricing run {run_id}: no such run")
+    if status == "dry_run":
+        raise ReviewError(f"repricing run {run_id}: a dry run is never reviewed or pushed")
+
+
+def decide_where(
+    engine: Engine,
+    where: ColumnElement[bool],
+    target: str,
+    *,
+    by: str | None = None,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Approve (``target`` "approved") or reject every change matching ``where`` (a
+    condition over ``price_changes``, e.g. :func:`repricer.queue.matching_clause`) that
+    is in a state allowing the move, in one statement; records who, when and the
+    comment. Returns how many moved."""
+    allowed = {"approved": PENDING, "rejected": REJECTABLE}.get(target)
+    if allowed is None:
+        raise ReviewError(f"cannot mark changes {target!r} (use approved or rejected)")
+    values = {"approved_by": by or current_user(), "approved_at": now or datetime.now(UTC)}
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(PriceChange)
+            .where(where, PriceChange.status.in_(allowed))
+            .values(status=target, comment=comment or None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def comment_on(engine: Engine, ids: Sequence[int], comment: str | None) -> None:
+    """Record the reviewer's comment on changes just decided (approve/reject by ids)."""
+    if not ids or not comment:
+        return
+    with session_scope(engine) as session:
+        session.execute(
+            update(PriceChange)
+            .where(PriceChange.id.in_(list(ids)))
+            .values(comment=comment)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def override(
+    engine: Engine,
+    change_id: int,
+    price: int,
+    *,
+    by: str | None = None,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> PriceChange:
+    """Approve pending change ``change_id`` at ``price`` instead of the proposed price.
+
+    The price is checked against the floor and ceiling exactly as the run's rules bound
+    a decision (:mod:`repricer.pricing.override`); a price outside them raises
+    ReviewError naming the bound, and nothing changes. The proposed price is kept in
+    ``proposed_price``; the change then goes the usual way (push as approved).
+    """
+    from repricer.pricing.override import check_override, override_bounds, product_inputs
+
+    with session_scope(engine) as session:
+        change = session.get(PriceChange, change_id)
+        if change is None:
+            raise ReviewError(f"price change {change_id}: no such change")
+        run = session.get(RepricingRun, change.run_id)
+        _check_one(
+            change_id,
+            (change_id, change.status, run.status if run else None, True),
+            PENDING,
+            "approved",
+        )
+        summary = run.summary if run else {}
+        row = {
+            c: getattr(change, c)
+            for c in ("sku", "currency", "cost", "floor", "ceiling", "rule", "inputs")
+        }
+        if not row["inputs"]:  # runs keep their inputs compactly, apart from the changes
+            row["inputs"] = product_inputs(session.connection(), change.run_id, change.product_id)
+        bounds = override_bounds(
+            row, summary.get("rules"), summary.get("currency", change.currency)
+        )
+        check_override(bounds, price, label=f"SKU {change.sku} (price change {change_id})")
+        result = session.execute(
+            update(PriceChange)
+            .where(PriceChange.id == change_id, PriceChange.status.in_(PENDING))
+            .values(
+                status="approved",
+                proposed_price=func.coalesce(PriceChange.proposed_price, PriceChange.new_price),
+                new_price=price,
+                approved_by=by or current_user(),
+                approved_at=now or datetime.now(UTC),
+                comment=comment or None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ReviewError(
+                f"price change {change_id}: its state changed meanwhile; nothing done"
+            )
+        session.refresh(change)
+        return change

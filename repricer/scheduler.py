@@ -17,7 +17,13 @@ below 30 s): ``speed=60`` turns 15 minutes into 15 seconds (the demo and the tes
 Stopping (SIGTERM, SIGINT or ``stop_event``): no new job starts; running jobs finish,
 and a running crawl child process is sent SIGTERM (Scrapy stops gracefully; its crawl run
 is closed as ok, failed or aborted either way, never left running).
-Only one scheduler may use a given database (job stores cannot be shared).
+One scheduler acts per database: it holds the database's ``scheduler`` lease
+(:mod:`repricer.lease`) while it runs. Another one started meanwhile waits as a standby
+(logging who holds it) and takes over within ``database.lease_ttl`` (30 s) of the
+holder's death, even a ``kill -9``; with ``standby=False`` it raises
+:class:`~repricer.exceptions.LeaseHeldError` naming the holder instead. A scheduler that
+loses its lease (stalled past the ttl) stops and raises
+:class:`~repricer.exceptions.LeaseLostError`.
 """
 
 from __future__ import annotations
@@ -40,10 +46,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, func, inspect, select
 
+from repricer.alerts import check_after_job
 from repricer.config import Settings
 from repricer.db import make_engine, session_scope
 from repricer.db.models import JobRun
+from repricer.exceptions import LeaseHeldError, LeaseLostError
 from repricer.jobs import JobContext, JobSpec, close_stale_runs, default_jobs, record_job_run
+from repricer.lease import SCHEDULER, Lease, LeaseHolder
 
 log = logging.getLogger(__name__)
 
@@ -60,19 +69,24 @@ def run_scheduler(
     speed: float = 1.0,
     jobs: Sequence[JobSpec] | None = None,
     engine: Engine | None = None,
+    standby: bool = True,
 ) -> None:
     """Run the scheduler until ``stop_event`` is set (or SIGTERM/SIGINT in the main
     thread); returns after running jobs have finished. ``jobs`` replaces the jobs the
-    config asks for (tests use their own)."""
+    config asks for (tests use their own). Holds the scheduler lease throughout; see
+    the module docstring for ``standby`` and a lost lease."""
     global _active
     if speed <= 0:
         raise ValueError("speed must be positive")
     stop = stop_event or threading.Event()
+    lost = threading.Event()
     own_engine = engine is None
     engine = engine or make_engine(settings.database.url)
     runner = _Runner(settings, engine, list(jobs or default_jobs(settings)), speed, stop)
     try:
-        with _signals_set(stop):
+        with _signals_set(stop), _scheduler_lease(settings, engine, stop, lost, standby) as held:
+            if not held:
+                return
             _active = runner
             try:
                 runner.start()
@@ -84,6 +98,43 @@ def run_scheduler(
             _active = None
         if own_engine:
             engine.dispose()
+    if lost.is_set():
+        raise LeaseLostError(SCHEDULER)
+
+
+@contextmanager
+def _scheduler_lease(
+    settings: Settings,
+    engine: Engine,
+    stop: threading.Event,
+    lost: threading.Event,
+    standby: bool,
+) -> Iterator[bool]:
+    """Hold the scheduler lease (yields True); yields False when stopped while waiting."""
+
+    def on_wait(holder: LeaseHolder) -> None:
+        log.warning(
+            "standby: the scheduler lease is held by %s; taking over when it ends or lapses",
+            holder.describe(),
+        )
+
+    def on_lost() -> None:
+        lost.set()
+        stop.set()
+
+    lease = Lease(engine, SCHEDULER, ttl=settings.database.lease_ttl, on_lost=on_lost)
+    try:
+        lease.acquire(wait=None if standby else 0.0, on_wait=on_wait, stop=stop)
+    except LeaseHeldError:
+        if standby and stop.is_set():
+            yield False
+            return
+        raise
+    try:
+        log.info("scheduler lease taken: this process acts for the database")
+        yield True
+    finally:
+        lease.release()
 
 
 def _execute_job(job_id: str) -> None:
@@ -134,7 +185,9 @@ class _Runner:
     def start(self) -> None:
         stale = close_stale_runs(self.engine)
         if stale:
-            log.warning("%d job run(s) left running by a previous process marked aborted", stale)
+            log.warning(
+                "%d job run(s) left running by a dead scheduler closed as interrupted", stale
+            )
         self.scheduler.start(paused=True)
         stored = {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
         self.scheduler.remove_all_jobs()
@@ -191,6 +244,7 @@ class _Runner:
             log.warning("job %s is not configured; ignored", job_id)
             return
         outcome = record_job_run(self.engine, job_id, lambda: spec.work(self.context), self.stop)
+        check_after_job(self.settings, self.engine, job_id)  # alerts the job may have raised
         if outcome.follow_up:
             for follow in spec.then:
                 self.request(follow)

@@ -30,6 +30,7 @@ class TableReader:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    strict: bool = False  # CSV: a quote left open at the end of the file is an error
     header: list[str] = field(default_factory=list)
     header_line: int = 0
     _rows: Iterator[tuple[int, list[Any]]] | None = field(default=None, repr=False)
@@ -62,16 +63,18 @@ def open_table(
     encoding: str = "auto",
     delimiter: str | None = None,
     sheet: str | None = None,
+    strict: bool = False,
 ) -> TableReader:
     """Open a CSV or XLSX file and read its header row.
 
-    Raises :class:`InputFileError` for a missing, unreadable or header-less file.
+    Raises :class:`InputFileError` for a missing, unreadable or header-less file; with
+    ``strict``, also for malformed CSV quoting (a quote still open at the end of a cut file).
     """
     path = Path(path)
     if not path.is_file():
         raise InputFileError("file not found", path=path)
     fmt = format or detect_format(path)
-    reader = TableReader(path, fmt, sheet=sheet)
+    reader = TableReader(path, fmt, sheet=sheet, strict=strict)
     rows = _xlsx_rows(reader) if fmt == "xlsx" else _csv_rows(reader, encoding, delimiter)
     for line, cells in rows:
         if sum(1 for c in cells if c not in (None, "")) >= 1:
@@ -126,7 +129,7 @@ def _csv_rows(
 
 def _csv_iter(reader: TableReader, stream: IO[str]) -> Iterator[tuple[int, list[Any]]]:
     with stream:
-        rows = csv.reader(stream, delimiter=reader.delimiter or ",")
+        rows = csv.reader(stream, delimiter=reader.delimiter or ",", strict=reader.strict)
         try:
             for cells in rows:
                 yield rows.line_num, [c.strip() for c in cells]

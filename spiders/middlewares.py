@@ -1,5 +1,5 @@
-"""Downloader middlewares: retries with exponential backoff, and a robots.txt
-middleware that gives every waiting request the parsed rules."""
+"""Downloader middlewares: the egress policy, retries with exponential backoff, and a
+robots.txt middleware that gives every waiting request the parsed rules."""
 
 from __future__ import annotations
 
@@ -9,7 +9,35 @@ from typing import Any
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
+
+from repricer.egress import crawl_refusal
+
+EGRESS_REFUSED = "egress refused"
+
+
+class EgressPolicyMiddleware:
+    """Refuse a request (the first one and every redirect, which comes back through
+    here) that leaves its competitor's domain and aliases, or that resolves to a
+    loopback / private / link-local / reserved address when the competitor is not
+    marked ``local`` (:func:`repricer.egress.crawl_refusal`). Placed first, so nothing
+    else (robots.txt included) is fetched for a refused request.
+    """
+
+    async def process_request(self, request: Request) -> None:
+        target = request.meta.get("target")
+        if target is None:  # robots.txt and other requests made for a listing's page
+            return
+        competitor = target.competitor
+        reason = await asyncio.get_running_loop().run_in_executor(
+            None,
+            lambda: crawl_refusal(
+                request.url, competitor.domain, competitor.aliases, local=competitor.local
+            ),
+        )
+        if reason is not None:
+            raise IgnoreRequest(f"{EGRESS_REFUSED}: {reason}")
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from repricer.config import Settings
 from repricer.db.engine import session_scope
 from repricer.db.models import Competitor, CrawlRun, CrawlSiteStats, Observation, utcnow
+from repricer.matching.recheck import recheck_run
 from spiders.items import AVAILABILITIES, STATUSES, ObservationItem
 from spiders.shard import ShardClaim
 
@@ -70,6 +71,9 @@ class ObservationStorePipeline:
     def close_spider(self) -> None:
         self.flush()
         self.write_site_stats()
+        moved = recheck_run(self.engine, self.run_id, self.settings.matching.drift_similarity)
+        if moved:
+            log.warning("%d listing(s) back to review: the page contradicts the match", len(moved))
 
     def to_row(self, item: ObservationItem) -> dict[str, Any]:
         """Validated DB row: unknown statuses become ``error``; a price only with ``ok``."""

@@ -44,6 +44,8 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 30.0
 DOWNLOADER_MIDDLEWARES = {
+    # Stay on the competitor's domain/aliases and off private addresses (redirects too).
+    "spiders.middlewares.EgressPolicyMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.BackoffRetryMiddleware": 550,
     # Scrapy's own hands only the first request waiting for robots.txt its rules.

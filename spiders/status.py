@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from repricer.config import Settings
-from repricer.money import to_minor
+from repricer.money import AmountError, to_minor
 from spiders.items import ObservationItem
 from spiders.pages import ExtractedProduct, looks_blocked
 from spiders.pages.found import same_url
@@ -48,10 +48,14 @@ def observe_page(
             return _with(item, "blocked", "captcha or access-denied page")
         return _with(item, "no_price", extracted.reason or "no price found")
     currency = extracted.currency or target.competitor.currency or settings.pricing.currency
+    try:
+        price = to_minor(extracted.price, currency)
+        old_price = to_minor(extracted.old_price, currency) if extracted.old_price else None
+    except AmountError as exc:  # 12.345 RUB or a barcode read as a price: not a price
+        return _with(item, "no_price", str(exc))
     item.status = "ok"
     item.currency = currency
-    item.price = to_minor(extracted.price, currency)
-    item.old_price = to_minor(extracted.old_price, currency) if extracted.old_price else None
+    item.price, item.old_price = price, old_price
     return item
 
 

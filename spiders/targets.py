@@ -35,7 +35,11 @@ def load_targets(
         select(Listing.id, Listing.url, Product.sku, Product.gtin, Competitor.name)
         .join(Product, Product.id == Listing.product_id)
         .join(Competitor, Competitor.id == Listing.competitor_id)
-        .where(Listing.active.is_(True), Competitor.name.in_(list(by_name)))
+        .where(
+            Listing.active.is_(True),
+            Listing.status != "rejected",
+            Competitor.name.in_(list(by_name)),
+        )
         .order_by(Listing.id)
     )
     if skus:

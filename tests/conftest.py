@@ -8,12 +8,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, make_url, text
 
 from repricer.config import Settings, load_settings
 from repricer.db import Base, make_engine
 from tests.support.httpserver import LocalServer
 from tests.support.postgres import find_pg_bin, throwaway_cluster
+
+# No per-example deadline: the machines tests run on are shared and noisy, and a slow
+# example is not a wrong one.
+hypothesis_settings.register_profile("repricer", deadline=None)
+hypothesis_settings.load_profile("repricer")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROJECT_ROOT = Path(__file__).parent.parent
@@ -95,5 +101,13 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
     yield eng
     eng.dispose()
     with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE {name}"))
+        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))  # CLI tests leave pools open
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_engine(request: pytest.FixtureRequest) -> Engine:
+    """The ``engine`` (SQLite) or ``pg_engine`` (PostgreSQL) fixture: one test, both databases."""
+    name = "engine" if request.param == "sqlite" else "pg_engine"
+    eng: Engine = request.getfixturevalue(name)
+    return eng

@@ -39,18 +39,21 @@ unhealthy_share = "30%"
 [[competitors]]
 name = "shop"
 domain = "127.0.0.1"
+local = true
 concurrency = 4
 delay = 0
 
 [[competitors]]
 name = "bad"
 domain = "127.0.0.1"
+local = true
 concurrency = 4
 delay = 0
 
 [[competitors]]
 name = "js"
 domain = "127.0.0.1"
+local = true
 render = "browser"
 obey_robots = false
 delay = 0
@@ -370,3 +373,44 @@ def test_a_crawl_over_its_timeout_is_stopped_and_recorded_as_aborted(
     with session_scope(engine) as session:
         run = session.get(CrawlRun, result.run_id)
         assert run is not None and run.status == "aborted" and run.finished_at is not None
+
+
+def test_cli_exits_1_naming_the_cause_when_a_competitors_pages_all_failed(
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+) -> None:
+    from repricer.catalog import sync_competitors
+
+    http_server.route("/robots.txt", _page("User-agent: *\nAllow: /\n", content_type="text/plain"))
+    http_server.route("/ok", _page(_jsonld(2490)))
+    http_server.route("/denied", _page("<h1>Access denied</h1>", 403))
+    settings = settings_from(CONFIG)
+    with session_scope(engine) as session:
+        ids = sync_competitors(settings, session)
+        for n, (competitor, path) in enumerate([("shop", "/ok"), ("bad", "/denied")] * 2):
+            product = Product(sku=f"S-{n}", title=path)
+            session.add(product)
+            session.flush()
+            session.add(Listing(product_id=product.id, competitor_id=ids[competitor],
+                                url=http_server.url(f"{path}?n={n}")))  # fmt: skip
+    args = ["--config", str(settings.config_path), "crawl", "--competitor", "shop"]
+    args += ["--competitor", "bad"]
+    cli = CliRunner().invoke(app, args)
+    assert cli.exit_code == 1, cli.output
+    assert "bad: all 2 page(s) failed: 2 blocked (HTTP 403)" in cli.output, cli.output
+    assert "shop:" not in cli.output.split("error:")[-1]  # the healthy one is not blamed
+    ok = CliRunner().invoke(app, [*args[:3], "--competitor", "shop"])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_run_crawl_reports_progress_per_competitor(
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+) -> None:
+    _serve(http_server)
+    settings = settings_from(CONFIG)
+    _seed(settings, engine, http_server)
+    calls: list[dict[str, int]] = []
+    result = run_crawl(settings, competitors=["shop"], timeout=120, progress=calls.append)
+    assert result.status == "ok", result.error
+    assert calls, "progress was never called"  # the child takes seconds to start
+    assert set().union(*calls) <= {"shop"}
+    assert all(count <= result.pages for call in calls for count in call.values())

@@ -290,8 +290,8 @@ def test_a_newer_applied_run_supersedes_earlier_undecided_changes(
     )
     assert auto_approve(settings, engine, second) == 1
     assert states(engine, first) == {
-        "A": ("expired", None),
-        "B": ("expired", None),
+        "A": ("superseded", None),
+        "B": ("superseded", None),
         "C": ("pushed", None),
         "D": ("needs_approval", None),
     }

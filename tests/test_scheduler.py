@@ -204,7 +204,7 @@ def test_restart_replaces_jobs_and_closes_stale_runs(
     first.join(30)
     start_scheduler(settings, [JobSpec("new", lambda _c: "y", timedelta(hours=1))])
     wait_for(lambda: bool(runs(engine, "new")) and runs(engine, "new")[-1].status == "ok")
-    assert runs(engine, "old")[0].status == "aborted"
+    assert runs(engine, "old")[0].status == "interrupted"
     with engine.connect() as conn:
         ids = conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all()
     assert ids == ["new"]

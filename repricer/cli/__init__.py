@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from repricer.cli import (
@@ -19,14 +20,17 @@ from repricer.cli import (
     demo,
     doctor,
     feeds,
+    matching,
     pricing,
     push,
     report,
     review,
     schedule,
+    serve,
     stock,
 )
-from repricer.cli._common import AppState, err_console
+from repricer.cli._common import AppState, err_console, styled
+from repricer.db.ready import describe_db_error
 from repricer.exceptions import RepricerError
 
 
@@ -35,7 +39,12 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except RepricerError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            for line in str(exc).splitlines() or [""]:
+                err_console.print(styled(("error:", "red"), " ", line), highlight=False)
+            raise typer.Exit(1) from None
+        except SQLAlchemyError as exc:  # the database failed mid-command: one line, exit 1
+            message = f"database error: {describe_db_error(exc)}"
+            err_console.print(styled(("error:", "red"), " ", message), highlight=False)
             raise typer.Exit(1) from None
 
 
@@ -63,7 +72,8 @@ def _root(
 
 
 for _module in (
-    db, catalog, feeds, crawl, pricing, review, push, stock, report, schedule, demo, doctor
+    db, catalog, matching, feeds, crawl, pricing, review, push, stock, report, schedule, demo,
+    doctor, serve,
 ):  # fmt: skip
     _module.register(app)
 

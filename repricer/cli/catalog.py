@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from repricer.catalog import ImportReport, import_catalog, import_listings, list_products
-from repricer.cli._common import JsonOption, console, err_console, print_table, state
+from repricer.cli._common import JsonOption, console, err_console, print_table, state, styled
 from repricer.exceptions import RowsRejectedError
 from repricer.money import format_money
 
@@ -64,9 +64,9 @@ def catalog_list(
 
 def _report(report: ImportReport, what: str) -> None:
     for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {report.path}: {warning}", highlight=False)
+        err_console.print(styled(("warning:", "yellow"), f" {report.path}: {warning}"))
     for error in report.rejected:
-        err_console.print(f"[red]rejected:[/red] {report.path}: {error}", highlight=False)
+        err_console.print(styled(("rejected:", "red"), f" {report.path}: {error}"))
     console.print(
         f"{report.path}: imported {report.imported} {what}, rejected {len(report.rejected)}"
     )

@@ -11,6 +11,7 @@ import typer
 
 from repricer.cli._common import console, print_table
 from repricer.money import format_money
+from repricer.redact import install_log_redaction
 
 
 def demo(
@@ -32,6 +33,7 @@ def demo(
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
         for noisy in ("apscheduler", "alembic", "httpx"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        install_log_redaction()
     result = run_demo(
         directory.resolve(),
         cycles=cycles,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,9 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import typer
 
-from repricer.cli._common import JsonOption, console, print_table, state
+from repricer.cli._common import JsonOption, console, print_json, print_table, state, styled
 from repricer.money import format_money
-from repricer.review import auto_approve
 
 if TYPE_CHECKING:
     from repricer.pricing import RepricingResult
@@ -37,24 +35,28 @@ def reprice_command(
     as_json: bool = JsonOption,
 ) -> None:
     """Decide new prices for the catalog with the pricing rules and show what would change."""
+    from repricer.flow import apply_repricing
     from repricer.pricing import reprice
 
     app_state = state(ctx)
-    result = reprice(
-        app_state.settings, app_state.engine, apply=apply, skus=sku or None, rules_dir=rules
-    )
-    approved = auto_approve(app_state.settings, app_state.engine, result.run_id) if apply else None
+    settings, engine, skus = app_state.settings, app_state.engine, sku or None
+    approved: int | None = None
+    if apply:
+        applied = apply_repricing(settings, engine, skus=skus, rules_dir=rules)
+        result, approved = applied.result, applied.approved
+    else:
+        result = reprice(settings, engine, skus=skus, rules_dir=rules)
     if as_json:
         payload = {
             "run_id": result.run_id,
             "applied": apply,
             "auto_approved": approved,
             "summary": result.summary,
-            "changes": _records(_top_changes(result.decisions)),
+            "changes": _records(_top_changes(result.changes)),
             "previous_run_id": result.previous_run_id,
             "diff": _records(result.diff.head(TOP)),
         }
-        typer.echo(json.dumps(payload, ensure_ascii=False, default=str))
+        print_json(payload)
         return
     _print_result(result, apply, approved, app_state.settings.pricing.currency)
 
@@ -64,7 +66,7 @@ def _print_result(
 ) -> None:
     _print_summary(result.run_id, apply, result.summary, approved, currency)
     money = dict.fromkeys(("old_price", "new_price", "previous_price"), _money_formatter(currency))
-    top = _top_changes(result.decisions)
+    top = _top_changes(result.changes)
     if top.empty:
         console.print("no price changes")
     else:
@@ -113,7 +115,10 @@ def _print_summary(
     )
     if summary.get("breaker"):
         console.print(
-            f"[yellow]circuit breaker:[/yellow] {summary['breaker']}; the whole run needs approval"
+            styled(
+                ("circuit breaker:", "yellow"),
+                f" {summary['breaker']}; the whole run needs approval",
+            )
         )
     if approved is not None:
         console.print(f"{approved} change(s) auto-approved")

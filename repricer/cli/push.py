@@ -22,13 +22,24 @@ def push(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Show what would be pushed and held; send and change nothing."
     ),
+    wait: float = typer.Option(
+        0.0,
+        "--wait",
+        min=0,
+        help="If another push is running, wait up to this many seconds (default: exit 1).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Push approved price changes to the storefront, then read the prices back."""
     app_state = state(ctx)
     with _progress(enabled=not as_json) as update:
         summary = push_changes(
-            app_state.settings, app_state.engine, run_id=run, dry_run=dry_run, progress=update
+            app_state.settings,
+            app_state.engine,
+            run_id=run,
+            dry_run=dry_run,
+            progress=update,
+            wait=wait,
         )
     if as_json:
         print_table([summary.as_dict()], list(summary.as_dict()), as_json=True)

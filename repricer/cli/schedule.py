@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from repricer.cli._common import JsonOption, console, print_table, state
+from repricer.redact import install_log_redaction
 
 schedule_app = typer.Typer(
     help="Run the scheduler (feeds, crawls, repricing, push) or list its jobs."
@@ -21,8 +22,15 @@ def run(
     speed: float = typer.Option(
         1.0, "--speed", min=0.001, help="Divide every interval by this (60: 15 min -> 15 s)."
     ),
+    standby: bool = typer.Option(
+        True,
+        "--standby/--no-standby",
+        help="If another scheduler runs on this database, wait to take over (default) "
+        "or exit 1 naming it.",
+    ),
 ) -> None:
-    """Run the scheduler until SIGTERM or Ctrl-C; the running job finishes, then exit 0."""
+    """Run the scheduler until SIGTERM or Ctrl-C; the running job finishes, then exit 0.
+    One scheduler acts per database; another one started meanwhile is a standby."""
     from repricer.scheduler import run_scheduler
 
     logging.basicConfig(
@@ -30,11 +38,13 @@ def run(
     )
     for noisy in ("apscheduler", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_log_redaction()
     st = state(ctx)
+    st.require_database()
     console.print(
         f"scheduler running on {st.settings.database.url} (Ctrl-C to stop)", highlight=False
     )
-    run_scheduler(st.settings, speed=speed)
+    run_scheduler(st.settings, speed=speed, standby=standby)
 
 
 @schedule_app.command("list")

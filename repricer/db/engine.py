@@ -35,6 +35,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     for pragma in SQLITE_PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
+    # SQLite's lower() folds ASCII only; searches in Cyrillic titles need Unicode case folding.
+    dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.x models for the whole data flow (see README, "Data flow").
+"""SQLAlchemy 2.x models for the whole data flow (see docs/concepts.md, "Data flow").
 
 Money columns are ``BigInteger`` minor units (kopecks/cents) beside an ISO ``currency``.
 Times are timezone-aware UTC. Status columns hold the short strings listed in each
@@ -7,18 +7,20 @@ column's comment; they are plain strings so a new status needs no migration.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -131,10 +133,15 @@ class SupplierOffer(Base):
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    held_cost: Mapped[int | None] = mapped_column(
+        Money, comment="a cost from the feed held for review (moved beyond hold_cost_ratio)"
+    )
+    held_at: Mapped[datetime | None]
 
 
 class FeedSync(Base):
-    """One supplier feed sync. status: running | ok | not_modified | rejected | failed."""
+    """One supplier feed sync. status: running | ok | not_modified | rejected | failed |
+    interrupted (its process died; closed when the next sync of the supplier starts)."""
 
     __tablename__ = "feed_syncs"
     __table_args__ = (Index("ix_feed_syncs_supplier_started", "supplier_id", "started_at"),)
@@ -170,7 +177,14 @@ class Competitor(Base):
 
 
 class Listing(Base):
-    """Our SKU <-> a competitor's product URL. match_method: manual | gtin | title."""
+    """Our SKU <-> a competitor's product URL. match_method: manual | gtin | model | score
+    | title.
+
+    status: accepted (feeds pricing; imported listings are accepted) | review (a proposal,
+    or a match the page later contradicted; does not feed pricing) | rejected (kept so
+    discovery does not propose it again). ``match_gtin``/``match_title`` are what the page
+    showed when the match was made, to notice it drifting.
+    """
 
     __tablename__ = "listings"
     __table_args__ = (UniqueConstraint("product_id", "competitor_id", "url"),)
@@ -185,12 +199,39 @@ class Listing(Base):
     confidence: Mapped[float] = mapped_column(Float, default=1.0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="accepted", server_default="accepted")
+    score: Mapped[float | None] = mapped_column(Float, comment="matcher score, 0..1")
+    evidence: Mapped[list[str]] = mapped_column(default=list, comment="why it was matched")
+    status_reason: Mapped[str | None] = mapped_column(Text, comment="why it is in review")
+    match_gtin: Mapped[str | None] = mapped_column(String(14))
+    match_title: Mapped[str | None] = mapped_column(String(500))
+    reviewed_at: Mapped[datetime | None]
 
     product: Mapped[Product] = relationship(back_populates="listings")
 
 
+class Candidate(Base):
+    """A competitor product page found by ``listings discover``; GTIN as 14 digits."""
+
+    __tablename__ = "candidates"
+    __table_args__ = (UniqueConstraint("competitor_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competitor_id: Mapped[int] = mapped_column(ForeignKey("competitors.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    title: Mapped[str | None] = mapped_column(String(500))
+    brand: Mapped[str | None] = mapped_column(String(200))
+    gtin: Mapped[str | None] = mapped_column(String(14), index=True)
+    model: Mapped[str | None] = mapped_column(String(100))
+    price: Mapped[int | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    found_via: Mapped[str] = mapped_column(String(20), comment="sitemap | search")
+    discovered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CrawlRun(Base):
-    """One crawl. status: running | ok | failed | aborted."""
+    """One crawl. status: running | ok | failed | aborted | interrupted (its process
+    died; closed when the next crawl of one of its competitors starts)."""
 
     __tablename__ = "crawl_runs"
 
@@ -311,6 +352,8 @@ class PriceChange(Base):
         UniqueConstraint("run_id", "product_id"),
         Index("ix_price_changes_status", "status"),
         Index("ix_price_changes_product_decided", "product_id", "decided_at"),
+        Index("ix_price_changes_run_status_sku", "run_id", "status", "sku"),
+        Index("ix_price_changes_run_rule", "run_id", "rule"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -334,7 +377,44 @@ class PriceChange(Base):
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_by: Mapped[str | None] = mapped_column(String(100))
     approved_at: Mapped[datetime | None]
+    comment: Mapped[str | None] = mapped_column(Text, comment="the reviewer's comment")
+    proposed_price: Mapped[int | None] = mapped_column(
+        Money, comment="the engine's price when a reviewer overrode new_price"
+    )
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict, comment="what the decision used")
+
+
+class RepricingRunInputs(Base):
+    """What a run's stored decisions were made from, for replay: one compressed
+    columnar blob per run (``format`` names the layout, see
+    :mod:`repricer.pricing.run_inputs`), holding only the stored products' inputs."""
+
+    __tablename__ = "repricing_run_inputs"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("repricing_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    format: Mapped[str] = mapped_column(String(20))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ObservationDaily(Base):
+    """Per listing and UTC day: the lowest, highest and last trusted price seen, kept
+    when ``repricer db prune`` thins old observations (history charts read it)."""
+
+    __tablename__ = "observation_daily"
+
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    min_price: Mapped[int] = mapped_column(Money)
+    max_price: Mapped[int] = mapped_column(Money)
+    last_price: Mapped[int] = mapped_column(Money)
+    last_at: Mapped[datetime] = mapped_column(comment="when the last price was seen")
+    currency: Mapped[str | None] = mapped_column(String(3))
+    availability: Mapped[str] = mapped_column(String(20), comment="of the last observation")
+    count: Mapped[int] = mapped_column(Integer, comment="observations folded in")
 
 
 class PushAttempt(Base):
@@ -355,7 +435,8 @@ class PushAttempt(Base):
 
 
 class JobRun(Base):
-    """One run of a scheduled job. status: running | ok | failed | aborted."""
+    """One run of a scheduled job. status: running | ok | failed | aborted | interrupted
+    (its scheduler died during the run)."""
 
     __tablename__ = "job_runs"
     __table_args__ = (Index("ix_job_runs_job_started", "job_id", "started_at"),)
@@ -366,6 +447,44 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="running")
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Lease(Base):
+    """Who holds a named lease (``scheduler``, ``push``, ...); see :mod:`repricer.lease`.
+
+    A holder renews ``expires_at`` while it lives; a row past ``expires_at`` belongs to
+    a dead holder and the next process to ask takes it over.
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), comment="random id of the holding process")
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class AlertState(Base):
+    """One alert condition as one destination saw it: raised (``cleared_at`` None) or
+    cleared. ``notified_at``/``clear_notified_at`` say whether the message went out, so
+    each condition is sent once until it clears (see :mod:`repricer.alerts`)."""
+
+    __tablename__ = "alert_states"
+    __table_args__ = (UniqueConstraint("destination", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    destination: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(300), comment="condition:subject")
+    condition: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[datetime | None]
+    cleared_at: Mapped[datetime | None]
+    clear_notified_at: Mapped[datetime | None]
 
 
 class StockState(Base):

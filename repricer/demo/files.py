@@ -115,6 +115,7 @@ def _competitor(shop: str, sites: DemoSites) -> str:
         "[[competitors]]\n"
         f"name = {_q(shop)}\n"
         f"domain = {_q(sites.shop_domain(shop))}\n"
+        "local = true\n"  # the demo shops run on this machine (loopback)
         f'render = "{"browser" if shop in BROWSER_SHOPS else "http"}"\n'
         'every = "15m"\n'
         "concurrency = 4\n"

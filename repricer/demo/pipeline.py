@@ -27,9 +27,10 @@ from repricer.demo import files
 from repricer.demo.market import Market
 from repricer.demo.sites import DemoSites
 from repricer.exceptions import RepricerError
-from repricer.jobs import describe_crawl, describe_repricing
+from repricer.jobs import describe_crawl
 from repricer.money import format_money
 from repricer.scheduler import as_utc
+from repricer.states import PUSHED
 
 Echo = Callable[[str], None]
 # What a fresh demo run removes from its folder (only things the demo itself writes).
@@ -135,13 +136,11 @@ def run_pipeline(settings: Settings, engine: Engine, echo: Echo) -> int:
 
 
 def reprice_and_approve(settings: Settings, engine: Engine, echo: Echo) -> int:
-    from repricer.pricing import reprice
-    from repricer.review import auto_approve
+    from repricer.flow import apply_repricing
 
-    result = reprice(settings, engine, apply=True)
-    approved = auto_approve(settings, engine, result.run_id)
-    echo(describe_repricing(result.run_id, result.summary, approved))
-    return int(result.run_id)
+    applied = apply_repricing(settings, engine)
+    echo(applied.describe())
+    return applied.run_id
 
 
 def run_cycles(
@@ -219,7 +218,7 @@ def pushed_since(engine: Engine, since: datetime) -> str:
             select(
                 PriceChange.sku, PriceChange.old_price, PriceChange.new_price, PriceChange.currency
             )
-            .where(PriceChange.status == "pushed", PriceChange.decided_at >= since)
+            .where(PriceChange.status.in_(PUSHED), PriceChange.decided_at >= since)
             .order_by(PriceChange.sku)
         ).all()
     moves = [

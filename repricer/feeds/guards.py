@@ -41,6 +41,25 @@ def check_guards(supplier: SupplierSettings, diff: FeedDiff, skipped: int) -> st
     return None
 
 
+def would_change(supplier: SupplierSettings, diff: FeedDiff) -> str:
+    """What applying a refused feed would do, and the one-time way to apply it anyway
+    (appended to the rejection reason; an empty feed has no way through)."""
+    if diff.staged == 0:
+        return ""
+    effects = [
+        f"store {diff.staged} offer(s) ({diff.staged - diff.unmapped} matching our products)"
+    ]
+    if supplier.complete and diff.missing:
+        effects.append(f"mark {diff.missing} known item(s) unavailable")
+    if diff.big_moves:
+        effects.append(f"move {diff.big_moves} cost(s) by more than max_cost_change")
+    return (
+        f"; applying it would {', '.join(effects)}. If that is right (for example after "
+        f"changing the supplier's key), apply it once with "
+        f"`repricer feeds sync --supplier {supplier.name} --accept-changes`"
+    )
+
+
 def _share(part: int, whole: int) -> Decimal:
     return Decimal(part) / Decimal(whole)
 

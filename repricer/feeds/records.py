@@ -2,9 +2,13 @@
 
 Parsers hand over raw cells (``{field: value}`` with the field names of
 :data:`repricer.feeds._aliases.FEED_ALIASES`, plus where the row came from); this module
-turns them into a :class:`FeedRecord` or a one-line reason the row is skipped. It never
-raises on messy values. Money is int minor units, parsed through :mod:`repricer.money`
-with a fast path for plain ``1234.50`` / ``1234,50`` numbers.
+turns them into a :class:`FeedRecord`, a one-line reason the row is skipped (messy:
+no key, no cost), or a :class:`RowFault` when a value must not be guessed at and the
+whole feed is refused: an amount with more decimals than the currency has, a currency
+in a cell other than the supplier's, a number beyond the bounds of
+:mod:`repricer.money`. It never raises on messy values. Money is int minor units,
+parsed through :mod:`repricer.money` with a fast path for plain ``1234.50`` /
+``1234,50`` numbers. A negative stock count means out of stock.
 """
 
 from __future__ import annotations
@@ -14,13 +18,35 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from price_parser import Price
+
 from repricer.feeds._aliases import FALSE_WORDS, TRUE_WORDS
-from repricer.money import minor_digits, normalize_currency, parse_amount, to_minor
+from repricer.money import (
+    MAX_MINOR,
+    MAX_STOCK,
+    AmountError,
+    minor_digits,
+    normalize_currency,
+    parse_amount,
+    refuse_ambiguous,
+    to_minor,
+)
 
 # The supplier's ``key`` setting -> the raw field holding the key value.
 KEY_FIELDS = {"sku": "sku", "vendorCode": "vendor_code", "barcode": "barcode"}
 
 _INTEGER = re.compile(r"[<>~≥≤+]?\s*(\d{1,9})(?:[.,]0+)?\s*\+?")
+_NEGATIVE = re.compile(r"[-−]\s*\d+(?:[.,]\d+)?")
+
+
+class RowFault(NamedTuple):
+    """A row whose values must not be guessed at; the whole feed is refused, naming it."""
+
+    reason: str
+
+
+class _Fault(Exception):
+    pass
 
 
 class FeedRecord(NamedTuple):
@@ -44,19 +70,30 @@ class FeedRecord(NamedTuple):
 RECORD_FIELDS = FeedRecord._fields
 
 
-def build_record(raw: Mapping[str, Any], key: str, default_currency: str) -> FeedRecord | str:
-    """Normalise one raw row; return the record, or the reason the row is skipped."""
+def build_record(
+    raw: Mapping[str, Any], key: str, default_currency: str
+) -> FeedRecord | str | RowFault:
+    """Normalise one raw row; return the record, the reason the row is skipped, or a
+    :class:`RowFault` (naming the SKU) when the whole feed must be refused."""
     key_value = text(raw.get(KEY_FIELDS[key]))
     if key_value is None:
         return f"no {key}"
     if len(key_value) > 100:
         return f"{key} longer than 100 characters"
-    currency = default_currency
+    try:
+        return _checked_record(raw, key_value, default_currency)
+    except _Fault as exc:
+        return RowFault(f"{key} {key_value}: {exc}")
+
+
+def _checked_record(raw: Mapping[str, Any], key_value: str, currency: str) -> FeedRecord | str:
     if (given := text(raw.get("currency"))) is not None:
-        currency = _currency(given) or ""
-        if not currency:
+        found = _currency(given)
+        if not found:
             return f"unknown currency {given!r}"
-    cost = parse_minor(raw.get("cost"), currency)
+        if found != currency:
+            raise _Fault(f"currency {given!r} is not the supplier's currency {currency}")
+    cost = _money_cell(raw, "cost", currency)
     if cost is None:
         shown = raw.get("cost")
         return "no cost" if text(shown) is None else f"cost {shown!r} is not a number"
@@ -65,13 +102,28 @@ def build_record(raw: Mapping[str, Any], key: str, default_currency: str) -> Fee
     return _record(raw, key_value, currency, cost)
 
 
+def _money_cell(raw: Mapping[str, Any], name: str, currency: str) -> int | None:
+    """A money field in minor units; :class:`_Fault` for an ambiguous, foreign-currency
+    or out-of-range amount."""
+    value = raw.get(name)
+    try:
+        minor = parse_minor(value, currency, strict=True)
+    except AmountError as exc:
+        raise _Fault(f"{name} {value!r}: {exc}") from None
+    if minor is not None and abs(minor) > MAX_MINOR:
+        raise _Fault(f"{name} {value!r} is above the limit of {MAX_MINOR} minor units")
+    return minor
+
+
 def _record(raw: Mapping[str, Any], key_value: str, currency: str, cost: int) -> FeedRecord:
     get = raw.get
     stock = parse_stock(get("stock"))
+    if stock is not None and stock > MAX_STOCK:
+        raise _Fault(f"stock {get('stock')!r} is above the limit of {MAX_STOCK}")
     flag = parse_bool(get("available"))
     available = (flag if flag is not None else True) and (stock is None or stock > 0)
-    retail = parse_minor(get("retail_price"), currency)
-    old = parse_minor(get("old_price"), currency)
+    retail = _money_cell(raw, "retail_price", currency)
+    old = _money_cell(raw, "old_price", currency)
     barcode = text(get("barcode"))
     return FeedRecord(
         key_value,
@@ -114,21 +166,39 @@ def text(value: Any) -> str | None:
     return value.strip() or None
 
 
-def parse_minor(value: Any, currency: str) -> int | None:
-    """A money cell -> int minor units, or None when it is not one clear number."""
+def parse_minor(value: Any, currency: str, *, strict: bool = False) -> int | None:
+    """A money cell -> int minor units, or None when it is not one clear number.
+
+    With ``strict``, an amount that cannot be taken as it is raises AmountError: more
+    decimals than the currency has, beyond the bounds, or written with another currency
+    (``"12,50 EUR"`` in a RUB feed). Without, such amounts are None.
+    """
     if value is None:
         return None
     if type(value) is str and _cents(currency):
         plain = _plain_minor(value.strip())
         if plain is not None:
             return plain
-    amount = parse_amount(value)
-    if amount is None:
-        return None
     try:
+        if type(value) is str:
+            refuse_ambiguous(value, currency)
+        amount = parse_amount(value)
+        if amount is None:
+            return None
+        if type(value) is str:
+            _check_currency(value, currency)
         return to_minor(amount, currency)
-    except ArithmeticError:
+    except (AmountError, ArithmeticError):
+        if strict:
+            raise
         return None
+
+
+def _check_currency(value: str, currency: str) -> None:
+    written = Price.fromstring(value).currency
+    found = normalize_currency(written) if written else None
+    if found is not None and found != currency:
+        raise AmountError(f"the amount is in {found}, the supplier's currency is {currency}")
 
 
 def _plain_minor(value: str) -> int | None:
@@ -144,16 +214,19 @@ def _plain_minor(value: str) -> int | None:
 
 
 def parse_stock(value: Any) -> int | None:
-    """``"12"``, ``12.0``, ``">10"``, ``"10+"`` -> a count; yes/no words -> None/0."""
+    """``"12"``, ``12.0``, ``">10"``, ``"10+"`` -> a count; ``"-5"`` -> 0 (a negative
+    count is out of stock); yes/no words -> None/0."""
     if type(value) is str and value.isascii() and value.isdigit():
         return int(value)
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return max(0, int(value)) if value == value else None
+        return max(0, int(value)) if value == value and abs(value) < 1e18 else None
     raw = str(value).strip().lower()
     if raw.isascii() and raw.isdigit():
         return int(raw)
+    if _NEGATIVE.fullmatch(raw):
+        return 0  # "-5": oversold, out of stock
     match = _INTEGER.fullmatch(raw)
     if match:
         return int(match.group(1))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
@@ -23,18 +22,20 @@ from sqlalchemy import Connection, Engine, Table, select, update
 from repricer.config import Settings, SupplierSettings
 from repricer.db.models import FeedSync, Supplier, utcnow
 from repricer.db.upsert import upsert_rows
-from repricer.exceptions import ConfigError, FeedError, InputFileError
+from repricer.exceptions import ConfigError, FeedError, InputFileError, LeaseHeldError
 from repricer.feeds import staging
-from repricer.feeds.guards import FeedRejected, check_guards
+from repricer.feeds.guards import FeedRejected, check_guards, would_change
+from repricer.feeds.holds import hold_cost_moves, record_holds
 from repricer.feeds.parsers import describe_ref, iter_rows
-from repricer.feeds.records import FeedRecord, build_record
-from repricer.feeds.sources import FetchedFeed, FetchError, fetch_feed
+from repricer.feeds.records import FeedRecord, RowFault, build_record
+from repricer.feeds.sources import FetchedFeed, FetchError, feed_name, fetch_feed
+from repricer.lease import Lease
+from repricer.redact import redact
 
 # (supplier name, stage, count so far); stage: fetching | parsing | writing | done.
 ProgressCallback = Callable[[str, str, int], None]
 
 BATCH = 5000
-ABANDONED_AFTER = timedelta(hours=1)
 MAX_REPORTED_ROWS = 50
 _syncs = cast(Table, FeedSync.__table__)
 _suppliers = cast(Table, Supplier.__table__)
@@ -54,6 +55,7 @@ class SyncResult:
     missing: int = 0
     skipped: int = 0
     unmapped: int = 0
+    held: int = 0
     duplicates: int = 0
     http_status: int | None = None
     duration_s: float = 0.0
@@ -73,6 +75,7 @@ class SyncResult:
         return (
             f"{self.supplier}: ok, {self.seen} seen, {self.changed} changed, "
             f"{self.missing} missing, {self.skipped} skipped, {self.unmapped} unmapped"
+            + (f", {self.held} cost(s) held for review" if self.held else "")
         )
 
 
@@ -81,8 +84,11 @@ def sync_feeds(
     engine: Engine,
     supplier: str | None = None,
     progress: ProgressCallback | None = None,
+    *,
+    accept_changes: bool = False,
 ) -> list[SyncResult]:
-    """Sync every configured supplier, or only ``supplier``.
+    """Sync every configured supplier, or only ``supplier``. ``accept_changes`` applies a
+    feed once even when the missing-items or cost-change guards would refuse it.
 
     Never raises for a feed that fails or is rejected (the result says so); raises
     :class:`FeedError` for a supplier name not in the config.
@@ -95,7 +101,10 @@ def sync_feeds(
         except ConfigError:
             known = ", ".join(s.name for s in settings.suppliers) or "none"
             raise FeedError(f"not in the config (suppliers: {known})", supplier=supplier) from None
-    return [sync_feed(settings, engine, s, progress=progress) for s in targets]
+    return [
+        sync_feed(settings, engine, s, progress=progress, accept_changes=accept_changes)
+        for s in targets
+    ]
 
 
 def sync_feed(
@@ -104,8 +113,33 @@ def sync_feed(
     supplier: SupplierSettings,
     *,
     progress: ProgressCallback | None = None,
+    accept_changes: bool = False,
 ) -> SyncResult:
-    """Sync one supplier; see the module docstring. Never raises for a bad feed."""
+    """Sync one supplier; see the module docstring. Never raises for a bad feed.
+
+    Holds the lease ``feeds:<supplier>`` while it runs (one sync per supplier and
+    database at a time): a sync already running elsewhere makes this one fail at once,
+    naming it, and a sync left ``running`` by a dead process is closed as
+    ``interrupted`` when the next one starts.
+    """
+    try:
+        lease = Lease(engine, f"feeds:{supplier.name}", ttl=settings.database.lease_ttl)
+        lease.acquire(wait=0)
+    except LeaseHeldError as exc:
+        return SyncResult(supplier.name, status="failed", error=str(exc))
+    try:
+        return _sync_leased(settings, engine, supplier, progress, accept_changes)
+    finally:
+        lease.release()
+
+
+def _sync_leased(
+    settings: Settings,
+    engine: Engine,
+    supplier: SupplierSettings,
+    progress: ProgressCallback | None,
+    accept_changes: bool,
+) -> SyncResult:
     started = time.monotonic()
     report = progress or (lambda _name, _stage, _count: None)
     supplier_id, result, etag, last_modified = _begin(engine, supplier)
@@ -119,7 +153,9 @@ def sync_feed(
         else:
             assert feed.path is not None
             currency = supplier.currency or settings.pricing.currency
-            _load(engine, supplier, supplier_id, feed.path, currency, result, report)
+            _load(
+                engine, supplier, supplier_id, feed.path, currency, result, report, accept_changes
+            )
             result.status = "ok"
     except (FetchError, ConfigError) as exc:
         result.status, result.error = "failed", str(exc)
@@ -170,15 +206,15 @@ def _begin(
 
 
 def _close_abandoned(conn: Connection, supplier_id: int) -> None:
-    """A sync still ``running`` long after it started died with its process."""
+    """A sync still ``running`` while we hold the supplier's lease died with its process."""
     conn.execute(
         update(_syncs)
-        .where(
-            _syncs.c.supplier_id == supplier_id,
-            _syncs.c.status == "running",
-            _syncs.c.started_at < utcnow() - ABANDONED_AFTER,
+        .where(_syncs.c.supplier_id == supplier_id, _syncs.c.status == "running")
+        .values(
+            status="interrupted",
+            finished_at=utcnow(),
+            error="the sync process ended during the run",
         )
-        .values(status="failed", error="the sync process ended during the run")
     )
 
 
@@ -190,6 +226,7 @@ def _load(
     currency: str,
     result: SyncResult,
     report: ProgressCallback,
+    accept_changes: bool = False,
 ) -> None:
     with engine.connect() as conn:
         staging.create_staging(conn)
@@ -199,7 +236,7 @@ def _load(
         report(supplier.name, "writing", rows)
         try:
             with conn.begin():
-                _apply(conn, supplier, supplier_id, result)
+                _apply(conn, supplier, supplier_id, result, accept_changes)
         finally:
             with conn.begin():
                 staging.drop_staging(conn)
@@ -220,6 +257,8 @@ def _stage(
     for ref, raw in iter_rows(path, supplier):
         record = build_record(raw, supplier.key, currency)
         rows += 1
+        if isinstance(record, RowFault):  # a value not to be guessed at: refuse the feed
+            raise FeedRejected(f"{feed_name(supplier)}: {describe_ref(ref)}: {record.reason}")
         if isinstance(record, str):
             result.skipped += 1
             if len(result.row_errors) < MAX_REPORTED_ROWS:
@@ -236,7 +275,11 @@ def _stage(
 
 
 def _apply(
-    conn: Connection, supplier: SupplierSettings, supplier_id: int, result: SyncResult
+    conn: Connection,
+    supplier: SupplierSettings,
+    supplier_id: int,
+    result: SyncResult,
+    accept_changes: bool = False,
 ) -> None:
     # Take the write lock first, so the counts below cannot go stale before the writes.
     conn.execute(
@@ -254,11 +297,23 @@ def _apply(
     reason = check_guards(supplier, diff, result.skipped)
     if reason and "missing from the feed" in reason:
         reason += f" (e.g. {', '.join(staging.describe_missing(conn, supplier_id))})"
-    if reason:
-        raise FeedRejected(reason)
+    if reason and accept_changes and diff.staged:
+        result.warnings.append(f"applied with --accept-changes although {reason}")
+    elif reason:
+        raise FeedRejected(reason + would_change(supplier, diff))
+    held = hold_cost_moves(conn, supplier_id, supplier.hold_cost_ratio)
+    now = utcnow()
     result.changed, result.missing = staging.apply_changes(
-        conn, supplier_id, supplier.key, utcnow(), supplier.complete
+        conn, supplier_id, supplier.key, now, supplier.complete
     )
+    record_holds(conn, supplier_id, held, now)
+    result.held = len(held)
+    if held:
+        shown = "; ".join(str(h) for h in held[:10])
+        result.warnings.append(
+            f"{len(held)} cost move(s) beyond x{supplier.hold_cost_ratio} held for review "
+            f"(repricer feeds held): {shown}"
+        )
 
 
 def _finish(
@@ -277,7 +332,9 @@ def _finish(
         last_modified = feed.last_modified or last_modified
     else:
         etag = last_modified = None
-    warnings = (result.warnings + result.row_errors)[: MAX_REPORTED_ROWS + 5]
+    # Errors quote URLs (httpx messages): no credential or token is ever stored.
+    result.error = redact(result.error) if result.error else result.error
+    warnings = [redact(w) for w in (result.warnings + result.row_errors)[: MAX_REPORTED_ROWS + 5]]
     values = {
         "finished_at": utcnow(),
         "status": result.status,

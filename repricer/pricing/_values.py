@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from repricer.durations_percentages import parse_duration, parse_fraction
-from repricer.money import normalize_currency, parse_amount
+from repricer.money import MAX_MINOR, normalize_currency, parse_amount, scale_exact
 
 DEN = 1_000_000  # shares are exact to 0.0001%
+# Amounts in rule files are major units of a currency not known yet: bounded so that
+# they fit repricer.money.MAX_MINOR in a two-decimal currency.
+MAX_AMOUNT = MAX_MINOR // 100
 _OFF = {"none", "off", "no", "false"}
 _ROUNDING = re.compile(r"^(none|whole|ends_in_9|ends_in_90|ends_in_99|step_(\d+))$")
 
@@ -51,6 +54,8 @@ def parse_amount_value(value: object) -> Decimal:
     amount = parse_amount(value)
     if amount is None or amount < 0:
         raise ValueError(f'not an amount: {value!r} (use e.g. 50 or "50 RUB")')
+    if amount > MAX_AMOUNT:
+        raise ValueError(f"amount {amount} is above the limit of {MAX_AMOUNT:,}".replace(",", " "))
     return amount
 
 
@@ -127,9 +132,6 @@ def _check_currency(text: str) -> None:
 
 
 def to_minor_units(amount: Decimal, digits: int) -> int:
-    """Major-unit Decimal -> int minor units (exact, else ValueError)."""
-    try:
-        scaled = amount.scaleb(digits)
-    except InvalidOperation:
-        raise ValueError(f"not an amount: {amount}") from None
-    return int(scaled.to_integral_value())
+    """Major-unit Decimal -> int minor units: :func:`repricer.money.scale_exact`
+    (exact, bounded; AmountError, a ValueError, otherwise)."""
+    return scale_exact(amount, digits)

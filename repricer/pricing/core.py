@@ -13,6 +13,7 @@ observed_at (UTC datetime).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -21,29 +22,18 @@ import numpy.typing as npt
 import pandas as pd
 
 from repricer.money import minor_digits
-from repricer.pricing.explain import explain, rule_texts
+from repricer.pricing.codes import Reason, Status
+from repricer.pricing.decisions import DECISION_COLUMNS, Context, Decisions, decision_frame
 from repricer.pricing.guards import NO_CEILING, apply_guards, floor_and_ceiling
-from repricer.pricing.market import Market, Observed, summarise_market
+from repricer.pricing.market import Observed, summarise_market
 from repricer.pricing.params import assign_rules, rule_table
-from repricer.pricing.rules import STRATEGIES, Rule
-from repricer.pricing.strategies import METHODS, REASONS, SKIP, choose_methods, compute_targets
+from repricer.pricing.rules import Rule
+from repricer.pricing.strategies import SKIP, choose_methods, compute_targets
 
 I64 = npt.NDArray[Any]  # int64 columns
 Bools = npt.NDArray[Any]  # bool columns
 
-DECISION_COLUMNS = [
-    "product_id", "sku", "currency", "old_price", "new_price", "cost", "floor", "ceiling",
-    "reference_price", "reference_competitor", "rule", "strategy", "method", "guards",
-    "flags", "status", "explanation",
-]  # fmt: skip
-"""``strategy`` is the rule's; ``method`` what priced the product after the behaviours
-(a strategy name, ``ceiling`` or ``skip``). ``guards`` and ``flags`` are comma-joined."""
-GUARD_COLUMNS = (
-    "by_floor", "by_ceiling", "by_max_change", "exceeds_max_change", "by_rounding",
-    "no_ending", "by_min_delta", "by_cooldown",
-)  # fmt: skip
-_BLOCK = 100_000  # rows per explanation block: bounds the memory of intermediate texts
-GUARD_NAMES = ("floor", "ceiling", "max_change", "rounding", "min_delta", "cooldown")
+__all__ = ["DECISION_COLUMNS", "decide", "evaluate"]
 
 
 def _ints(frame: pd.DataFrame, column: str, fill: int) -> tuple[I64, Bools]:
@@ -128,70 +118,98 @@ def decide(
     now: datetime,
     currency: str,
 ) -> pd.DataFrame:
-    """One decision row per product (columns :data:`DECISION_COLUMNS`, money as Int64)."""
+    """One decision row per product (columns :data:`DECISION_COLUMNS`, money as Int64),
+    every row explained: :func:`evaluate` then
+    :func:`repricer.pricing.decisions.decision_frame`."""
+    return decision_frame(evaluate(products, observations, rules, now=now, currency=currency))
+
+
+def evaluate(
+    products: pd.DataFrame,
+    observations: pd.DataFrame,
+    rules: list[Rule],
+    *,
+    now: datetime,
+    currency: str,
+) -> Decisions:
+    """One decision per product row, as typed columns (no text is built)."""
     products = products.reset_index(drop=True)
     competitors = sorted(set(observations["competitor"].unique()) | _rule_competitors(rules))
     table = rule_table(rules, competitors, minor_digits(currency))
     rule_idx = assign_rules(products, rules)
-    c = _product_columns(products, table.columns, rule_idx, currency)
+    params: dict[str, I64] = {k: v[rule_idx] for k, v in table.columns.items()}
+    own = _own_columns(products, currency)
+    params.update(min_price=own.min_price, map_price=own.map_price, max_price=own.max_price)
     observed = observed_columns(observations, products, competitors, now)
     market = summarise_market(observed, rule_idx, table)
-    _decide_prices(c, market, _seconds_since(products["last_change_at"], now))
-    c["low_name"] = np.array([*competitors, ""], dtype=object)[market.low_comp]
-    words = rule_texts(rules, currency)
-    texts = np.concatenate(  # in row blocks: the text pieces of one block are freed before the next
-        [
-            explain({k: v[at : at + _BLOCK] for k, v in c.items()}, words, competitors, currency)
-            for at in range(0, max(len(products), 1), _BLOCK)
-        ]
+    since_change = _seconds_since(products["last_change_at"], now)
+    has_rule = (rule_idx >= 0) & own.in_currency
+    floor, basis, ceiling = floor_and_ceiling(own.cost, own.has_cost, params)
+    method, reason = choose_methods(
+        params["strategy"], market, own.has_cost, own.we_out, has_rule, params
     )
-    return _frame(products, c, rules, competitors, texts)
+    reason = np.where(own.in_currency, reason, int(Reason.CURRENCY))
+    t = compute_targets(method, reason, market, own.cost, own.old, own.has_old, ceiling, params)
+    inverted = (t.method != SKIP) & (floor > ceiling)
+    g = apply_guards(t.target, own.old, own.has_old, floor, ceiling, since_change, params)
+    priced = (t.method != SKIP) & ~inverted
+    masked = {f.name: getattr(g, f.name) & priced for f in dataclasses.fields(g)}
+    masked.update(price=g.price, raw=g.raw)
+    new = np.where(priced, g.price, own.old)
+    has_new = np.where(priced, True, own.has_old)
+    unchanged = has_new & own.has_old & (new == own.old)
+    status = np.select(
+        [~priced, unchanged, masked["exceeds_max_change"]],
+        [int(Status.SKIPPED), int(Status.UNCHANGED), int(Status.NEEDS_APPROVAL)],
+        int(Status.PROPOSED),
+    ).astype(np.int64)
+    return Decisions(
+        product_id=products["product_id"].to_numpy(dtype=np.int64),
+        sku=products["sku"].to_numpy(dtype=object),
+        currency=products["currency"].to_numpy(dtype=object),
+        rule=rule_idx, strategy=np.where(rule_idx >= 0, params["strategy"], -1),
+        status=status, old=own.old, has_old=own.has_old, new=new, has_new=has_new,
+        cost=own.cost, has_cost=own.has_cost, floor=floor, floor_basis=basis,
+        ceiling=ceiling, inverted=inverted, priced=priced,
+        breaker=np.zeros(len(products), dtype=bool), targets=t, market=market,
+        guards=dataclasses.replace(g, **masked),
+        context=Context(list(rules), competitors, currency),
+    )  # fmt: skip
 
 
-def _product_columns(
-    products: pd.DataFrame, params: dict[str, I64], rule_idx: I64, currency: str
-) -> dict[str, npt.NDArray[Any]]:
-    """Each product's rule parameters and its own values as int64/bool columns."""
-    c: dict[str, npt.NDArray[Any]] = {k: v[rule_idx] for k, v in params.items()}
-    c["rule_idx"] = rule_idx
-    c["old"], c["has_old"] = _ints(products, "price", 0)
-    c["cost"], c["has_cost"] = _ints(products, "cost", 0)
-    c["min_price"] = _ints(products, "min_price", 0)[0]
-    c["map_price"] = _ints(products, "map_price", 0)[0]
-    c["max_price"] = _ints(products, "max_price", int(NO_CEILING))[0]
+@dataclasses.dataclass(frozen=True)
+class _Own:
+    """A product's own values as int64/bool columns (minor units; 0 where unknown,
+    ``max_price`` NO_CEILING where unknown)."""
+
+    old: I64
+    has_old: Bools
+    cost: I64
+    has_cost: Bools
+    min_price: I64
+    map_price: I64
+    max_price: I64
+    we_out: Bools
+    in_currency: Bools
+
+
+def _own_columns(products: pd.DataFrame, currency: str) -> _Own:
+    old, has_old = _ints(products, "price", 0)
+    cost, has_cost = _ints(products, "cost", 0)
     stock, has_stock = _ints(products, "stock", 0)
     supplier = products["supplier_available"].astype("boolean").array
     supplier_out = ~np.asarray(supplier.fillna(True), dtype=bool)
-    c["we_out"] = np.where(has_stock, stock <= 0, supplier_out)
-    c["in_currency"] = (products["currency"] == currency).to_numpy(dtype=bool)
-    return c
-
-
-def _decide_prices(c: dict[str, npt.NDArray[Any]], market: Market, since_change: I64) -> None:
-    """Behaviours, strategy, guards and status, added to ``c``."""
-    old, has_old, cost = c["old"], c["has_old"], c["cost"]
-    floor, basis, ceiling = floor_and_ceiling(cost, c["has_cost"], c)
-    has_rule = (c["rule_idx"] >= 0) & c["in_currency"]
-    method, reason = choose_methods(c["strategy"], market, c["has_cost"], c["we_out"], has_rule, c)
-    reason = np.where(c["in_currency"], reason, REASONS.index("currency"))
-    t = compute_targets(method, reason, market, cost, old, has_old, ceiling, c)
-    inverted = (t.method != SKIP) & (floor > ceiling)
-    g = apply_guards(t.target, old, has_old, floor, ceiling, since_change, c)
-    priced = (t.method != SKIP) & ~inverted
-    c.update(
-        method=t.method, reason=t.reason, ref_price=t.ref_price, ref_comp=t.ref_comp,
-        ref_age=t.ref_age, base=t.base, target=t.target, raised_back=t.raised_back,
-        low_price=market.low_price, n_in=market.n_in, floor=floor, floor_basis=basis,
-        ceiling=ceiling, inverted=inverted, raw=g.raw, guarded=priced,
-        new=np.where(priced, g.price, old), has_new=np.where(priced, True, has_old),
-    )  # fmt: skip
-    for name in GUARD_COLUMNS:
-        c[name] = getattr(g, name) & priced
-    unchanged = c["has_new"] & has_old & (c["new"] == old)
-    status = np.select([~priced, unchanged, c["exceeds_max_change"]], [0, 1, 2], 3)
-    c["status"] = np.array(["skipped", "unchanged", "needs_approval", "proposed"], dtype=object)[
-        status
-    ]
+    return _Own(
+        old=old,
+        has_old=has_old,
+        cost=cost,
+        has_cost=has_cost,
+        min_price=_ints(products, "min_price", 0)[0],
+        map_price=_ints(products, "map_price", 0)[0],
+        max_price=_ints(products, "max_price", int(NO_CEILING))[0],
+        we_out=np.where(has_stock, stock <= 0, supplier_out),
+        in_currency=(products["currency"] == currency).to_numpy(dtype=bool),
+    )
 
 
 def _rule_competitors(rules: list[Rule]) -> set[str]:
@@ -200,67 +218,3 @@ def _rule_competitors(rules: list[Rule]) -> set[str]:
         names.update(rule.competitors or [])
         names.update([rule.competitor] if rule.competitor else [])
     return names
-
-
-def _joined(columns: list[tuple[str, Bools]], n: int) -> npt.NDArray[Any]:
-    """Comma-joined names of the true columns per row, via one code per combination."""
-    code = np.zeros(n, dtype=np.int64)
-    for bit, (_, mask) in enumerate(columns):
-        code |= mask.astype(np.int64) << bit
-    combos = np.flatnonzero(np.bincount(code, minlength=1))  # the combinations present
-    lookup = np.zeros(1 << len(columns), dtype=np.int64)
-    lookup[combos] = np.arange(len(combos))
-    inverse = lookup[code]
-    texts = [
-        ",".join(name for bit, (name, _) in enumerate(columns) if combo >> bit & 1)
-        for combo in combos
-    ]
-    return np.array(texts, dtype=object)[inverse]
-
-
-def _flags(c: dict[str, npt.NDArray[Any]]) -> npt.NDArray[Any]:
-    columns = [(name, c["reason"] == i) for i, name in enumerate(REASONS) if name]
-    columns += [
-        ("floor_above_ceiling", c["inverted"]),
-        ("raise_back", c["raised_back"]),
-        ("max_change", c["exceeds_max_change"]),
-        ("no_ending", c["no_ending"]),
-    ]
-    return _joined(columns, len(c["reason"]))
-
-
-def _frame(
-    products: pd.DataFrame,
-    c: dict[str, npt.NDArray[Any]],
-    rules: list[Rule],
-    competitors: list[str],
-    texts: npt.NDArray[Any],
-) -> pd.DataFrame:
-    def money(values: npt.NDArray[Any], present: Bools) -> pd.arrays.IntegerArray:
-        return pd.arrays.IntegerArray(values.astype(np.int64), ~present)
-
-    floor, ceiling, reason = c["floor"], c["ceiling"], c["reason"]
-    ruled = (reason != REASONS.index("no_rule")) & (reason != REASONS.index("currency"))
-    rule_names = np.array([r.name for r in rules] + [None], dtype=object)
-    strategy = np.where(c["rule_idx"] >= 0, c["strategy"], -1)
-    return pd.DataFrame(
-        {
-            "product_id": products["product_id"].to_numpy(dtype=np.int64),
-            "sku": products["sku"].to_numpy(dtype=object),
-            "currency": products["currency"].to_numpy(dtype=object),
-            "old_price": money(c["old"], c["has_old"]),
-            "new_price": money(c["new"], c["has_new"]),
-            "cost": money(c["cost"], c["has_cost"]),
-            "floor": money(floor, ruled & (floor > 0)),
-            "ceiling": money(ceiling, ruled & (ceiling < NO_CEILING)),
-            "reference_price": money(c["ref_price"], c["ref_comp"] >= 0),
-            "reference_competitor": np.array([*competitors, None], dtype=object)[c["ref_comp"]],
-            "rule": rule_names[c["rule_idx"]],
-            "strategy": np.array([*STRATEGIES, None], dtype=object)[strategy],
-            "method": np.array(METHODS, dtype=object)[c["method"]],
-            "guards": _joined([(n, c[f"by_{n}"]) for n in GUARD_NAMES], len(floor)),
-            "flags": _flags(c),
-            "status": c["status"],
-            "explanation": texts,
-        }
-    )

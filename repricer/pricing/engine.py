@@ -3,11 +3,13 @@
 :func:`reprice` is the library entry point (the CLI, the scheduler and the demo call it).
 A dry run is stored with status ``dry_run`` and is never reviewed or pushed; with
 ``apply=True`` the run is ``applied`` (or ``needs_approval`` when the circuit breaker
-tripped) and its changes wait for :func:`repricer.review.auto_approve`.
+tripped); :func:`repricer.flow.apply_repricing` applies a run and reviews it atomically.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -15,30 +17,45 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import Engine
 
 from repricer.config import PricingSettings, Settings
 from repricer.exceptions import NotFoundError, PricingError, RulesError
-from repricer.pricing.core import decide
+from repricer.pricing.codes import STATUS_NAMES, Status
+from repricer.pricing.core import evaluate
+from repricer.pricing.decisions import Decisions, decision_frame
 from repricer.pricing.inputs import load_inputs
 from repricer.pricing.rules import RuleSet, load_rules
-from repricer.pricing.store import RunRecord, previous_decisions, store_run
-
-CHANGING = ("proposed", "needs_approval")
+from repricer.pricing.store import (
+    PreviousRun,
+    RunRecord,
+    StoreHooks,
+    previous_decisions,
+    store_run,
+)
 
 
 @dataclass(frozen=True)
 class RepricingResult:
-    """``decisions`` has one row per product (see ``core.DECISION_COLUMNS``; money Int64
-    minor units); ``summary`` the counts, average change and margin impact."""
+    """``columns`` holds every product's decision as typed columns; ``changes`` the
+    decisions the run stored (changes and skips, explained; ``DECISION_COLUMNS``, money
+    Int64 minor units); ``summary`` the counts, average change and margin impact;
+    ``diff`` the products decided differently from the previous run."""
 
     run_id: int
-    decisions: pd.DataFrame
+    columns: Decisions
+    changes: pd.DataFrame
     summary: dict[str, Any]
     breaker: str | None = None
     previous_run_id: int | None = None
     diff: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @functools.cached_property
+    def decisions(self) -> pd.DataFrame:
+        """Every product's decision as a table, explained (rendered on first use)."""
+        return decision_frame(self.columns)
 
 
 def reprice(
@@ -49,8 +66,11 @@ def reprice(
     skus: list[str] | None = None,
     rules_dir: Path | None = None,
     now: datetime | None = None,
+    hooks: StoreHooks | None = None,
 ) -> RepricingResult:
-    """Decide a price for every product (or the given SKUs) and store the run.
+    """Decide a price for every product (or the given SKUs) and store the run (``hooks``
+    run inside the storing transaction: see :func:`repricer.flow.apply_repricing`, the
+    way to apply a run).
 
     Raises ``RulesError`` for invalid rule files, ``NotFoundError`` for an unknown SKU
     and ``PricingError`` for an empty catalog.
@@ -65,23 +85,34 @@ def reprice(
         inputs = load_inputs(conn, settings, now=now, max_age=max_age, skus=skus)
     _check_products(inputs.products, skus)
     currency = settings.pricing.currency
-    decisions = decide(
+    decisions = evaluate(
         inputs.products, inputs.observations, ruleset.rules, now=now, currency=currency
     )
     breaker = check_breaker(decisions, settings.pricing)
     if breaker:
         decisions = trip_breaker(decisions)
     summary = summarise(decisions, breaker)
-    stored = {**summary, "now": now.isoformat(), "currency": currency, "rules": ruleset.texts}
+    stored = {
+        **summary,
+        "now": now.isoformat(),
+        "currency": currency,
+        "rules": ruleset.texts,
+        "skus": sorted(skus) if skus else None,
+    }
     status = ("needs_approval" if breaker else "applied") if apply else "dry_run"
     run = RunRecord(
         status, started, datetime.now(UTC), str(directory), ruleset.digest, breaker, stored
     )
-    run_id = store_run(engine, run, decisions, inputs.products, inputs.observations)
-    with engine.connect() as conn:
-        previous_id, previous = previous_decisions(conn, run_id)
+    with engine.begin() as conn:
+        if hooks is not None:
+            hooks.first(conn)
+        saved = store_run(conn, run, decisions, inputs)
+        if hooks is not None:
+            hooks.last(conn, saved.run_id)
+        previous = previous_decisions(conn, saved.run_id)
+    diff = diff_decisions(decisions, previous) if previous.run_id is not None else _empty_diff()
     return RepricingResult(
-        run_id, decisions, summary, breaker, previous_id, diff_decisions(decisions, previous)
+        saved.run_id, decisions, saved.changes, summary, breaker, previous.run_id, diff
     )
 
 
@@ -116,74 +147,96 @@ def _check_products(products: pd.DataFrame, skus: list[str] | None) -> None:
         raise PricingError("the catalog is empty (run `repricer catalog import` first)")
 
 
-def _fraction(new: pd.Series, old: pd.Series) -> pd.Series:
-    return (new - old).abs().astype("float64") / old.astype("float64")
+def _fraction(new: npt.NDArray[Any], old: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    fraction: npt.NDArray[Any] = np.abs(new - old).astype(np.float64) / old.astype(np.float64)
+    return fraction
 
 
-def check_breaker(decisions: pd.DataFrame, limits: PricingSettings) -> str | None:
+def check_breaker(decisions: Decisions, limits: PricingSettings) -> str | None:
     """Why the whole run needs approval, or None: too large a share of the priced
     products would change, or the median change of those that change is too large."""
-    priced = decisions[decisions["status"] != "skipped"]
-    changing = priced[priced["status"].isin(CHANGING) & (priced["old_price"] > 0).fillna(False)]
-    if priced.empty or changing.empty:
+    d = decisions
+    priced = int(np.count_nonzero(d.status != Status.SKIPPED))
+    changing = d.changing() & d.has_old & (d.old > 0)
+    count = int(np.count_nonzero(changing))
+    if priced == 0 or count == 0:
         return None
-    share = Decimal(len(changing)) / Decimal(len(priced))
+    share = Decimal(count) / Decimal(priced)
     if share > limits.max_changed_share:
-        return f"{len(changing)} of {len(priced)} products would change ({share:.0%} > {limits.max_changed_share:.0%})"
-    median = float(np.median(_fraction(changing["new_price"], changing["old_price"])))
+        return f"{count} of {priced} products would change ({share:.0%} > {limits.max_changed_share:.0%})"
+    median = float(np.median(_fraction(d.new[changing], d.old[changing])))
     if median > float(limits.max_median_change):
         return f"median change {median:.1%} > {float(limits.max_median_change):.1%}"
     return None
 
 
-def trip_breaker(decisions: pd.DataFrame) -> pd.DataFrame:
+def trip_breaker(decisions: Decisions) -> Decisions:
     """Every proposed change needs approval, flagged ``breaker``."""
-    out = decisions.copy()
-    tripped = out["status"] == "proposed"
-    out.loc[tripped, "status"] = "needs_approval"
-    out.loc[tripped, "flags"] = (out.loc[tripped, "flags"] + ",breaker").str.lstrip(",")
-    return out
+    tripped = decisions.status == Status.PROPOSED
+    status = np.where(tripped, int(Status.NEEDS_APPROVAL), decisions.status)
+    return dataclasses.replace(decisions, status=status, breaker=decisions.breaker | tripped)
 
 
-def summarise(decisions: pd.DataFrame, breaker: str | None = None) -> dict[str, Any]:
+def summarise(decisions: Decisions, breaker: str | None = None) -> dict[str, Any]:
     """Counts by direction and status, average change (%) and margin impact (minor units,
     one unit of each product with a known cost)."""
-    new, old = decisions["new_price"], decisions["old_price"]
-    changing = decisions["status"].isin(CHANGING) & new.notna() & old.notna()
-    diff = (new - old).where(changing, 0).fillna(0)
-    has_cost = changing & decisions["cost"].notna()
-    moved = changing & (old > 0).fillna(False)
+    d = decisions
+    changing = d.changing() & d.has_new & d.has_old
+    diff = np.where(changing, d.new - d.old, 0)
+    moved = changing & (d.old > 0)
     average = (
-        float((_fraction(new[moved], old[moved]) * np.sign(diff[moved])).mean() * 100)
+        float(np.mean(_fraction(d.new[moved], d.old[moved]) * np.sign(diff[moved])) * 100)
         if moved.any()
         else 0.0
     )
-    counts = decisions["status"].value_counts()
+    counts = np.bincount(d.status, minlength=len(Status))
     return {
-        "products": len(decisions),
-        "up": int((diff > 0).sum()),
-        "down": int((diff < 0).sum()),
-        "unchanged": int(counts.get("unchanged", 0)),
-        "proposed": int(counts.get("proposed", 0)),
-        "needs_approval": int(counts.get("needs_approval", 0)),
-        "skipped": int(counts.get("skipped", 0)),
+        "products": len(d),
+        "up": int(np.count_nonzero(diff > 0)),
+        "down": int(np.count_nonzero(diff < 0)),
+        "unchanged": int(counts[Status.UNCHANGED]),
+        "proposed": int(counts[Status.PROPOSED]),
+        "needs_approval": int(counts[Status.NEEDS_APPROVAL]),
+        "skipped": int(counts[Status.SKIPPED]),
         "average_change_pct": round(average, 2),
-        "margin_impact": int(diff[has_cost].sum()),
+        "margin_impact": int(diff[changing & d.has_cost].sum()),
         "breaker": breaker,
     }
 
 
-def diff_decisions(decisions: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
-    """Products whose decided price differs from the previous run's (or that are new)."""
-    if previous.empty:
-        return pd.DataFrame(columns=["sku", "previous_price", "new_price", "status"])
-    merged = decisions[["product_id", "sku", "new_price", "status"]].merge(
-        previous.rename(columns={"new_price": "previous_price", "status": "previous_status"}),
-        on="product_id",
-        how="left",
-    )
-    differs = merged["previous_price"].ne(merged["new_price"]).fillna(True)
-    differs &= ~(merged["previous_price"].isna() & merged["new_price"].isna())
-    return merged.loc[differs, ["sku", "previous_price", "new_price", "status"]].reset_index(
-        drop=True
+DIFF_COLUMNS = ["sku", "previous_price", "new_price", "status"]
+
+
+def _empty_diff() -> pd.DataFrame:
+    return pd.DataFrame(columns=DIFF_COLUMNS)
+
+
+def diff_decisions(decisions: Decisions, previous: PreviousRun) -> pd.DataFrame:
+    """Products decided differently from the previous run. A run stores only changes
+    and skips, so a product the previous run decided but did not store kept its price
+    then (``previous_price`` None) and differs now only if this run changes its price;
+    a product the previous run did not decide at all (outside its SKUs) differs."""
+    d, before = decisions, previous.rows
+    found = pd.Index(d.product_id).get_indexer(pd.Index(before["product_id"]))
+    known = found >= 0
+    before_rows = found[known]
+    outside = np.zeros(len(d), dtype=bool)
+    if previous.skus is not None:
+        outside = ~np.isin(d.sku, np.array(previous.skus, dtype=object))
+    rows = np.union1d(np.flatnonzero(d.changing() | outside), before_rows)
+    prev = pd.Series(pd.NA, index=rows, dtype="Int64")
+    prev[before_rows] = before["new_price"].astype("Int64").to_numpy()[known]
+    new = pd.Series(pd.arrays.IntegerArray(d.new[rows], ~d.has_new[rows]), index=rows)
+    same = (prev == new).fillna(False) | (prev.isna() & new.isna())
+    stored_before = np.isin(rows, before_rows)
+    differs = np.where(stored_before, ~same.to_numpy(dtype=bool), True)
+    chosen = rows[differs]
+    return pd.DataFrame(
+        {
+            "sku": d.sku[chosen],
+            "previous_price": prev[chosen].array,
+            "new_price": new[chosen].array,
+            "status": STATUS_NAMES[d.status[chosen]],
+        },
+        columns=DIFF_COLUMNS,
     )

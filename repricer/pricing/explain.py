@@ -1,4 +1,7 @@
-"""One-line explanations, built from the decision columns (no loop per product).
+"""One-line explanations, rendered from a run's decision codes for the rows shown.
+
+The engine builds no text; :func:`render_explanations` is the one renderer, used for
+the rows a run stores and the rows a command or report shows.
 
 A line reads: what the target came from, raise-back, each guard that moved the price,
 then the floor and what it came from, e.g.
@@ -9,7 +12,7 @@ condition selects, and only those rows' numbers are formatted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,6 +21,8 @@ import numpy.typing as npt
 from repricer.money import format_money, minor_digits
 from repricer.pricing._format import age_codes, age_table, money_parts, share_text
 from repricer.pricing._values import Adjust, to_minor_units
+from repricer.pricing.codes import FloorBasis
+from repricer.pricing.decisions import Decisions
 from repricer.pricing.rules import Rule
 from repricer.pricing.strategies import METHODS
 
@@ -147,69 +152,68 @@ def rule_texts(rules: list[Rule], currency: str) -> dict[str, Texts]:
     return {k: np.array(v, dtype=bool if k == "has_adjust" else object) for k, v in words.items()}
 
 
-Columns = Mapping[str, npt.NDArray[Any]]
+def render_explanations(d: Decisions) -> Texts:
+    """The one-line explanation of each decision in ``d`` (render only the rows shown or
+    stored: take them first with :meth:`Decisions.take`). A head (behaviour and
+    strategy), then the guards and the floor."""
+    ctx = d.context
+    words = rule_texts(ctx.rules, ctx.currency)
+    head = _Lines(len(d))  # one line: the head, the guards, then the floor are added in turn
+    rule, t = d.rule, d.targets
 
-
-def explain(c: Columns, words: dict[str, Texts], competitors: list[str], currency: str) -> Texts:
-    """Build the explanation column from the engine's decision columns ``c``: a head
-    (behaviour and strategy), the guards and the floor, joined at the end."""
-    n = len(c["method"])
-    head = _Lines(n)  # one line: the head, the guards, then the floor are added in turn
-    rule = c["rule_idx"]
-
-    def money(column: str, after: str = "") -> Callable[[I64], tuple[Texts, Texts]]:
-        return lambda idx: money_parts(c[column][idx], currency, after)
+    def money(values: I64, after: str = "") -> Callable[[I64], tuple[Texts, Texts]]:
+        return lambda idx: money_parts(values[idx], ctx.currency, after)
 
     def word(key: str) -> Callable[[I64], Texts]:
         return lambda idx: words[key][rule[idx]]
 
-    names = np.array([f"{name} " for name in competitors] + [""], dtype=object)
+    names = np.array([f"{name} " for name in ctx.competitors] + [""], dtype=object)
     ages = age_table()
 
     def fused(table: Texts, key: str) -> Callable[[I64], Texts]:  # name or age + rule phrase
         if table is ages:
-            return lambda idx: _outer(ages, words[key])[age_codes(c["ref_age"][idx]), rule[idx]]
-        return lambda idx: _outer(words[key], table)[rule[idx], c["ref_comp"][idx]]
+            return lambda idx: _outer(ages, words[key])[age_codes(t.ref_age[idx]), rule[idx]]
+        return lambda idx: _outer(words[key], table)[rule[idx], t.ref_comp[idx]]
 
     prefixes = np.array([PREFIX.get(i, "") for i in range(max(PREFIX) + 1)], dtype=object)
-    head.add(c["reason"] > 0, prefixes[c["reason"]])
-    m = {name: c["method"] == i for i, name in enumerate(METHODS)}
-    plain_age = lambda idx: ages[age_codes(c["ref_age"][idx])]  # noqa: E731
+    head.add(t.reason > 0, prefixes[t.reason])
+    m = {name: t.method == i for i, name in enumerate(METHODS)}
+    plain_age = lambda idx: ages[age_codes(t.ref_age[idx])]  # noqa: E731
     lines = head.add
     lines(
         m["beat_lowest"],
         fused(names, "cheapest"),
-        money("ref_price"),
+        money(t.ref_price),
         fused(ages, "beat"),
-        money("base"),
+        money(t.base),
     )
-    lines(m["match_lowest"], fused(names, "cheapest"), money("ref_price"), plain_age)
-    counts = lambda idx: c["n_in"][idx].astype(str).astype(object)  # noqa: E731
-    lines(m["match_median"], "median of ", counts, " competitors: ", money("base"))
-    lines(m["match_average"], "average of ", counts, " competitors: ", money("base"))
+    lines(m["match_lowest"], fused(names, "cheapest"), money(t.ref_price), plain_age)
+    counts = lambda idx: d.market.n_in[idx].astype(str).astype(object)  # noqa: E731
+    lines(m["match_median"], "median of ", counts, " competitors: ", money(t.base))
+    lines(m["match_average"], "average of ", counts, " competitors: ", money(t.base))
     lines(
-        m["position"], fused(names, "rank"), money("ref_price"), fused(ages, "beat"), money("base")
+        m["position"], fused(names, "rank"), money(t.ref_price), fused(ages, "beat"), money(t.base)
     )
     has_adjust = words["has_adjust"][rule]
-    lines(m["follow"] & ~has_adjust, fused(names, "competitor"), money("ref_price"), plain_age)
+    lines(m["follow"] & ~has_adjust, fused(names, "competitor"), money(t.ref_price), plain_age)
     lines(
         m["follow"] & has_adjust,
         fused(names, "competitor"),
-        money("ref_price"),
+        money(t.ref_price),
         fused(ages, "adjust"),
-        money("base"),
+        money(t.base),
     )
-    lines(m["cost_plus"], "cost ", money("cost"), word("markup"), money("base"))
-    lines(m["keep"], "keep ", money("old"))
-    lines(m["ceiling"], "ceiling ", money("ceiling"))
+    lines(m["cost_plus"], "cost ", money(d.cost), word("markup"), money(t.base))
+    lines(m["keep"], "keep ", money(d.old))
+    lines(m["ceiling"], "ceiling ", money(d.ceiling))
     lines(m["skip"], "skipped")
     lines(
-        c["inverted"],
+        d.inverted,
         "; floor ",
-        money("floor", " above ceiling "),
-        money("ceiling", ": no change"),
+        money(d.floor, " above ceiling "),
+        money(d.ceiling, ": no change"),
     )
-    _add_guards(head, c, money, word)
+    _add_guards(head, d, money, word)
     return head.join()
 
 
@@ -231,41 +235,43 @@ _OUTER: dict[tuple[int, int], tuple[Texts, Texts, Texts]] = {}
 
 def _add_guards(
     lines: _Lines,
-    c: Columns,
+    d: Decisions,
     money: Callable[..., Callable[[I64], tuple[Texts, Texts]]],
     word: Callable[[str], Callable[[I64], Texts]],
 ) -> None:
+    g = d.guards
+    low_names = np.array([*d.context.competitors, ""], dtype=object)[d.market.low_comp]
     lines.add(
-        c["raised_back"],
+        d.targets.raised_back,
         "; raised back under ",
-        c["low_name"],
+        low_names,
         " ",
-        money("low_price", ": "),
-        money("target"),
+        money(d.market.low_price, ": "),
+        money(d.targets.target),
     )
-    lines.add(c["by_floor"], " → floor ", money("floor"))
-    lines.add(c["by_ceiling"], " → ceiling ", money("ceiling"))
-    lines.add(c["by_max_change"], word("change"), money("raw"))
-    lines.add(c["exceeds_max_change"], word("over"))
-    lines.add(c["by_rounding"], word("rounding"), money("new"))
-    lines.add(c["no_ending"], word("no_ending"))
-    lines.add(c["by_min_delta"], "; change under min delta: keep ", money("old"))
-    lines.add(c["by_cooldown"], "; cooldown: keep ", money("old"))
-    priced, basis, bound = c["guarded"], c["floor_basis"], c["by_floor"]
-    by_cost = priced & (basis == 1)
-    lines.add(priced & (basis == 0), "; no floor")
+    lines.add(g.by_floor, " → floor ", money(d.floor))
+    lines.add(g.by_ceiling, " → ceiling ", money(d.ceiling))
+    lines.add(g.by_max_change, word("change"), money(g.raw))
+    lines.add(g.exceeds_max_change, word("over"))
+    lines.add(g.by_rounding, word("rounding"), money(d.new))
+    lines.add(g.no_ending, word("no_ending"))
+    lines.add(g.by_min_delta, "; change under min delta: keep ", money(d.old))
+    lines.add(g.by_cooldown, "; cooldown: keep ", money(d.old))
+    priced, basis, bound = d.priced, d.floor_basis, g.by_floor
+    by_cost = priced & (basis == FloorBasis.COST)
+    lines.add(priced & (basis == FloorBasis.NONE), "; no floor")
     lines.add(
-        by_cost & ~bound, "; floor ", money("floor", " (cost "), money("cost"), word("margin_ok")
+        by_cost & ~bound, "; floor ", money(d.floor, " (cost "), money(d.cost), word("margin_ok")
     )
     lines.add(
         by_cost & bound,
         "; floor ",
-        money("floor", " (cost "),
-        money("cost"),
+        money(d.floor, " (cost "),
+        money(d.cost),
         word("margin_applied"),
     )
-    for code, label in ((2, "min price"), (3, "MAP")):
-        lines.add(priced & (basis == code) & ~bound, "; floor ", money("floor", f" ({label}) ok"))
+    for code, label in ((FloorBasis.MIN_PRICE, "min price"), (FloorBasis.MAP, "MAP")):
+        lines.add(priced & (basis == code) & ~bound, "; floor ", money(d.floor, f" ({label}) ok"))
         lines.add(
-            priced & (basis == code) & bound, "; floor ", money("floor", f" ({label}) applied")
+            priced & (basis == code) & bound, "; floor ", money(d.floor, f" ({label}) applied")
         )

@@ -1,11 +1,12 @@
 """Load what a repricing run decides from: products with costs, and usable observations.
 
-Products come with their effective supplier cost and availability
+Everything is read as columns (:mod:`repricer.db.columnar`: COPY on PostgreSQL, the
+sqlite3 cursor on SQLite), never as ORM rows. Products come with their effective supplier cost and availability
 (:func:`repricer.feeds.effective.effective_costs`; a cost in another currency than the
 pricing currency counts as unknown) and the time of their last approved or pushed price
 change (for ``cooldown``). Observations are the latest usable one per listing: status
 ok with a positive price, not after ``now`` and not older than ``max_age``, in the pricing
-currency (or none given), from an active listing with confidence >=
+currency (or none given), from an active, accepted listing with confidence >=
 ``crawl.min_confidence``, not our own store (``is_self``), not an anomaly or mismatch,
 and not from a (crawl run, competitor) marked unhealthy. Each rule then applies its own
 ``stale_after`` and competitor subset in the engine.
@@ -13,14 +14,18 @@ and not from a (crawl run, competitor) marked unhealthy. Each rule then applies 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Connection, Select, Table, func, or_, select
+from sqlalchemy import Connection, Table, case, func, or_, select
 
 from repricer.config import Settings
+from repricer.db.columnar import epoch_us, read_frame
 from repricer.db.models import (
     Competitor,
     CrawlSiteStats,
@@ -31,6 +36,7 @@ from repricer.db.models import (
 )
 from repricer.db.trusted import site_health_join, trusted_conditions
 from repricer.feeds.effective import effective_costs
+from repricer.states import PUSHED
 
 PRODUCT_COLUMNS = [
     "product_id", "sku", "category", "brand", "tags", "currency", "price", "stock",
@@ -75,9 +81,13 @@ def load_products(conn: Connection, currency: str, skus: list[str] | None = None
     )
     if skus:
         stmt = stmt.where(_products.c.sku.in_(skus))
-    products = _frame(conn, stmt.order_by(_products.c.id), PRODUCT_COLUMNS)
-    for column in ("price", "stock", "map_price", "min_price", "max_price"):
-        products[column] = products[column].astype("Int64")
+    dtypes = {
+        "product_id": "int64", "sku": "object", "category": "object", "brand": "object",
+        "tags": "object", "currency": "object", "price": "Int64", "stock": "Int64",
+        "map_price": "Int64", "min_price": "Int64", "max_price": "Int64",
+    }  # fmt: skip
+    products = read_frame(conn, stmt.order_by(_products.c.id), dtypes)
+    products["tags"] = _tag_lists(products["tags"])
     costs = effective_costs(conn)
     costs = costs[costs["currency"] == currency]
     costs = costs.rename(columns={"available": "supplier_available"})[
@@ -89,17 +99,31 @@ def load_products(conn: Connection, currency: str, skus: list[str] | None = None
     return products.merge(_last_changes(conn), on="product_id", how="left")
 
 
+def _tag_lists(texts: pd.Series) -> npt.NDArray[Any]:
+    """Stored tag lists (JSON text) -> lists; each distinct text is parsed once."""
+    codes, uniques = pd.factorize(texts)
+    parsed = [json.loads(u) for u in uniques]
+    table = np.empty(len(parsed) + 1, dtype=object)
+    table[: len(parsed)] = parsed
+    table[-1] = None
+    return table[codes]
+
+
 def _last_changes(conn: Connection) -> pd.DataFrame:
     stmt = (
-        select(_changes.c.product_id, func.max(_changes.c.decided_at).label("last_change_at"))
+        select(
+            _changes.c.product_id,
+            func.max(epoch_us(_changes.c.decided_at, conn.dialect.name)).label("last_change"),
+        )
         .where(
-            _changes.c.status.in_(("approved", "pushed")),
+            _changes.c.status.in_(("approved", "pushing", *PUSHED)),
             _changes.c.new_price != _changes.c.old_price,
         )
         .group_by(_changes.c.product_id)
     )
-    frame = _frame(conn, stmt, ["product_id", "last_change_at"])
-    frame["last_change_at"] = pd.to_datetime(frame["last_change_at"], utc=True)
+    frame = read_frame(conn, stmt, {"product_id": "int64", "last_change": "int64"})
+    at = pd.to_datetime(frame.pop("last_change").to_numpy(), unit="us", utc=True)
+    frame["last_change_at"] = at
     return frame
 
 
@@ -107,7 +131,8 @@ def load_observations(
     conn: Connection, settings: Settings, *, now: datetime, max_age: timedelta
 ) -> pd.DataFrame:
     """The latest usable observation per listing (see the module docstring); the
-    database picks it (a window function), so the load grows with listings, not history."""
+    database picks it (a window function), so the load grows with listings, not history.
+    Columns come back as numbers (competitor id, 0/1, epoch microseconds)."""
     o, lst, comp, stats = _obs, _listings, _competitors, _stats
     newest_first = func.row_number().over(
         partition_by=o.c.listing_id, order_by=(o.c.observed_at.desc(), o.c.id.desc())
@@ -115,10 +140,10 @@ def load_observations(
     usable = (
         select(
             lst.c.product_id,
-            comp.c.name.label("competitor"),
+            lst.c.competitor_id,
             o.c.price,
-            o.c.availability,
-            o.c.observed_at,
+            case((o.c.availability == "out_of_stock", 0), else_=1).label("in_stock"),
+            epoch_us(o.c.observed_at, conn.dialect.name).label("observed_us"),
             newest_first.label("newest"),
         )
         .join(lst, lst.c.id == o.c.listing_id)
@@ -130,21 +155,36 @@ def load_observations(
             o.c.observed_at >= now - max_age,
             or_(o.c.currency.is_(None), o.c.currency == settings.pricing.currency),
             lst.c.active.is_(True),
+            lst.c.status == "accepted",
             lst.c.confidence >= settings.crawl.min_confidence,
         )
         .subquery()
     )
-    columns = ["product_id", "competitor", "price", "availability", "observed_at"]
+    columns = ["product_id", "competitor_id", "price", "in_stock", "observed_us"]
     stmt = select(*(usable.c[name] for name in columns)).where(usable.c.newest == 1)
-    rows = _frame(conn, stmt, columns)
-    rows["observed_at"] = pd.to_datetime(rows["observed_at"], utc=True)
-    rows["in_stock"] = rows["availability"] != "out_of_stock"
-    frame = rows[OBSERVATION_COLUMNS].sort_values(["product_id", "competitor"], kind="stable")
-    types = {"product_id": "int64", "price": "int64", "in_stock": "bool"}
-    return frame.astype(types).reset_index(drop=True)
+    dtypes = {"product_id": "int64", "competitor_id": "int64", "price": "int64",
+              "in_stock": "bool", "observed_us": "int64"}  # fmt: skip
+    rows = read_frame(conn, stmt, dtypes)
+    names = {row.id: row.name for row in conn.execute(select(comp.c.id, comp.c.name))}
+    competitor = _names(rows["competitor_id"].to_numpy(), names)
+    order = np.lexsort((competitor.codes, rows["product_id"].to_numpy()))
+    return pd.DataFrame(
+        {
+            "product_id": rows["product_id"].to_numpy()[order],
+            "competitor": competitor[order],
+            "price": rows["price"].to_numpy()[order],
+            "in_stock": rows["in_stock"].to_numpy()[order],
+            "observed_at": pd.to_datetime(
+                rows["observed_us"].to_numpy()[order], unit="us", utc=True
+            ),
+        }
+    )
 
 
-def _frame(conn: Connection, stmt: Select[Any], columns: list[str]) -> pd.DataFrame:
-    """A query's rows as a frame; plain tuples, which pandas reads much faster than Rows."""
-    rows = list(map(tuple, conn.execute(stmt).all()))
-    return pd.DataFrame.from_records(rows, columns=columns)
+def _names(ids: npt.NDArray[Any], names: dict[int, str]) -> Any:
+    """Competitor ids -> a categorical of their names (categories sorted by name)."""
+    ordered = sorted(names, key=lambda i: names[i])
+    lookup = np.full(max(names, default=0) + 1, -1, dtype=np.int64)
+    lookup[ordered] = np.arange(len(ordered))
+    categories = pd.Index([names[i] for i in ordered], dtype=object)
+    return pd.Categorical.from_codes(lookup[ids], categories)

@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from repricer.exceptions import PricingError
+from repricer.money import AmountError
 from repricer.pricing._values import rounding_step, to_minor_units
 from repricer.pricing.rules import STRATEGIES, Rule
 
@@ -47,7 +49,7 @@ class RuleTable:
 
 def rule_table(rules: list[Rule], competitors: list[str], digits: int) -> RuleTable:
     """Build the per-rule arrays; amounts become minor units of a currency with ``digits``."""
-    rows = [_rule_row(rule, digits) for rule in rules]
+    rows = [_checked_row(rule, digits) for rule in rules]
     rows.append(_rule_row(Rule(name="(none)", strategy="keep"), digits))  # index -1: no rule
     columns = {key: np.array([row[key] for row in rows], dtype=np.int64) for key in rows[0]}
     allowed = np.zeros((len(rules) + 1, max(len(competitors), 1)), dtype=bool)
@@ -55,6 +57,13 @@ def rule_table(rules: list[Rule], competitors: list[str], digits: int) -> RuleTa
         names = [rule.competitor] if rule.strategy == "follow" else rule.competitors
         allowed[i, : len(competitors)] = [names is None or c in names for c in competitors]
     return RuleTable(columns, allowed, competitors)
+
+
+def _checked_row(rule: Rule, digits: int) -> dict[str, int]:
+    try:
+        return _rule_row(rule, digits)
+    except AmountError as exc:  # e.g. fixed_fee = 0.001 in a two-decimal currency
+        raise PricingError(f"rule {rule.name!r}: {exc}") from None
 
 
 def _rule_row(rule: Rule, digits: int) -> dict[str, int]:

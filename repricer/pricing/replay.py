@@ -1,11 +1,13 @@
 """Replay a stored repricing run: decide again from exactly what the run used.
 
-A run stores the rule files' text and its ``now`` in ``repricing_runs.summary`` and each
-decision's inputs (prices, cost, stock, MAP/min/max, last change, observations) in
-``price_changes.inputs``. :func:`replay_run` rebuilds the engine's input frames from
-them and runs :func:`repricer.pricing.core.decide`, so a decision can be checked or
-explained again after rules, costs or observations have moved on. The circuit breaker is
-a property of the whole run and is not replayed.
+A run stores the rule files' text and its ``now`` in ``repricing_runs.summary`` and the
+inputs of every product it stored a decision for (prices, cost, stock, MAP/min/max, last
+change, observations) in one compact blob (:mod:`repricer.pricing.run_inputs`; runs
+stored before that kept them per row in ``price_changes.inputs``). :func:`replay_run`
+rebuilds the engine's input frames and runs :func:`repricer.pricing.core.decide`, so
+each stored decision can be checked or explained again after rules, costs or
+observations have moved on. The circuit breaker is a property of the whole run and is
+not replayed.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from repricer.exceptions import NotFoundError, PricingError
 from repricer.pricing.core import decide
 from repricer.pricing.inputs import OBSERVATION_COLUMNS
 from repricer.pricing.rules import Rule, parse_rules
+from repricer.pricing.run_inputs import load_run_inputs
 
 _runs = cast(Table, RepricingRun.__table__)
 _changes = cast(Table, PriceChange.__table__)
 
 
 def replay_run(engine: Engine, run_id: int) -> pd.DataFrame:
-    """The decisions run ``run_id`` would make again from its stored inputs and rules.
+    """The decisions run ``run_id`` would make again, for the products it stored, from
+    its stored inputs and rules.
 
     Raises ``NotFoundError`` for an unknown run and ``PricingError`` for a run stored
     without its rules.
@@ -38,11 +42,16 @@ def replay_run(engine: Engine, run_id: int) -> pd.DataFrame:
         summary = conn.execute(select(_runs.c.summary).where(_runs.c.id == run_id)).scalar()
         if summary is None:
             raise NotFoundError(f"no repricing run {run_id}")
-        rows = conn.execute(
-            select(_changes.c.product_id, _changes.c.sku, _changes.c.currency, _changes.c.inputs)
-            .where(_changes.c.run_id == run_id)
-            .order_by(_changes.c.product_id)
-        ).all()
+        frames = load_run_inputs(conn, run_id)
+        if frames is None:
+            rows = conn.execute(
+                select(
+                    _changes.c.product_id, _changes.c.sku, _changes.c.currency, _changes.c.inputs
+                )
+                .where(_changes.c.run_id == run_id)
+                .order_by(_changes.c.product_id)
+            ).all()
+            frames = _frames(rows)
     texts: dict[str, str] = summary.get("rules") or {}
     if not texts or "now" not in summary:
         raise PricingError(
@@ -51,7 +60,7 @@ def replay_run(engine: Engine, run_id: int) -> pd.DataFrame:
     rules: list[Rule] = []
     for name in sorted(texts):
         rules.extend(parse_rules(texts[name], Path(name)))
-    products, observations = _frames(rows)
+    products, observations = frames
     now = datetime.fromisoformat(summary["now"])
     return decide(products, observations, rules, now=now, currency=summary.get("currency", "RUB"))
 

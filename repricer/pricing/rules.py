@@ -29,7 +29,7 @@ from repricer.pricing._values import (
     parse_seconds,
     parse_share,
 )
-from repricer.validation_messages import first_error
+from repricer.validation_messages import all_errors
 
 Share = Annotated[int, BeforeValidator(parse_share)]  # fraction x DEN
 OptShare = Annotated[int | None, BeforeValidator(parse_optional(parse_share))]
@@ -148,33 +148,87 @@ def parse_rules(text: str, path: Path) -> list[Rule]:
     entries = data.get("rule", [])
     if not isinstance(defaults, dict) or not isinstance(entries, list):
         raise RulesError("[defaults] must be a table and [[rule]] an array", path=path)
+    errors: list[RulesError] = []
     try:
-        Policy(**defaults)
+        errors += _policy_problems(Policy(**defaults), path, None, "defaults.")
     except ValidationError as exc:
-        raise _rules_error(exc, path, "defaults") from None
-    return [_parse_rule(entry, i, defaults, path) for i, entry in enumerate(entries)]
+        errors += _rules_errors(exc, path, "defaults")
+        bad = {loc[0] for loc, _ in all_errors(exc) if loc}
+        defaults = {k: v for k, v in defaults.items() if k not in bad}
+    rules: list[Rule] = []
+    for index, entry in enumerate(entries):
+        rule = _parse_rule(entry, index, defaults, path, errors)
+        if rule is not None and any(r.name == rule.name for r in rules):
+            errors.append(RulesError("duplicate rule name", path=path, rule=rule.name, key="name"))
+        elif rule is not None:
+            rules.append(rule)
+    if errors:  # every problem of the file at once, one line each
+        raise RulesError.combine(list(errors))
+    return rules
 
 
-def _parse_rule(entry: Any, index: int, defaults: dict[str, Any], path: Path) -> Rule:
+def _parse_rule(
+    entry: Any, index: int, defaults: dict[str, Any], path: Path, errors: list[RulesError]
+) -> Rule | None:
+    """The rule, or None with its problems added to ``errors``."""
     label = f"#{index + 1}"
     if not isinstance(entry, dict):
-        raise RulesError("a [[rule]] must be a table", path=path, rule=label)
+        errors.append(RulesError("a [[rule]] must be a table", path=path, rule=label))
+        return None
     name = entry.get("name")
     label = name if isinstance(name, str) and name else label
     try:
         rule = Rule(**{**defaults, **entry})
     except ValidationError as exc:
-        raise _rules_error(exc, path, label) from None
+        errors += _rules_errors(exc, path, label)
+        return None
+    problems = _policy_problems(rule, path, label)
     if rule.strategy == "follow" and not rule.competitor:
-        raise RulesError(
-            "strategy follow needs competitor = <name>", path=path, rule=label, key="competitor"
+        problems.append(
+            RulesError(
+                "strategy follow needs competitor = <name>", path=path, rule=label, key="competitor"
+            )
         )
-    return rule
+    errors += problems
+    return None if problems else rule
 
 
-def _rules_error(exc: ValidationError, path: Path, rule: str) -> RulesError:
-    loc, message = first_error(exc)
-    key = ".".join(str(p) for p in loc) or None
-    where = None if rule == "defaults" else rule
-    key = f"defaults.{key}" if rule == "defaults" and key else key
-    return RulesError(message, path=path, rule=where, key=key)
+def _policy_problems(
+    policy: Policy, path: Path, rule: str | None, prefix: str = ""
+) -> list[RulesError]:
+    """Checks across keys, and signs that a single key cannot see."""
+    problems = []
+    if policy.max_markup is not None and policy.min_margin > policy.max_markup:
+        problems.append(
+            RulesError(
+                f"min_margin {_pct(policy.min_margin)} is above max_markup "
+                f"{_pct(policy.max_markup)}: no price could satisfy both",
+                path=path,
+                rule=rule,
+                key=f"{prefix}min_margin",
+            )
+        )
+    if policy.beat_by.share < 0 or policy.beat_by.amount < 0:
+        problems.append(
+            RulesError(
+                "must not be negative (beat_by is how much below the competitor to go)",
+                path=path,
+                rule=rule,
+                key=f"{prefix}beat_by",
+            )
+        )
+    return problems
+
+
+def _pct(share: int) -> str:
+    return f"{(Decimal(share) * 100 / DEN).normalize():f}%"
+
+
+def _rules_errors(exc: ValidationError, path: Path, rule: str) -> list[RulesError]:
+    errors = []
+    for loc, message in all_errors(exc):
+        key = ".".join(str(p) for p in loc) or None
+        where = None if rule == "defaults" else rule
+        key = f"defaults.{key}" if rule == "defaults" and key else key
+        errors.append(RulesError(message, path=path, rule=where, key=key))
+    return errors

@@ -1,57 +1,41 @@
-"""Write a repricing run and its decisions; read the previous run back for a diff.
+"""Write a repricing run and what changed in it; read the previous run back for a diff.
 
-Decisions go in with one bulk ``INSERT`` (executemany over plain dicts), never ORM
-objects. ``price_changes.inputs`` holds what the decision used (prices, cost, stock,
-MAP/min/max, last change and the competitor observations) and the run's summary holds
+A run stores one ``price_changes`` row only for the products that need one: a price
+change (proposed or needing approval) or a product skipped for a reason. Unchanged
+products are counted in the run's summary and nothing more. The stored rows' inputs go
+into one compact blob (:mod:`repricer.pricing.run_inputs`) and the run's summary holds
 the rule files' text, so :func:`repricer.pricing.replay.replay_run` can decide again.
+
+Everything is written on the caller's connection, inside its transaction, so a caller
+can store a run together with other writes (approving it, expiring older changes).
+Rows go in with ``COPY`` on PostgreSQL and one ``executemany`` on SQLite
+(:func:`repricer.db.columnar.write_rows`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, insert, select
+from sqlalchemy import Connection, Table, insert, select
 
+from repricer.db.columnar import write_rows
 from repricer.db.models import PriceChange, RepricingRun
+from repricer.pricing.decisions import Decisions, decision_frame
+from repricer.pricing.inputs import Inputs
+from repricer.pricing.run_inputs import save_run_inputs
 
 _runs = cast(Table, RepricingRun.__table__)
 _changes = cast(Table, PriceChange.__table__)
-INPUT_COLUMNS = [
-    "price", "cost", "stock", "map_price", "min_price", "max_price",
-    "supplier_available", "last_change_at", "category", "brand", "tags",
-]  # fmt: skip
 CHANGE_COLUMNS = [
     "product_id", "sku", "currency", "old_price", "new_price", "cost", "floor", "ceiling",
     "reference_price", "reference_competitor", "rule", "strategy", "explanation", "status",
 ]  # fmt: skip
-_BATCH = 20_000
-
-
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Object columns with None for missing values and ISO strings for times."""
-    out = frame.copy()
-    for column in out.columns:
-        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
-            out[column] = out[column].map(lambda t: None if pd.isna(t) else t.isoformat())
-    return out.astype(object).where(out.notna(), None)
-
-
-def input_records(products: pd.DataFrame, observations: pd.DataFrame) -> list[dict[str, Any]]:
-    """One JSON-ready inputs dict per product row, in the products' order."""
-    obs = _plain(observations)
-    grouped: dict[Any, list[dict[str, Any]]] = {}
-    for record in cast(list[dict[str, Any]], obs.to_dict("records")):
-        grouped.setdefault(record.pop("product_id"), []).append(record)
-    records = cast(
-        list[dict[str, Any]], _plain(products[["product_id", *INPUT_COLUMNS]]).to_dict("records")
-    )
-    for record in records:
-        record["observations"] = grouped.get(record.pop("product_id"), [])
-    return records
+_WRITTEN = [*CHANGE_COLUMNS, "guards", "flags", "run_id", "decided_at", "inputs"]
 
 
 @dataclass(frozen=True)
@@ -67,73 +51,81 @@ class RunRecord:
     summary: dict[str, Any]
 
 
-def store_run(
-    engine: Engine,
-    run: RunRecord,
-    decisions: pd.DataFrame,
-    products: pd.DataFrame,
-    observations: pd.DataFrame,
-) -> int:
-    """Insert the run and its price_changes (with their inputs) in one transaction, in
-    batches so that memory stays bounded whatever the catalog size; returns the run id.
-    ``decisions`` rows are in ``products``' order."""
-    with engine.begin() as conn:
-        run_id = int(conn.execute(insert(_runs).values(**asdict(run))).inserted_primary_key[0])  # type: ignore[index]
-        batches = _observation_batches(products, observations)
-        for start in range(0, len(decisions), _BATCH):
-            stop = start + _BATCH
-            used = input_records(products.iloc[start:stop], batches(start, stop))
-            rows = _change_rows(decisions.iloc[start:stop], used, run_id, run.finished_at)
-            conn.execute(insert(_changes), rows)
-    return run_id
+@dataclass(frozen=True)
+class StoreHooks:
+    """Work done in the transaction that stores a run: ``first`` before anything is
+    written (a lock), ``last`` after the run and all its changes are (the review of an
+    applied run). See :func:`repricer.flow.apply_repricing`."""
+
+    first: Callable[[Connection], None]
+    last: Callable[[Connection, int], None]
 
 
-def _observation_batches(products: pd.DataFrame, observations: pd.DataFrame) -> Any:
-    """``(start, stop) -> the observations of products[start:stop]``: a slice when both
-    frames are sorted by product id (as loaded), else a lookup."""
-    ids = products["product_id"].to_numpy(dtype=np.int64)
-    obs = observations.sort_values("product_id", kind="stable").reset_index(drop=True)
-    obs_ids = obs["product_id"].to_numpy(dtype=np.int64)
-    ordered = len(ids) == 0 or bool(np.all(ids[1:] > ids[:-1]))
+@dataclass(frozen=True)
+class StoredRun:
+    """A stored run: its id, the stored decisions (``DECISION_COLUMNS``, explained) and
+    the size of its compact inputs in bytes."""
 
-    def batch(start: int, stop: int) -> pd.DataFrame:
-        part = ids[start:stop]
-        if not ordered:
-            return obs[obs["product_id"].isin(part)]
-        low = np.searchsorted(obs_ids, part[0], "left")
-        high = np.searchsorted(obs_ids, part[-1], "right")
-        return obs.iloc[low:high]
-
-    return batch
+    run_id: int
+    changes: pd.DataFrame
+    inputs_bytes: int
 
 
-def _change_rows(
-    decisions: pd.DataFrame, inputs: list[dict[str, Any]], run_id: int, at: datetime
-) -> list[dict[str, Any]]:
-    rows = cast(list[dict[str, Any]], _plain(decisions[CHANGE_COLUMNS]).to_dict("records"))
-    guards = decisions["guards"].str.split(",").to_list()
-    flags = decisions["flags"].str.split(",").to_list()
-    for row, guard, flag, used in zip(rows, guards, flags, inputs, strict=True):
-        row.update(run_id=run_id, decided_at=at, inputs=used)
-        row["guards"] = [g for g in guard if g]
-        row["flags"] = [f for f in flag if f]
-    return rows
+def store_run(conn: Connection, run: RunRecord, decisions: Decisions, inputs: Inputs) -> StoredRun:
+    """Insert the run, its price_changes worth storing (explained) and their inputs."""
+    run_id = int(conn.execute(insert(_runs).values(**asdict(run))).inserted_primary_key[0])  # type: ignore[index]
+    kept = decisions.take(np.flatnonzero(decisions.worth_storing()))
+    changes = decision_frame(kept)
+    write_rows(conn, _changes, _WRITTEN, _change_rows(changes, run_id, run.finished_at))
+    size = save_run_inputs(conn, run_id, inputs.products, inputs.observations, kept.product_id)
+    return StoredRun(run_id, changes, size)
 
 
-def previous_decisions(conn: Connection, run_id: int) -> tuple[int | None, pd.DataFrame]:
-    """The run before ``run_id`` and its (product_id, new_price, status) rows."""
+def _names(joined: pd.Series) -> list[list[str]]:
+    """Comma-joined names -> lists; each distinct combination is split once."""
+    codes, uniques = pd.factorize(joined)
+    lists = [[name for name in text.split(",") if name] for text in uniques]
+    return [lists[code] for code in codes]
+
+
+def _change_rows(changes: pd.DataFrame, run_id: int, at: datetime) -> list[tuple[Any, ...]]:
+    plain = changes[CHANGE_COLUMNS].astype(object).where(changes[CHANGE_COLUMNS].notna(), None)
+    columns = [plain[c].tolist() for c in CHANGE_COLUMNS]
+    n = len(changes)
+    columns += [_names(changes["guards"]), _names(changes["flags"])]
+    columns += [[run_id] * n, [at] * n, [{}] * n]
+    return list(zip(*columns, strict=True))
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """The run before another: its id, its stored (product_id, new_price, status) rows,
+    and which products it decided: ``skus`` None for the whole catalog, else the SKUs
+    it was limited to (for a run stored before runs kept only changes: the stored
+    rows' SKUs, as it stored every product it decided)."""
+
+    run_id: int | None
+    rows: pd.DataFrame
+    skus: list[str] | None
+
+
+def previous_decisions(conn: Connection, run_id: int) -> PreviousRun:
+    """The run before ``run_id``, as :class:`PreviousRun`."""
     previous = conn.execute(
-        select(_runs.c.id).where(_runs.c.id < run_id).order_by(_runs.c.id.desc()).limit(1)
-    ).scalar()
+        select(_runs.c.id, _runs.c.summary)
+        .where(_runs.c.id < run_id)
+        .order_by(_runs.c.id.desc())
+        .limit(1)
+    ).first()
     columns = ["product_id", "new_price", "status"]
     if previous is None:
-        return None, pd.DataFrame(columns=columns)
+        return PreviousRun(None, pd.DataFrame(columns=columns), None)
     rows = conn.execute(
-        select(_changes.c.product_id, _changes.c.new_price, _changes.c.status).where(
-            _changes.c.run_id == previous
+        select(_changes.c.sku, *(_changes.c[c] for c in columns)).where(
+            _changes.c.run_id == previous.id
         )
     ).all()
-    frame = pd.DataFrame.from_records(list(map(tuple, rows)), columns=columns).astype(
-        {"new_price": "Int64"}
-    )
-    return int(previous), frame
+    frame = pd.DataFrame.from_records(list(map(tuple, rows)), columns=["sku", *columns])
+    summary = previous.summary or {}
+    skus = summary["skus"] if "skus" in summary else list(frame["sku"])
+    return PreviousRun(int(previous.id), frame[columns].astype({"new_price": "Int64"}), skus)

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from repricer.pricing._values import DEN
+from repricer.pricing.codes import Reason
 from repricer.pricing.guards import share_of
 from repricer.pricing.market import Market
 from repricer.pricing.params import ALL_OUT_OF_STOCK, NO_COMPETITORS, OFF, WE_OUT_OF_STOCK
@@ -32,23 +33,11 @@ METHODS = (*STRATEGIES, "ceiling", "skip")
 CEILING, SKIP = METHODS.index("ceiling"), METHODS.index("skip")
 KEEP, COST_PLUS = METHODS.index("keep"), METHODS.index("cost_plus")
 COMPETITIVE = [STRATEGIES.index(s) for s in STRATEGIES if s not in ("cost_plus", "keep")]
-# Why the method differs from the rule's strategy (0: it does not).
-REASONS = (
-    "",
-    "no_competitors",
-    "all_out_of_stock",
-    "no_cost",
-    "we_out_of_stock",
-    "no_rule",
-    "no_price",
-    "no_ceiling",
-    "currency",
-)
 
 
 @dataclass(frozen=True)
 class Targets:
-    """``method`` indexes :data:`METHODS`, ``reason`` :data:`REASONS`; ``ref_*`` is the
+    """``method`` indexes :data:`METHODS`, ``reason`` :class:`~repricer.pricing.codes.Reason`; ``ref_*`` is the
     competitor price the target was taken from (-1 competitor when none)."""
 
     target: I64
@@ -81,13 +70,15 @@ def choose_methods(
         cols["we_out_of_stock"]
     ]
     method = np.select([no_comp, all_out], [no_comp_method, all_out_method], strategy)
-    reason = np.select([no_comp, all_out], [1, 2], 0)
+    reason = np.select(
+        [no_comp, all_out], [int(Reason.NO_COMPETITORS), int(Reason.ALL_OUT_OF_STOCK)], 0
+    )
     method = np.where(has_cost, method, KEEP)
-    reason = np.where(has_cost, reason, 3)
+    reason = np.where(has_cost, reason, int(Reason.NO_COST))
     method = np.where(we_out, we_out_method, method)
-    reason = np.where(we_out, 4, reason)
+    reason = np.where(we_out, int(Reason.WE_OUT_OF_STOCK), reason)
     method = np.where(has_rule, method, SKIP)
-    reason = np.where(has_rule, reason, 5)
+    reason = np.where(has_rule, reason, int(Reason.NO_RULE))
     return method.astype(np.int64), reason.astype(np.int64)
 
 
@@ -122,11 +113,11 @@ def compute_targets(
     target = np.choose(method, choices)
     no_ceiling = (method == CEILING) & (ceiling >= 2**62)
     method = np.where(no_ceiling, KEEP, method)
-    reason = np.where(no_ceiling, 7, reason)
+    reason = np.where(no_ceiling, int(Reason.NO_CEILING), reason)
     target = np.where(no_ceiling, old, target)
     no_price = (method == KEEP) & ~has_old
     method = np.where(no_price, SKIP, method)
-    reason = np.where(no_price, 6, reason)
+    reason = np.where(no_price, int(Reason.NO_PRICE), reason)
     is_kth = method == STRATEGIES.index("position")
     uses_low = np.isin(method, [0, 1, 5])
     ref_price = np.where(is_kth, m.kth_price, np.where(uses_low, m.low_price, 0))

@@ -1,14 +1,17 @@
 """CSV for scripts: the changes table, money as plain decimals in major units
 (``1299.90``, dot separator) beside the ISO currency, percentages as numbers.
-UTF-8 without BOM, comma-separated, one header row.
+UTF-8 without BOM, comma-separated, one header row. Text that a spreadsheet would run
+as a formula (``=...``, ``+``, ``-``, ``@``) is written quoted (:mod:`repricer.cells`).
 """
 
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from repricer.cells import safe_cell, safe_text
 from repricer.money import from_minor
 from repricer.reports._frames import records
 from repricer.reports.build import Report
@@ -72,10 +75,10 @@ def write_history_csv(history: PriceHistory, path: Path) -> Path:
     """Write one SKU's history points (sku, at, series, kind, price, currency)."""
     rows = [
         {
-            "sku": history.sku,
+            "sku": safe_text(history.sku),
             "at": row["at"].isoformat(),
-            "series": row["series"],
-            "kind": row["kind"],
+            "series": safe_cell(row["series"]),
+            "kind": safe_cell(row["kind"]),
             "price": from_minor(int(row["price"]), history.currency),
             "currency": history.currency,
         }
@@ -90,10 +93,12 @@ def _cell(column: str, value: Any, currency: str) -> Any:
     if column in MONEY:
         return from_minor(int(value), currency)
     if column.endswith("_pct"):
-        return f"{value:.2f}"
+        return Decimal(f"{value:.2f}")
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return value
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value
+    return safe_text(str(value))
 
 
 def _write(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Path:

@@ -27,6 +27,7 @@ from repricer.db.models import (
 from repricer.exceptions import NotFoundError
 from repricer.reports._frames import as_money, read_frame, utc_timestamp
 from repricer.reports.market import trusted_observations
+from repricer.states import PUSHED
 
 POINT_COLUMNS = ["at", "series", "kind", "price"]
 OUR_PRICE, PROPOSED, COST = "our price", "proposed", "cost"
@@ -102,7 +103,7 @@ def _our_prices(conn: Connection, product_id: int, current: int | None) -> pd.Da
         ).where(PriceChange.product_id == product_id),
     )
     old = changes.rename(columns={"decided_at": "at", "old_price": "price"})
-    pushed = changes[changes["status"] == "pushed"]
+    pushed = changes[changes["status"].isin(PUSHED)]
     pushed = pd.DataFrame(
         {"at": pushed["pushed_at"].fillna(pushed["decided_at"]), "price": pushed["new_price"]}
     )
@@ -202,3 +203,12 @@ def _listings(conn: Connection, product_id: int) -> pd.DataFrame:
         .order_by(Competitor.name, Listing.id)
     )
     return as_money(read_frame(conn, query), "price")
+
+
+def between(history: PriceHistory, start: datetime, end: datetime) -> PriceHistory:
+    """``history`` with only the points in ``[start, end)`` (a chosen date range)."""
+    at = history.points["at"]
+    kept = history.points[(at >= utc_timestamp(start)) & (at < utc_timestamp(end))]
+    return PriceHistory(
+        history.sku, history.title, history.currency, kept.reset_index(drop=True), history.listings
+    )

@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from repricer.money import format_money
+from repricer.redact import redact
 from repricer.reports import figures
 from repricer.reports._frames import is_na, records
 from repricer.reports.build import Report
@@ -121,10 +122,11 @@ def _script() -> dict[str, Any]:
 
 
 def safe_url(url: Any) -> str | None:
-    """The URL when it is http(s), else None (no ``javascript:`` links from scraped data)."""
+    """The URL, redacted, when it is http(s), else None (no ``javascript:`` links from
+    scraped data, no credentials or tokens in a shared report)."""
     if not isinstance(url, str):
         return None
-    return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else None
+    return redact(url) if urlsplit(url.strip()).scheme.lower() in ("http", "https") else None
 
 
 def _money(minor: Any, currency: str, signed: bool = False) -> str:

@@ -2,7 +2,9 @@
 
 Money cells are numbers in major units with the currency's number format (``1 299,90 ₽``
 shows as ``1,299.90 ₽`` or per the user's locale); change cells are green when the price
-goes up and red when it goes down; the header is frozen and has an autofilter.
+goes up and red when it goes down; the header is frozen and has an autofilter. Text
+cells are stored as text, and text that would start a formula is quoted
+(:mod:`repricer.cells`): a title like ``=HYPERLINK(...)`` never runs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from repricer._currencies import SYMBOLS
+from repricer.cells import safe_cell, safe_text
 from repricer.money import from_minor, minor_digits
 from repricer.reports._frames import records
 from repricer.reports.build import Report
@@ -130,7 +133,7 @@ def _header(sheet: Any, headers: list[str], widths: list[int], rows: int) -> Non
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{rows + 1}"
     cells = []
     for title in headers:
-        cell = WriteOnlyCell(sheet, value=title)
+        cell = WriteOnlyCell(sheet, value=safe_text(title))
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(vertical="center", wrap_text=True)
@@ -139,7 +142,10 @@ def _header(sheet: Any, headers: list[str], widths: list[int], rows: int) -> Non
 
 
 def _cell(sheet: Any, value: Any, kind: str, currency: str) -> Cell:
-    cell = WriteOnlyCell(sheet, value=_value(_scaled(value, kind), kind, currency))
+    value = _value(_scaled(value, kind), kind, currency)
+    cell = WriteOnlyCell(sheet, value=safe_cell(value))
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl would store "=..." as a formula
     if kind in _FORMATS:
         cell.number_format = _FORMATS[kind](currency)
     return cell

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from repricer.config import Settings
 from repricer.exceptions import StorefrontError
+from repricer.lease import PUSH, hold_lease
 from repricer.stock.journal import pushed_states, record_checked, record_pushed
 from repricer.stock.levels import wanted_stock
 from repricer.storefront.base import Connector, PushResult, Stock, StockItem, make_connector
@@ -107,8 +108,10 @@ def push_stock(
 
 @contextmanager
 def _push_lease(settings: Settings, engine: Engine, wait: float) -> Iterator[None]:
-    """Hold the database's push lease for the whole stock push."""
-    yield
+    """Hold the database's push lease for the whole stock push (waiting up to ``wait``
+    seconds for a running push; LeaseHeldError names it after that)."""
+    with hold_lease(engine, PUSH, ttl=settings.database.lease_ttl, wait=wait):
+        yield
 
 
 def stock_changes(settings: Settings, engine: Engine, connector: str) -> list[StockItem]:

@@ -29,8 +29,11 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from repricer.config import Settings
+from repricer.egress import is_loopback_host, url_host
 from repricer.exceptions import StorefrontError
-from repricer.money import from_minor, minor_digits, to_minor
+from repricer.money import AmountError, from_minor, minor_digits, to_minor
+from repricer.redact import redact as redact_text
+from repricer.redact import register_secret
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ def parse_decimal_text(text: object, currency: str) -> int | None:
         return None
     try:
         return to_minor(Decimal(str(text)), currency)
-    except ArithmeticError:
+    except (ArithmeticError, AmountError):
         return None
 
 
@@ -124,24 +127,24 @@ def failed(items: list[PushItem], error: str, http_status: int | None = None) ->
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``***`` (for messages built from responses)."""
+    """``text`` with every secret (and whatever :func:`repricer.redact.redact` masks)
+    replaced by ``***`` (for messages built from responses)."""
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+        register_secret(secret)
+    return redact_text(text)
 
 
 def require_url(url: str | None, key: str) -> str:
-    """The configured URL, https unless the host is 127.0.0.1/localhost."""
+    """The configured URL, https unless the host is a loopback address (any 127/8
+    address, ``::1``, ``localhost``: :func:`repricer.egress.is_loopback_host`)."""
     if not url:
         raise StorefrontError(f"set storefront.{key} in the config file")
     url = url.rstrip("/")
-    host = url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
-    hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host
-    local = hostname in ("127.0.0.1", "localhost")
+    local = is_loopback_host(url_host(url))
     if not url.startswith("https://") and not (url.startswith("http://") and local):
         raise StorefrontError(
-            f"storefront.{key} must be an https:// URL (plain http only for 127.0.0.1): {url}"
+            f"storefront.{key} must be an https:// URL (plain http only for a loopback "
+            f"address such as 127.0.0.1 or [::1]): {redact_text(url)}"
         )
     return url
 

@@ -4,7 +4,9 @@ Every push writes ``<storefront.file.path>/prices.csv`` and/or ``prices.yml``
 (``storefront.file.formats``), each atomically: a temp file in the same folder, fsynced,
 then ``os.replace`` — an importer never sees half a file.
 
-One row per product: ``sku, price, currency, stock, available``. ``price`` is plain
+One row per product: ``sku, price, currency, stock, available``; a SKU that a
+spreadsheet would run as a formula (``=...``, ``-...``) is written with a leading
+apostrophe (:mod:`repricer.cells`), which :meth:`FileConnector.fetch_prices` removes. ``price`` is plain
 decimal text (``1299.00``; empty when the product has no price yet) — the pushed price
 for the products being pushed, the catalog price for the rest. ``stock``/``available``
 come from :func:`repricer.stock.levels.wanted_stock` (the cheapest in-stock supplier,
@@ -32,6 +34,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from repricer.cells import safe_text, unsafe_text
 from repricer.config import Settings
 from repricer.db.models import Product
 from repricer.exceptions import StorefrontError
@@ -123,7 +126,11 @@ class FileConnector:
                     amount = parse_decimal_text(row.get("price"), row.get("currency") or "")
                     price = None if amount is None else Price(amount, row["currency"])
                     count = int(row["stock"]) if (row.get("stock") or "").isdigit() else None
-                    yield row["sku"], price, Stock(count, row.get("available") == "true")
+                    yield (
+                        unsafe_text(row["sku"]),
+                        price,
+                        Stock(count, row.get("available") == "true"),
+                    )
         elif (self.folder / "prices.yml").exists():
             yield from _read_yml(self.folder / "prices.yml")
 
@@ -186,10 +193,12 @@ def _rows(frame: pd.DataFrame) -> Iterator[tuple[str, str, str, str, bool]]:
 
 
 def _write_csv(frame: pd.DataFrame, fh: IO[str]) -> None:
-    writer = csv.writer(fh, lineterminator="\n")
+    # CRLF, as RFC 4180 says: a CR or LF inside a SKU is then quoted, not a line break.
+    writer = csv.writer(fh, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for sku, price, currency, stock, available in _rows(frame):
-        writer.writerow([sku, price, currency, stock, "true" if available else "false"])
+        available_text = "true" if available else "false"
+        writer.writerow([safe_text(sku), price, safe_text(currency), stock, available_text])
 
 
 def _write_yml(frame: pd.DataFrame, fh: IO[str]) -> None:

@@ -1,19 +1,28 @@
 """The push journal: ``push_attempts`` rows and the state moves they record.
 
-Each function writes in ONE transaction, so a crash (even ``kill -9``) leaves either
-everything a batch did recorded or nothing of it — in which case its changes are still
-``approved`` and the next push sends them again (at most the batch that was in flight).
+Each function writes in ONE transaction, and every state move is a compare-and-set
+(:func:`repricer.states.move`). A batch is claimed (``approved -> pushing``) in its own
+transaction before it is sent, and its outcome recorded (``pushing -> pushed | failed``)
+in one transaction after; a crash (even ``kill -9``) in between leaves the batch
+``pushing``, which the next push gives back (``pushing -> approved``, attempt
+``interrupted``) and sends again: at most the batch in flight reaches the storefront
+twice.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, update
 
-from repricer.db.models import PriceChange, Product, PushAttempt, utcnow
+from repricer.db.models import Product, PushAttempt, utcnow
+from repricer.redact import redact
+from repricer.states import move
 from repricer.storefront.base import PushItem, PushResult
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -21,7 +30,7 @@ class Entry:
     """One push_attempts row to write."""
 
     change_id: int
-    status: str  # pushed | failed | held | confirmed | mismatch
+    status: str  # pushed | failed | held | confirmed | mismatch | interrupted
     price: int | None
     http_status: int | None = None
     error: str | None = None
@@ -49,20 +58,18 @@ def write_entries(
             "status": e.status,
             "price": e.price,
             "http_status": e.http_status,
-            "error": e.error[:2000] if e.error else None,
+            "error": redact(e.error)[:2000] if e.error else None,
         }
         for e in entries
     ]
     conn.execute(insert(_table(PushAttempt)), rows)
 
 
-def set_status(conn: Connection, change_ids: Sequence[int], status: str) -> None:
-    """Move price_changes to ``status``."""
-    if not change_ids:
-        return
-    table = _table(PriceChange)
-    stmt = update(table).where(table.c.id == bindparam("b_id")).values(status=status)
-    conn.execute(stmt, [{"b_id": i} for i in change_ids])
+def claim(engine: Engine, change_ids: Sequence[int]) -> set[int]:
+    """Claim changes for sending (``approved -> pushing``); returns the ids claimed. A
+    change rejected, expired or superseded since it was selected is not claimed."""
+    with engine.begin() as conn:
+        return set(move(conn, change_ids, "approved", "pushing"))
 
 
 def record_batch(
@@ -74,8 +81,9 @@ def record_batch(
 ) -> tuple[list[PushItem], list[Entry]]:
     """Record what the storefront said about one batch; returns (accepted items, failures).
 
-    Accepted: attempt ``pushed``, change status ``pushed``, ``products.price`` set.
-    Failed (or missing from ``results``): attempt ``failed``; the change stays approved.
+    Accepted: attempt ``pushed``, change ``pushing -> pushed``, ``products.price`` set.
+    Failed (or missing from ``results``): attempt ``failed``, change ``pushing -> failed``
+    (the next push retries it).
     """
     by_id = {r.change_id: r for r in results}
     accepted: list[PushItem] = []
@@ -89,7 +97,10 @@ def record_batch(
     products = _table(Product)
     with engine.begin() as conn:
         write_entries(conn, connector, batch, entries)
-        set_status(conn, [i.change_id for i in accepted], "pushed")
+        accepted_ids = [i.change_id for i in accepted]
+        if move(conn, accepted_ids, "pushing", "pushed") != sorted(set(accepted_ids)):
+            log.warning("push: some changes were no longer claimed by this push when recorded")
+        move(conn, [e.change_id for e in entries if e.status == "failed"], "pushing", "failed")
         if accepted:
             stmt = (
                 update(products)

@@ -1,19 +1,27 @@
 """Push approved price changes to the storefront, verified and accounted for.
 
-:func:`push_changes` does, in order:
+:func:`push_changes` holds the database's ``push`` lease (:mod:`repricer.lease`) for
+the whole push, so one push acts per database (the CLI's, the scheduler's, the demo's);
+a second one exits naming the holder. Then, in order:
 
+0. **Recover**: changes a dead push left ``pushing`` go back to ``approved`` (attempt
+   ``interrupted``) and ``failed`` ones to ``approved``, to be sent (again) below.
 1. **Select** ``price_changes`` with status ``approved`` (of one run, or all) from runs that
    are not dry runs. Only the newest approved change per product is pushed; older approved
    ones for the same product become ``superseded``.
 2. **Re-validate** each against today's catalog bounds, effective cost and rule floor
-   (:mod:`repricer.storefront.validate`, :mod:`repricer.storefront.floors`); those that would now break a guard become
-   ``held`` (attempt row ``held`` with the reason) and are not pushed.
-3. **Push** in batches of the connector's limit. After each batch, ONE transaction writes
-   an attempt row per item (``pushed`` or ``failed`` with the error), moves accepted
-   changes to ``pushed`` and sets ``products.price``. Failed changes stay ``approved`` and
-   a later push retries them. A crash mid-push loses nothing: the batch in flight is not
-   recorded, so it is sent again next time — the only items a storefront can receive twice.
-4. **Read back** the pushed SKUs (``fetch_prices``) and write ``confirmed`` or ``mismatch``.
+   (:mod:`repricer.storefront.validate`, :mod:`repricer.storefront.floors`); those that
+   would now break a guard become ``held`` (attempt row ``held`` with the reason).
+3. **Push** in batches of the connector's limit. Each batch is first claimed
+   (``approved -> pushing``, compare-and-set): a change rejected, expired or superseded
+   since step 1 is not claimed and never sent. After the storefront answers, ONE
+   transaction writes an attempt row per item, moves accepted changes to ``pushed`` and
+   sets ``products.price``; failed ones become ``failed`` (retried by the next push). A
+   crash mid-push loses nothing: the batch in flight stays ``pushing`` and step 0 of the
+   next push sends it again — the only items a storefront can receive twice.
+4. **Read back** the pushed SKUs (``fetch_prices``): ``pushed -> confirmed | mismatch``.
+
+Every move is a compare-and-set of :mod:`repricer.states`.
 """
 
 from __future__ import annotations
@@ -28,12 +36,15 @@ from sqlalchemy import Engine, select
 
 from repricer.config import Settings
 from repricer.db.models import PriceChange, Product, RepricingRun
-from repricer.exceptions import NotFoundError, StorefrontError
+from repricer.exceptions import LeaseLostError, NotFoundError, StorefrontError
+from repricer.faults import fault_point
 from repricer.feeds.effective import effective_costs
+from repricer.lease import PUSH, Lease, hold_lease
 from repricer.money import format_money
-from repricer.storefront.base import Connector, PushItem, make_connector
+from repricer.states import move
+from repricer.storefront.base import Connector, PushItem, PushResult, make_connector
 from repricer.storefront.floors import rule_floors
-from repricer.storefront.journal import Entry, record_batch, set_status, write_entries
+from repricer.storefront.journal import Entry, claim, record_batch, write_entries
 from repricer.storefront.validate import hold_reasons
 
 Progress = Callable[[int, int], None]
@@ -59,6 +70,8 @@ class PushSummary:
     failed: int = 0
     held: int = 0
     superseded: int = 0
+    withdrawn: int = 0  # rejected, expired or superseded after selection: not sent
+    recovered: int = 0  # left ``pushing`` by a push that died: sent again
     confirmed: int = 0
     unverified: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
@@ -73,7 +86,10 @@ class PushSummary:
         return (
             f"{self.connector}: {verb} {count}, held {self.held}, failed {self.failed}, "
             f"confirmed {self.confirmed}, mismatch {len(self.mismatches)}, "
-            f"unverified {self.unverified}, superseded {self.superseded} "
+            f"unverified {self.unverified}, superseded {self.superseded}"
+            + (f", withdrawn {self.withdrawn}" if self.withdrawn else "")
+            + (f", re-sent {self.recovered} interrupted" if self.recovered else "")
+            + " "
             f"({self.duration_s:.1f}s)"
         )
 
@@ -91,16 +107,51 @@ def push_changes(
     dry_run: bool = False,
     progress: Progress | None = None,
     connector: Connector | None = None,
+    wait: float = 0.0,
 ) -> PushSummary:
     """Push what is approved and not yet pushed; see the module docstring.
 
     Never raises for a storefront that fails mid-way: ``summary.error`` says why it stopped
     (the rest stays approved). Raises NotFoundError for an unknown run, StorefrontError for
-    a dry-run run or a connector that cannot be built (missing URL or secret).
+    a dry-run run or a connector that cannot be built (missing URL or secret), and
+    LeaseHeldError naming the other push when one holds the push lease after ``wait``
+    seconds. A dry run changes nothing and needs no lease.
     """
     started = time.monotonic()
     _check_run(engine, run_id)
-    latest, superseded = select_candidates(engine, run_id)
+    if dry_run:
+        summary = _plan(settings, engine, run_id, connector, dry_run=True)[0]
+        summary.duration_s = time.monotonic() - started
+        return summary
+    ttl = settings.database.lease_ttl
+    with hold_lease(engine, PUSH, ttl=ttl, wait=wait) as lease:
+        name = connector.name if connector else settings.storefront.kind
+        recovered = recover_interrupted(engine, name)
+        summary, held, reasons, superseded, ready = _plan(settings, engine, run_id, connector)
+        summary.recovered = recovered
+        own = connector is None
+        connector = connector or make_connector(settings, engine)
+        try:
+            _record_holds(engine, summary.connector, held, reasons, superseded)
+            pushed = _push_batches(engine, connector, _items(ready), summary, progress, lease)
+            _read_back(engine, connector, pushed, summary)
+        finally:
+            if own:
+                connector.close()
+    summary.duration_s = time.monotonic() - started
+    return summary
+
+
+def _plan(
+    settings: Settings,
+    engine: Engine,
+    run_id: int | None,
+    connector: Connector | None,
+    *,
+    dry_run: bool = False,
+) -> tuple[PushSummary, pd.DataFrame, pd.Series, list[int], pd.DataFrame]:
+    """Steps 1-2: (summary so far, held rows, their reasons, superseded ids, ready rows)."""
+    latest, superseded = select_candidates(engine, run_id, retry_failed=dry_run)
     floors = rule_floors(settings, latest)
     if floors is not None:
         latest = latest.join(floors)
@@ -114,25 +165,31 @@ def push_changes(
         superseded=len(superseded),
         holds=list(zip(held["sku"], reasons[reasons.notna()], strict=True))[:SAMPLE],
     )
-    if dry_run:
-        summary.duration_s = time.monotonic() - started
-        return summary
-    own = connector is None
-    connector = connector or make_connector(settings, engine)
-    try:
-        _record_holds(engine, summary.connector, held, reasons, superseded)
-        pushed = _push_batches(engine, connector, _items(ready), summary, progress)
-        _read_back(engine, connector, pushed, summary)
-    finally:
-        if own:
-            connector.close()
-    summary.duration_s = time.monotonic() - started
-    return summary
+    return summary, held, reasons, superseded, ready
 
 
-def select_candidates(engine: Engine, run_id: int | None) -> tuple[pd.DataFrame, list[int]]:
+def recover_interrupted(engine: Engine, connector: str) -> int:
+    """Step 0 (the caller holds the push lease, so no other push is running): changes
+    left ``pushing`` by a push that died go back to ``approved`` with an attempt row
+    ``interrupted``; ``failed`` changes go back to ``approved`` for their retry. Returns
+    how many were interrupted."""
+    with engine.begin() as conn:
+        stale = move(conn, None, "pushing", "approved")
+        note = "the push process ended while this change was being sent; sending it again"
+        write_entries(
+            conn, connector, None, [Entry(i, "interrupted", None, None, note) for i in stale]
+        )
+        move(conn, None, "failed", "approved")
+    return len(stale)
+
+
+def select_candidates(
+    engine: Engine, run_id: int | None, *, retry_failed: bool = False
+) -> tuple[pd.DataFrame, list[int]]:
     """(newest approved change per product joined with its product and cost, ids of the
-    older approved changes it supersedes)."""
+    older approved changes it supersedes); ``retry_failed`` counts ``failed`` changes as
+    approved (what a dry run shows: a real push retries them)."""
+    states = ("approved", "failed") if retry_failed else ("approved",)
     query = (
         select(
             PriceChange.id.label("change_id"),
@@ -151,8 +208,8 @@ def select_candidates(engine: Engine, run_id: int | None) -> tuple[pd.DataFrame,
         )
         .join(Product, Product.id == PriceChange.product_id)
         .join(RepricingRun, RepricingRun.id == PriceChange.run_id)
-        .where(PriceChange.status == "approved", RepricingRun.status != "dry_run")
-        .order_by(PriceChange.decided_at, PriceChange.id)
+        .where(PriceChange.status.in_(states), RepricingRun.status != "dry_run")
+        .order_by(PriceChange.run_id, PriceChange.id)
     )
     with engine.connect() as conn:
         frame = pd.read_sql(query, conn, dtype_backend="numpy_nullable")
@@ -187,9 +244,9 @@ def _record_holds(
         )
     ]
     with engine.begin() as conn:
-        write_entries(conn, connector, None, entries)
-        set_status(conn, [e.change_id for e in entries], "held")
-        set_status(conn, superseded, "superseded")
+        held_ids = move(conn, [e.change_id for e in entries], "approved", "held")
+        write_entries(conn, connector, None, [e for e in entries if e.change_id in held_ids])
+        move(conn, superseded, "approved", "superseded")
 
 
 def _items(frame: pd.DataFrame) -> list[PushItem]:
@@ -215,18 +272,27 @@ def _push_batches(
     items: list[PushItem],
     summary: PushSummary,
     progress: Progress | None,
+    lease: Lease,
 ) -> list[PushItem]:
     if not items and connector.name == "file":
         connector.push([])  # the file storefront also carries stock: refresh it
     pushed: list[PushItem] = []
     skus = {i.change_id: i.sku for i in items}
     for start in range(0, len(items), connector.max_batch):
-        batch = items[start : start + connector.max_batch]
         try:
-            results = connector.push(batch)
-        except StorefrontError as exc:
+            lease.check()
+        except LeaseLostError as exc:
             summary.error = str(exc)
             break
+        chunk = items[start : start + connector.max_batch]
+        claimed = claim(engine, [i.change_id for i in chunk])
+        batch = [i for i in chunk if i.change_id in claimed]
+        summary.withdrawn += len(chunk) - len(batch)
+        fault_point("push:claimed")
+        results = _send(engine, connector, batch, summary)
+        if results is None:
+            break
+        fault_point("push:sent")
         accepted, failures = record_batch(engine, connector.name, uuid.uuid4().hex, batch, results)
         pushed += accepted
         summary.pushed += len(accepted)
@@ -234,8 +300,27 @@ def _push_batches(
         room = SAMPLE - len(summary.failures)
         summary.failures += [(skus[f.change_id], f.error or "failed") for f in failures[:room]]
         if progress:
-            progress(start + len(batch), len(items))
+            progress(start + len(chunk), len(items))
     return pushed
+
+
+def _send(
+    engine: Engine, connector: Connector, batch: list[PushItem], summary: PushSummary
+) -> list[PushResult] | None:
+    """The storefront's answer for a claimed batch; None when the push must stop (the
+    batch is then recorded as failed and the next push retries it). Anything else that
+    interrupts the send (Ctrl-C) leaves the batch ``pushing``: it may have arrived, so
+    it is not reviewable until the next push re-sends it."""
+    if not batch:
+        return []
+    try:
+        return list(connector.push(batch))
+    except StorefrontError as exc:
+        summary.error = str(exc)
+        failed = [PushResult(i.change_id, False, None, str(exc)) for i in batch]
+        _, failures = record_batch(engine, connector.name, uuid.uuid4().hex, batch, failed)
+        summary.failed += len(failures)
+        return None
 
 
 def _read_back(
@@ -268,3 +353,6 @@ def _read_back(
     summary.confirmed = sum(e.status == "confirmed" for e in entries)
     with engine.begin() as conn:
         write_entries(conn, connector.name, None, entries)
+        for outcome in ("confirmed", "mismatch"):
+            ids = [e.change_id for e in entries if e.status == outcome]
+            move(conn, ids, "pushed", outcome)

@@ -8,17 +8,23 @@ with that reason instead of trying a weaker source.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from spiders.pages._phrases import IN_STOCK, UNKNOWN
+
+# The page's title, or a function reading it only when several products need it.
+Heading = str | Callable[[], str | None] | None
 
 
 @dataclass(frozen=True)
 class Found:
-    """One source's reading of the page. Prices are Decimal major units."""
+    """One source's reading of the page. Prices are Decimal major units.
+
+    ``candidates``: when the source could not tell the price (``reason`` set), the
+    prices it hesitated between; visible evidence may still pick one of them."""
 
     method: str
     price: Decimal | None = None
@@ -30,6 +36,7 @@ class Found:
     title: str | None = None
     url: str | None = None
     reason: str | None = None
+    candidates: tuple[Decimal, ...] = ()
 
     @property
     def ambiguous(self) -> bool:
@@ -51,26 +58,54 @@ def distinct_prices(prices: Sequence[Decimal]) -> list[Decimal]:
 
 
 def reduce_offers(method: str, offers: Sequence[Found], page_url: str = "") -> Found | None:
-    """Several offers of one product -> one: the one whose URL is the page's (a variant
-    in the query), all the same price, or the single in-stock price; anything else is
-    ambiguous (variants or sellers at different prices)."""
+    """Several offers of one product -> one: the variant the page's URL selects (its URL,
+    or its sku as a query value), all the same price, or the single in-stock price;
+    else ambiguous, with every offered price kept in ``candidates`` so visible evidence
+    can still pick one. Availability: in stock when any offer is."""
     priced = [o for o in offers if o.price is not None]
     if not priced:
         return next((o for o in offers if o.ambiguous), None)
-    if "?" in page_url:
-        mine = [o for o in priced if o.url and "?" in o.url and same_url(o.url, page_url)]
-        if len(mine) == 1:
-            return mine[0]
+    mine = selected_variant(priced, page_url)
+    if mine is not None:
+        return mine
+    stock = _any_stock(priced)
     for pool in (priced, [o for o in priced if o.availability == IN_STOCK]):
         values = distinct_prices([o.price for o in pool if o.price is not None])
         if len(values) == 1:
-            return _merge_offers(pool)
+            return replace(_merge_offers(pool), availability=stock)
     values = distinct_prices([o.price for o in priced if o.price is not None])
-    return Found(method, reason=f"{len(values)} offers with different prices ({_show(values)})")
+    return Found(
+        method,
+        reason=f"{len(values)} offers with different prices ({_show(values)})",
+        currency=next((o.currency for o in priced if o.currency), None),
+        availability=stock,
+        candidates=tuple(values),
+    )
+
+
+def selected_variant(offers: Sequence[Found], page_url: str) -> Found | None:
+    """The one offer the page's URL names: same URL with a query, or a query value
+    equal to the offer's sku."""
+    if "?" not in page_url:
+        return None
+    mine = [o for o in offers if o.url and "?" in o.url and same_url(o.url, page_url)]
+    if len(mine) == 1:
+        return mine[0]
+    values = {v.casefold() for _k, v in parse_qsl(urlsplit(page_url).query) if len(v) > 2}
+    mine = [o for o in offers if o.sku and o.sku.casefold() in values]
+    return mine[0] if len(mine) == 1 else None
+
+
+def _any_stock(offers: Sequence[Found]) -> str:
+    states = {o.availability for o in offers}
+    if IN_STOCK in states:
+        return IN_STOCK
+    states.discard(UNKNOWN)
+    return states.pop() if len(states) == 1 else UNKNOWN
 
 
 def choose_product(
-    method: str, products: Sequence[Found], page_url: str, heading: str | None = None
+    method: str, products: Sequence[Found], page_url: str, heading: Heading = None
 ) -> Found | None:
     """The page's own product among several: the one whose URL is the page's, else the
     one named like the page's ``<h1>``, else all agreeing on the price; else ambiguous."""
@@ -83,13 +118,28 @@ def choose_product(
     mine = [p for p in products if p.url and same_url(p.url, page_url)]
     if len(mine) == 1:
         return mine[0]
-    named = [p for p in products if heading and p.title and _same_name(p.title, heading)]
+    title = heading() if callable(heading) else heading
+    named = [p for p in products if title and p.title and _same_name(p.title, title)]
     if len(named) == 1:
         return named[0]
-    if not ambiguous and len(distinct_prices([p.price for p in priced if p.price])) == 1:
-        return priced[0]
+    # Several entries for the page's own URL or title, or all of one name, are its
+    # variants (sizes, colours).
+    names = {" ".join((p.title or "").casefold().split()) for p in products}
+    alike = list(products) if len(names) == 1 and "" not in names else []
+    variants = mine if len(mine) > 1 else named if len(named) > 1 else alike
+    pool = variants or products
+    priced = [p for p in pool if p.price is not None]
     values = distinct_prices([p.price for p in priced if p.price is not None])
-    return Found(method, reason=f"{len(products)} products on the page ({_show(values)})")
+    stock = _any_stock(pool) if variants else UNKNOWN
+    if len(values) == 1 and not any(p.ambiguous for p in pool):
+        return replace(priced[0], availability=stock) if variants else priced[0]
+    return Found(
+        method,
+        reason=f"{len(pool)} products on the page ({_show(values)})",
+        currency=next((p.currency for p in priced if p.currency), None),
+        availability=stock,
+        candidates=tuple(values) if variants else (),
+    )
 
 
 def same_url(a: str, b: str) -> bool:

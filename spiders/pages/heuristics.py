@@ -1,237 +1,253 @@
-"""Conservative visible-text heuristics, used only when no structured source and no
-selector found a price.
+"""Visible prices and stock badges of the main product.
 
-A candidate is an innermost element whose class/id names a price (``price``,
-``cost`` …), or one carrying a ``data-price`` attribute, outside page furniture and
-related-product blocks, whose text holds one number and a currency. Exactly one
-distinct value wins; several, or only a per-unit price, give ``price=None`` with a
-reason.
+A price candidate is an innermost element whose class/id names a price (``price``,
+``cost``, ``preis``, ``prix``, ``cena`` …) or that carries ``data-price`` /
+``itemprop=price``, visible, outside other products' blocks (:mod:`region`), whose
+text is one amount with a currency. Struck-through or old-price-marked ones give the old
+price. Among the current ones, those nearest the product's title and buy button win;
+one value among them is the price, several are reported (``candidates``) so structured
+data can settle it, or the page is refused.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
-
-from lxml.etree import XPath  # type: ignore[import-untyped]
 
 from spiders.pages._phrases import (
+    EX_VAT,
     NOT_PRICE_CLASS,
     OLD_PRICE_CLASS,
     PRICE_CLASS,
     STOCK_CLASS,
     UNKNOWN,
-    UNRELATED_CONTAINER,
-    UNRELATED_TAGS,
 )
 from spiders.pages.found import Found, distinct_prices
-from spiders.pages.tree import Element, text_of
-from spiders.pages.values import (
-    availability_from_text,
-    find_currency,
-    is_per_unit,
-    parse_price,
-    squash,
-)
+from spiders.pages.region import PageRegion
+from spiders.pages.tree import Node, ancestors, label, lineage, squash
+from spiders.pages.values import availability_from_text, find_currency, is_per_unit, parse_price
 
 METHOD = "heuristic"
-# One pass over the class/id attributes finds both price and stock candidates: an
-# attribute-axis XPath is several times cheaper than contains() tests on every element.
 DATA_PRICE_ATTRS = ("data-price", "data-product-price", "data-price-amount")
-_LABELS = XPath("//@class|//@id|" + "|".join(f"//@{a}" for a in DATA_PRICE_ATTRS))
-_CLASS_ID = XPath("//@class|//@id", smart_strings=False)
+PRICE_CSS = ",".join(
+    ["[class*=price i],[id*=price i]"]
+    + [f"[class*={w} i]" for w in ("cost", "preis", "prix", "prezzo", "precio", "cena")]
+    + ["[itemprop=price]"] + [f"[{a}]" for a in DATA_PRICE_ATTRS]
+)  # fmt: skip
+STOCK_CSS = "[class*=stock i],[id*=stock i],[class*=avail i],[id*=avail i],[class*=nalich i]"
 _DIGIT = re.compile(r"\d")
-_SKIPPED_TAGS = frozenset({"del", "s", "strike", "script", "style", "template"})
-_ANY_LABEL = re.compile(r"rice|cost|tock|vail|nalich|presence", re.I)
+_SKIPPED_TAGS = frozenset({"del", "s", "strike", "script", "style", "template", "noscript"})
+# A discount badge written inside the price element ("$229.990 -18%").
+_DISCOUNT_BADGE = re.compile(r"(?:^|\s)[-−–]\s?\d{1,2}\s?%(?=\s|$)")
+_NOT_A_PRICE = re.compile(r"%|\d\s*[x×]\s*\d")
+# A currency sign or word somewhere in a text (a cheap test before parsing it).
+CURRENCY_HINT = re.compile(
+    r"[$€£₽₴₸¥₹₩₺元円원]|(?<![^\W\d_])(?:руб|р\.|грн|тг|kn|zł|zl|kč|lei|лв|ft|kr|rs|chf|eur|usd"
+    r"|gbp|pln|czk|ron|bgn|huf|sek|nok|dkk|kzt|uah|rub|byn|br|nt)(?![^\W\d_])",
+    re.I,
+)
+PRICE_LABEL = re.compile(
+    r"^(?:цена|ціна|баға|стоимость|price|our price|sale price|now|preis|prix|prezzo|precio|preço"
+    r"|cena|cijena|kaina|hind|ár|pris|hinta|prijs|preț|pret|價格|售價|特價|価格|販売価格)\s*[:：]?\s*",
+    re.I,
+)
+AMOUNT_FIRST = re.compile(
+    r"^(?:(?:от|від|from|ab|dès|à partir de|desde|a partir de|da|od|alkaen|vanaf|från|fra|nuo"
+    r"|alates|de la)\s+)?(?:[$€£₽₴₸¥₹₩₺]|[A-Za-z]{1,3}\$|\d)",
+    re.I,
+)
+_LONGEST_TEXT = 200
+# How far (tree steps) a candidate may be from the nearest one and still compete.
+_SLACK = 2
 
 
-class PageLabels:
-    """Elements whose class/id may name a price or a stock state, found once per page."""
-
-    def __init__(self, root: Element) -> None:
-        self.root = root
-        self._memo: dict[Element, bool] = {}
-
-    @cached_property
-    def words(self) -> str:
-        """All class and id values of the page, lower-case: a page whose words lack a
-        marker has no element the heuristics would pick for it."""
-        return " ".join(_CLASS_ID(self.root)).lower()
-
-    def has_struck(self) -> bool:
-        """The page has a struck-through element (``<del>``, ``<s>``, ``<strike>``)."""
-        return next(self.root.iter("del", "s", "strike"), None) is not None
-
-    @cached_property
-    def _labelled(self) -> list[Element]:
-        seen: dict[Element, None] = {}
-        for attr in _LABELS(self.root):
-            if attr.attrname.startswith("data-") or _ANY_LABEL.search(attr):
-                seen.setdefault(attr.getparent(), None)
-        return list(seen)
-
-    @cached_property
-    def prices(self) -> list[Element]:
-        elements = [
-            e for e in self._labelled
-            if (PRICE_CLASS.search(_label(e)) or _data_price(e) is not None)
-            and not NOT_PRICE_CLASS.search(_label(e)) and not _unrelated(e, self._memo)
-            and (_data_price(e) is not None or _DIGIT.search(text_of(e)))
-        ]  # fmt: skip
-        # Innermost among the elements that hold a number: a currency-sign span inside
-        # the amount does not hide the amount.
-        chosen = set(elements)
-        outer = {a for e in elements for a in e.iterancestors() if a in chosen}
-        return [e for e in elements if e not in outer]
-
-    @cached_property
-    def stock(self) -> list[Element]:
-        return [
-            e
-            for e in self._labelled
-            if STOCK_CLASS.search(_label(e)) and not _unrelated(e, self._memo)
-        ]
+@dataclass(frozen=True)
+class Candidate:
+    price: Decimal
+    currency: str | None
+    old: bool
+    distance: int
 
 
-def find_heuristic(labels: PageLabels) -> Found | None:
-    """A price seen in exactly one way in the main product area, or an explained None."""
-    current: list[Decimal] = []
-    old: list[Decimal] = []
-    per_unit = 0
-    currency: str | None = None
-    for element in labels.prices:
-        is_old = _is_old(element)
-        text = squash(text_of(element)) if is_old else _own_text(element)
-        attr = _data_price(element)
-        if not text and attr is None:
+def find_visible(region: PageRegion) -> Found | None:
+    """The main product's visible price, an explained None, or None when the page shows
+    no price-like element at all."""
+    found = [c for c in (_read(n, region) for n in _innermost(region)) if c is not None]
+    current = [c for c in found if not c.old]
+    if not current:
+        found = _text_prices(region)
+        current = [c for c in found if not c.old]
+    if not current:
+        return Found(METHOD, reason="only a per-unit price found") if region.per_unit else None
+    nearest = min(c.distance for c in current)
+    top = sorted((c for c in current if c.distance <= nearest + _SLACK), key=lambda c: c.distance)
+    values = distinct_prices([c.price for c in top])
+    currency = next((c.currency for c in top if c.currency), None)
+    if len(values) == 1:
+        olds = [c.price for c in found if c.old and c.price > values[0]]
+        old = distinct_prices(olds)
+        return Found(
+            METHOD,
+            price=values[0],
+            old_price=old[0] if len(old) == 1 else None,
+            currency=currency,
+        )
+    shown = ", ".join(str(v) for v in values[:4])
+    return Found(
+        METHOD,
+        reason=f"{len(values)} different prices beside the product ({shown})",
+        currency=currency,
+        candidates=tuple(values),
+    )
+
+
+def _text_prices(region: PageRegion) -> list[Candidate]:
+    """Prices written as plain text (no price class): a short text that is an amount with
+    a currency, alone or after a price label (``Цена: 18 990 руб.``, ``Preis: 12,50 €``)
+    or right after a label element (``<b>Цена:</b> <font>18 990 руб.</font>``)."""
+    block = region.main_block
+    if block is None:
+        return []
+    out: list[Candidate] = []
+    for node in block.traverse(include_text=True):
+        if node.tag != "-text":
             continue
-        if is_per_unit(text) or is_per_unit(_label(element)):
-            per_unit += 1
+        raw = node.text_content or ""
+        if len(raw) > 80 or not _DIGIT.search(raw) or not CURRENCY_HINT.search(raw):
             continue
-        found_currency = find_currency(text) or find_currency(_parent_text(element))
-        price = parse_price(text) if found_currency else None
-        if price is None and attr is not None:
-            price = parse_price(attr)
-        if price is None:
+        text = PRICE_LABEL.sub("", squash(raw), count=1)
+        if len(text) > 40 or not AMOUNT_FIRST.match(text) or _NOT_A_PRICE.search(text):
             continue
-        currency = currency or found_currency
-        (old if is_old else current).append(price)
-    if not current and not old and not per_unit:
-        return find_labelled_price(labels)
-    return _decide(distinct_prices(current), distinct_prices(old), per_unit, currency)
+        if EX_VAT.search(text):
+            continue
+        element = node.parent
+        if element is None or element.tag in _SKIPPED_TAGS or element.tag in ("a", "option"):
+            continue
+        if is_per_unit(text) or region.unrelated(element):
+            continue
+        currency = find_currency(text)
+        price = parse_price(text) if currency else None
+        if price is not None:
+            out.append(Candidate(price, currency, _is_old(element), region.distance(element)))
+    return out
 
 
-def find_stock_text(labels: PageLabels) -> str:
-    """Availability from stock badges (class/id naming stock) outside unrelated blocks."""
-    texts = (_own_text(e) for e in labels.stock)
-    states = {availability_from_text(t) for t in texts if len(t) < 80}
+def find_stock_text(region: PageRegion) -> str:
+    """Availability from visible stock badges (class/id naming stock) of the main
+    product and from its buy control; unknown when they disagree or say nothing."""
+    states: set[str] = set()
+    for node in region.scope.css(STOCK_CSS):
+        if not STOCK_CLASS.search(label(node)) or region.unrelated(node):
+            continue
+        text = own_text(node)
+        if text and len(text) < 80:
+            states.add(availability_from_text(text))
     states.discard(UNKNOWN)
     return states.pop() if len(states) == 1 else UNKNOWN
 
 
-_PRICE_LABEL_TEXT = XPath(
-    "//text()[contains(., 'Цена') or contains(., 'цена') or contains(., 'Price') "
-    "or contains(., 'price') or contains(., 'Стоимость')]"
-)
-_AMOUNT_FIRST = re.compile(r"^(?:от\s+|from\s+)?[\d$€£₽¥₴₸]", re.I)
-_PRICE_LABEL = re.compile(
-    r"^(?:цена|price|стоимость|our price|ваша цена|sale price)\s*[:：]?\s*", re.I
-)
-
-
-def find_labelled_price(labels: PageLabels) -> Found | None:
-    """ "Цена: 2 490 ₽" / "Price: $12.50" in one element, or the label followed by an
-    element with the amount; used only when no price-like element exists at all."""
-    values: list[Decimal] = []
-    currency = None
-    for text_node in _PRICE_LABEL_TEXT(labels.root):
-        element = text_node.getparent()
-        if element is None or _unrelated(element, labels._memo):
+def _innermost(region: PageRegion) -> list[Node]:
+    """Price elements with a number that hold no other such element (an old price inside
+    does not count). Children follow their parents in document order, so walking the
+    list backwards marks every container before its (costly) text would be read."""
+    nodes = [n for n in region.scope.css(PRICE_CSS) if _is_price_node(n)]
+    keys = {n.mem_id for n in nodes}
+    outer: set[int] = set()
+    inner: list[Node] = []
+    for node in reversed(nodes):
+        if node.mem_id in outer:
             continue
-        text = squash(_own_text(element))
-        if not _PRICE_LABEL.match(text):
+        if _data_price(node) is None and not _DIGIT.search(node.text(deep=True)):
             continue
-        rest = _PRICE_LABEL.sub("", text, count=1)
-        if not rest and element.getnext() is not None:
-            rest = squash(_own_text(element.getnext()))
-        found_currency = find_currency(rest)
-        plain = found_currency and len(rest) < 40 and _AMOUNT_FIRST.match(rest)
-        price = parse_price(rest) if plain else None
-        if price is not None:
-            values.append(price)
-            currency = currency or found_currency
-    return _decide(distinct_prices(values), [], 0, currency)
+        inner.append(node)
+        if node.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(node)):
+            continue  # an old price inside the current one's element does not hide it
+        outer.update(p.mem_id for p in ancestors(node, 8) if p.mem_id in keys)
+    return inner[::-1]
 
 
-def _decide(
-    current: list[Decimal], old: list[Decimal], per_unit: int, currency: str | None
-) -> Found | None:
-    if len(current) == 1:
-        price = current[0]
-        old_price = old[0] if len(old) == 1 and old[0] > price else None
-        return Found(METHOD, price=price, old_price=old_price, currency=currency)
-    if len(current) > 1:
-        shown = ", ".join(str(p) for p in current[:4])
-        return Found(METHOD, reason=f"{len(current)} different prices on the page ({shown})")
-    if per_unit:
-        return Found(METHOD, reason="only a per-unit price found")
-    return None
+def _is_price_node(node: Node) -> bool:
+    if node.tag in ("script", "style", "meta", "link", "input", "body", "html"):
+        return False
+    words = label(node)
+    if _data_price(node) is not None or node.attributes.get("itemprop") == "price":
+        return True
+    return bool(PRICE_CLASS.search(words)) and not NOT_PRICE_CLASS.search(words)
 
 
-def _label(element: Element) -> str:
-    return f"{element.get('class') or ''} {element.get('id') or ''}"
+def _read(node: Node, region: PageRegion) -> Candidate | None:
+    if len(node.text(deep=True)) > _LONGEST_TEXT:
+        return None  # a whole block, not a price (own_text below would walk all of it)
+    old = _is_old(node)
+    text = _DISCOUNT_BADGE.sub("", own_text(node, keep_struck=old)).strip()
+    attr = _data_price(node) or node.attributes.get("content")
+    if text and not _DIGIT.search(text):
+        return None  # a button or label carrying a price attribute: the text is what shows
+    if not text and attr is None:
+        return None
+    if len(text) > 60 or _NOT_A_PRICE.search(text) or EX_VAT.search(text):
+        return None
+    if region.unrelated(node):
+        return None
+    if is_per_unit(text) or is_per_unit(label(node)):
+        region.per_unit += 1
+        return None
+    currency = find_currency(text) or find_currency(_parent_text(node))
+    price = parse_price(text) if currency else None
+    if price is None and attr is not None:
+        price = parse_price(attr)
+    if price is None:
+        return None
+    return Candidate(price, currency, old, region.distance(node))
 
 
-def _is_old(element: Element) -> bool:
+def _is_old(node: Node) -> bool:
     """Struck through, or marked old by its own class or one of its 3 nearest parents."""
-    for depth, node in enumerate((element, *element.iterancestors())):
-        if depth > 3 or node.tag in ("body", "main", "article"):
+    for depth, current in enumerate(lineage(node)):
+        if depth > 3 or current.tag in ("body", "main", "article"):
             break
-        if node.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(_label(node)):
+        if current.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(current)):
+            return True
+        if "line-through" in (current.attributes.get("style") or ""):
             return True
     return False
 
 
-def _unrelated(element: Element, memo: dict[Element, bool]) -> bool:
-    """Inside page furniture or another product's block (answers cached per page)."""
-    path: list[Element] = []
-    verdict = False
-    for node in (element, *element.iterancestors()):
-        if node in memo:
-            verdict = memo[node]
-            break
-        path.append(node)
-        if node.tag in ("body", "html"):
-            break
-        if node.tag in UNRELATED_TAGS or UNRELATED_CONTAINER.search(_label(node)):
-            verdict = True
-            break
-    for node in path:
-        memo[node] = verdict
-    return verdict
-
-
-def _own_text(element: Element) -> str:
-    """Visible text without struck-through parts (<del>, <s>) and scripts; kopecks or
-    cents in a 2-digit ``<sup>`` after the amount become its decimals (``2 490<sup>90``
-    reads 2 490,90, not 249 090)."""
-    parts = [element.text or ""]
-    for child in element:
-        if isinstance(child.tag, str) and child.tag not in _SKIPPED_TAGS:
-            inner = _own_text(child)
+def own_text(node: Node, keep_struck: bool = False) -> str:
+    """Visible text without struck-through parts and scripts; kopecks or cents in a
+    2-digit ``<sup>`` after the amount become its decimals (``2 490<sup>90`` reads
+    2 490,90, not 249 090)."""
+    parts: list[str] = []
+    for child in node.iter(include_text=True):
+        tag = child.tag
+        if tag == "-text":
+            parts.append(child.text_content or "")
+        elif _skipped(child, keep_struck):
+            continue
+        elif tag == "sup":
+            inner = own_text(child)
             before = "".join(parts).rstrip()
-            if child.tag == "sup" and re.fullmatch(r"\d\d", inner) and before[-1:].isdigit():
+            if re.fullmatch(r"\d\d", inner) and before[-1:].isdigit():
                 inner = ("." if "," in before.rsplit(" ", 1)[-1] else ",") + inner
             parts.append(inner)
-        parts.append(child.tail or "")
+        elif tag and not tag.startswith("-"):
+            parts.append(own_text(child, keep_struck))
     return squash("".join(parts))
 
 
-def _data_price(element: Element) -> str | None:
-    return next((v for v in map(element.get, DATA_PRICE_ATTRS) if v), None)
+def _skipped(node: Node, keep_struck: bool) -> bool:
+    """Scripts, and old prices (struck or old-marked) unless they are wanted."""
+    if node.tag in _SKIPPED_TAGS:
+        return not (keep_struck and node.tag in ("del", "s", "strike"))
+    return not keep_struck and bool(OLD_PRICE_CLASS.search(node.attributes.get("class") or ""))
 
 
-def _parent_text(element: Element) -> str:
-    parent = element.getparent()
-    return _own_text(parent)[:60] if parent is not None else ""
+def _data_price(node: Node) -> str | None:
+    attrs = node.attributes
+    return next((v for v in map(attrs.get, DATA_PRICE_ATTRS) if v), None)
+
+
+def _parent_text(node: Node) -> str:
+    parent = node.parent
+    return own_text(parent)[:60] if parent is not None else ""

@@ -15,8 +15,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from spiders.pages.found import Found, choose_product, reduce_offers, same_url
-from spiders.pages.tree import Element
+import chompjs
+
+from spiders.pages._phrases import IN_STOCK, UNKNOWN
+from spiders.pages.found import Found, Heading, choose_product, reduce_offers, same_url
 from spiders.pages.values import (
     clean_text,
     find_currency,
@@ -33,12 +35,15 @@ PRODUCT_TYPES = frozenset(
 OLD_PRICE_TYPES = ("strikethroughprice", "listprice", "msrp", "srp", "regularprice")
 GTIN_KEYS = ("gtin13", "gtin", "gtin14", "gtin12", "gtin8", "ean", "isbn")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
+_GUARD = r"(?:\s|/\*\s*(?:<!\[CDATA\[|\]\]>)?\s*\*/|//\s*(?:<!\[CDATA\[|\]\]>)|<!\[CDATA\[|\]\]>|<!--|-->)"
+_GUARDS_START = re.compile(f"^{_GUARD}+")
+_GUARDS_END = re.compile(f"{_GUARD}+$")
 
 
-def find_jsonld(root: Element, page_url: str, heading: str | None = None) -> Found | None:
-    """The page's product from JSON-LD, ambiguous ``Found`` if it cannot tell, or None."""
-    blocks = [b for b in (_load(s.text or "") for s in root.iter("script")
-                          if "ld+json" in (s.get("type") or "").lower()) if b is not None]  # fmt: skip
+def find_jsonld(scripts: list[str], page_url: str, heading: Heading = None) -> Found | None:
+    """The page's product from the texts of its JSON-LD scripts, ambiguous ``Found`` if
+    it cannot tell, or None."""
+    blocks = [b for b in map(load_json, scripts) if b is not None]
     if not blocks:
         return None
     index = _index_ids(blocks)
@@ -54,16 +59,22 @@ def find_jsonld(root: Element, page_url: str, heading: str | None = None) -> Fou
     return choose_product(METHOD, main, page_url, heading)
 
 
-def _load(text: str) -> Any:
-    text = text.strip()
-    for junk in ("<!--", "-->", "//<![CDATA[", "//]]>", "<![CDATA[", "]]>"):
-        text = text.replace(junk, "")
+def load_json(text: str) -> Any:
+    """A script's JSON: comment and CDATA guards stripped (``/*<![CDATA[*/ … /*]]>*/``,
+    ``<!-- … -->``), trailing commas forgiven, and JavaScript object literals (single
+    quotes, bare keys) read as a last resort; None when it is not data."""
+    text = _GUARDS_END.sub("", _GUARDS_START.sub("", text))
+    if not text:
+        return None
     for attempt in (text, _TRAILING_COMMA.sub(r"\1", text)):
         try:
             return json.loads(attempt, strict=False)
         except ValueError:
             continue
-    return None
+    try:
+        return chompjs.parse_js_object(text)
+    except (ValueError, TypeError):
+        return None
 
 
 def _types(node: dict[str, Any]) -> set[str]:
@@ -109,7 +120,7 @@ def _walk(
         if _types(item) & PRODUCT_TYPES:
             yield item, in_list
             continue
-        for key in ("@graph", "mainEntity", "mainEntityOfPage", "about", "item"):
+        for key in ("@graph", "mainEntity", "mainEntityOfPage", "about", "item", "itemReviewed"):
             if key in item:
                 stack.append((item[key], in_list, depth + 1))
         if "itemListElement" in item:
@@ -145,6 +156,7 @@ def _read_product(
         title=clean_text(node.get("name")),
         url=_url(node),
         reason=found.reason,
+        candidates=found.candidates,
     )
 
 
@@ -176,13 +188,16 @@ def _read_offer(offer: Any, index: dict[str, dict[str, Any]]) -> list[Found]:
         old_price = old_price or spec_old
         currency = currency or spec_currency
     availability = parse_availability(offer.get("availability"))
+    if availability == UNKNOWN and _offer_count(offer) > 0:
+        availability = IN_STOCK  # an aggregate of sellers' offers: someone sells it now
     if price is None and nested is not None:
         return [f for o in _as_list(nested) for f in _read_offer(_deref(o, index), index)]
     if price is None and "price" in offer and _str(offer.get("price")):
         return [Found(METHOD, reason=f"unreadable price {offer.get('price')!r}")]
     return [
         Found(METHOD, price=price, old_price=old_price, currency=currency,
-              availability=availability, url=_url(offer))
+              availability=availability, url=_url(offer),
+              sku=clean_text(offer.get("sku") or offer.get("gtin13"), 100))
     ]  # fmt: skip
 
 
@@ -201,6 +216,15 @@ def _read_spec(spec: Any) -> tuple[Any, Any, str | None]:
     if kind in OLD_PRICE_TYPES:
         return None, price, currency
     return price, None, currency
+
+
+def _offer_count(offer: dict[str, Any]) -> int:
+    if "aggregateoffer" not in _types(offer):
+        return 0
+    count = offer.get("offerCount")
+    if isinstance(count, str) and count.strip().isdigit():
+        return int(count)
+    return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
 def _as_list(value: Any) -> list[Any]:

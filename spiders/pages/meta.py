@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from spiders.pages.found import Found
-from spiders.pages.tree import Element, text_of
+from spiders.pages.tree import Document, text_of
 from spiders.pages.values import (
     clean_text,
     find_currency,
@@ -26,12 +26,14 @@ CURRENCY_KEYS = (
 AVAILABILITY_KEYS = ("product:availability", "og:availability", "product:stock")
 
 
-def read_meta(root: Element) -> dict[str, str]:
+def read_meta(doc: Document) -> dict[str, str]:
     """``<meta property|name=… content=…>`` as a dict (first occurrence, keys lower-case)."""
     meta: dict[str, str] = {}
-    for element in root.iter("meta"):
-        key = element.get("property") or element.get("name")
-        content = element.get("content")
+    head = doc.head
+    for element in (head or doc).css("meta[content]"):
+        attrs = element.attributes
+        key = attrs.get("property") or attrs.get("name")
+        content = attrs.get("content")
         if key and content is not None:
             meta.setdefault(key.strip().lower(), content)
     return meta
@@ -88,24 +90,18 @@ def _twitter_price(meta: dict[str, str]) -> Found | None:
     return None
 
 
-def page_title(root: Element, meta: dict[str, str]) -> str | None:
+def page_title(doc: Document, meta: dict[str, str]) -> str | None:
     """og:title, else the first <h1>, else <title>."""
     title = clean_text(meta.get("og:title"))
     if title:
         return title
     for tag in ("h1", "title"):
-        element = next(root.iter(tag), None)
+        element = doc.css_first(tag)
         if element is not None:
             text = clean_text(text_of(element))
             if text:
                 return text
     return None
-
-
-def first_heading(root: Element) -> str | None:
-    """Text of the first ``<h1>`` (the product's name on most shop pages)."""
-    element = next(root.iter("h1"), None)
-    return clean_text(text_of(element)) if element is not None else None
 
 
 def _first_price(meta: dict[str, str], keys: tuple[str, ...]) -> Decimal | None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from typing import Any
+from decimal import Decimal
 
-from lxml.etree import XPath  # type: ignore[import-untyped]
-
-from spiders.pages._phrases import OLD_PRICE_CLASS, UNRELATED_CONTAINER, UNRELATED_TAGS
-from spiders.pages.found import Found, choose_product, distinct_prices
-from spiders.pages.tree import Element, text_of
+from spiders.pages._phrases import OLD_PRICE_CLASS
+from spiders.pages.found import Found, Heading, choose_product, distinct_prices
+from spiders.pages.heuristics import own_text
+from spiders.pages.region import PageRegion
+from spiders.pages.tree import Node, ancestors, label, lineage
 from spiders.pages.values import (
     clean_text,
     find_currency,
@@ -40,82 +40,83 @@ class Syntax:
     method: str
     type_attr: str  # itemtype / typeof
     prop_attr: str  # itemprop / property
-    scope_xpath: Any  # a compiled lxml XPath
 
 
-MICRODATA = Syntax("microdata", "itemtype", "itemprop", XPath("//*[@itemscope][@itemtype]"))
-RDFA = Syntax("rdfa", "typeof", "property", XPath("//*[@typeof]"))
-_PRICE_PROPS = XPath("//*[@itemprop='price']")
-_CURRENCY_PROPS = XPath("//*[@itemprop='priceCurrency']")
-_AVAILABILITY_PROPS = XPath("//*[@itemprop='availability']")
+MICRODATA = Syntax("microdata", "itemtype", "itemprop")
+RDFA = Syntax("rdfa", "typeof", "property")
+Props = dict[str, list[tuple[str, Node]]]
 
 
 def find_microdata(
-    root: Element, page_url: str, heading: str | None = None, syntax: Syntax = MICRODATA
+    region: PageRegion, page_url: str, heading: Heading = None, syntax: Syntax = MICRODATA
 ) -> Found | None:
     """The page's product from microdata (or RDFa with ``syntax=RDFA``), or None."""
-    scopes = [e for e in syntax.scope_xpath(root) if PRODUCT.search(e.get(syntax.type_attr, ""))]
-    top = [e for e in scopes if not any(_is_product(a, syntax) for a in e.iterancestors())]
-    read = [(_read_scope(e, syntax), e) for e in top]
-    top = [e for f, e in read if f is not None]
-    products = [f for f, _e in read if f is not None]
-    if not products and syntax is MICRODATA and not scopes:
-        return _loose_prices(root)
-    main = [p for p, e in zip(products, top, strict=True) if not _in_unrelated_block(e)]
-    if main and len(main) < len(products):
-        products = main  # products in "related", "recommended" … blocks are not the page's
+    owners: dict[int, Node | None] = {}
+    scopes: dict[int, tuple[Node, Props]] = {}
+    loose: Props = defaultdict(list)
+    for element in region.doc.css(f"[{syntax.prop_attr}]"):
+        for name in (element.attributes.get(syntax.prop_attr) or "").split():
+            key = re.split(r"[/:#]", name)[-1].lower()
+            if key not in WANTED:
+                continue
+            owner = _owner(element, syntax, owners)
+            props = (
+                loose
+                if owner is None
+                else scopes.setdefault(owner.mem_id, (owner, defaultdict(list)))[1]
+            )
+            props[key].append((_value(element), element))
+    top = [(n, p) for n, p in scopes.values() if _owner(n, syntax, owners) is None]
+    if not top:
+        return _loose_prices(loose) if syntax is MICRODATA else None
+    read = [(f, n) for f, n in ((_read_scope(n, p, syntax), n) for n, p in top) if f is not None]
+    # Several products: those in other products' blocks are not the page's.
+    main = [f for f, n in read if not region.unrelated(n)] if len(read) > 1 else []
+    products = main if main else [f for f, _n in read]
     return choose_product(syntax.method, products, page_url, heading)
 
 
-def find_rdfa(root: Element, page_url: str, heading: str | None = None) -> Found | None:
-    return find_microdata(root, page_url, heading, RDFA)
+def find_rdfa(region: PageRegion, page_url: str, heading: Heading = None) -> Found | None:
+    return find_microdata(region, page_url, heading, RDFA)
 
 
-def _in_unrelated_block(element: Element) -> bool:
-    for node in element.iterancestors():
-        if node.tag in ("body", "html"):
-            return False
-        label = f"{node.get('class') or ''} {node.get('id') or ''}"
-        if node.tag in UNRELATED_TAGS or UNRELATED_CONTAINER.search(label):
-            return True
-    return False
+def _owner(element: Node, syntax: Syntax, memo: dict[int, Node | None]) -> Node | None:
+    """The nearest Product scope above ``element`` (cached along the path)."""
+    path: list[int] = []
+    found: Node | None = None
+    for node in ancestors(element):
+        key = node.mem_id
+        if key in memo:
+            found = memo[key]
+            break
+        path.append(key)
+        if PRODUCT.search(node.attributes.get(syntax.type_attr) or ""):
+            found = node
+            break
+    for key in path:
+        memo[key] = found
+    return found
 
 
-def _is_product(element: Element, syntax: Syntax) -> bool:
-    return bool(PRODUCT.search(element.get(syntax.type_attr) or ""))
-
-
-def _props(scope: Element, syntax: Syntax) -> dict[str, list[tuple[str, Element]]]:
-    props: dict[str, list[tuple[str, Element]]] = defaultdict(list)
-    stack = list(scope)
-    while stack:
-        element = stack.pop()
-        if not isinstance(element.tag, str) or _is_product(element, syntax):
-            continue
-        for name in (element.get(syntax.prop_attr) or "").split():
-            key = re.split(r"[/:#]", name)[-1].lower()
-            if key in WANTED:
-                props[key].append((_value(element), element))
-        stack.extend(element)
-    return props
-
-
-def _value(element: Element) -> str:
-    for attr in ("content", "href", "src", "value", "datetime"):
-        value = element.get(attr)
-        if value is not None and (attr != "value" or element.tag in ("data", "meter")):
+def _value(element: Node) -> str:
+    attrs = element.attributes
+    for name in ("content", "href", "src", "value", "datetime"):
+        value = attrs.get(name)
+        if value is not None and (name != "value" or element.tag in ("data", "meter")):
             return str(value)
-    return str(text_of(element))
+    return own_text(element)
 
 
-def _read_scope(scope: Element, syntax: Syntax) -> Found | None:
-    props = _props(scope, syntax)
+def _read_scope(scope: Node, props: Props, syntax: Syntax) -> Found | None:
     pairs = props.get("price") or props.get("hascurrencyvalue") or props.get("lowprice") or []
     if not pairs:
         return None
     current = [(parse_price(v), _looks_old(e, scope)) for v, e in pairs]
     values = distinct_prices([p for p, old in current if p is not None and not old])
-    olds = distinct_prices([p for p, old in current if p is not None and old])
+    nested = [_nested_old(e) for _v, e in pairs]
+    olds = distinct_prices(
+        [p for p, old in current if p is not None and old] + [p for p in nested if p]
+    )
     info = _describe(props, pairs[0][0], syntax.method)
     if len(values) != 1:
         shown = ", ".join(map(str, values[:4]))
@@ -124,11 +125,11 @@ def _read_scope(scope: Element, syntax: Syntax) -> Found | None:
             if values
             else f"unreadable price {pairs[0][0]!r}"
         )
-        return replace(info, reason=why)
+        return replace(info, reason=why, candidates=tuple(values))
     return replace(info, price=values[0], old_price=olds[0] if len(olds) == 1 else None)
 
 
-def _describe(props: dict[str, list[tuple[str, Element]]], price_text: str, method: str) -> Found:
+def _describe(props: Props, price_text: str, method: str) -> Found:
     """Everything but the price: currency, availability, sku, gtin, name, url."""
 
     def first(key: str) -> str | None:
@@ -147,40 +148,43 @@ def _describe(props: dict[str, list[tuple[str, Element]]], price_text: str, meth
     )
 
 
-def _looks_old(element: Element, scope: Element) -> bool:
+def _looks_old(element: Node, scope: Node) -> bool:
     """A price element marked up as the old price (its class or one of its 3 nearest
     parents', or <del>/<s>) inside the scope."""
-    for depth, node in enumerate((element, *element.iterancestors())):
-        if node is scope or depth > 3:
+    stop = scope.mem_id
+    for depth, node in enumerate(lineage(element)):
+        if node.mem_id == stop or depth > 3:
             return False
-        if node.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(node.get("class") or ""):
+        if node.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(node)):
             return True
     return False
 
 
-def _loose_prices(root: Element) -> Found | None:
+def _nested_old(element: Node) -> Decimal | None:
+    """An old price written inside the price element (``71,91 € <span class="price-old">
+    79,90 €</span>``)."""
+    for child in element.css("del,s,strike,[class]"):
+        if child.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(child)):
+            return parse_price(child.text(deep=True))
+    return None
+
+
+def _loose_prices(props: Props) -> Found | None:
     """``itemprop="price"`` outside any Product scope (an Offer alone, or bare tags)."""
-    elements = _PRICE_PROPS(root)
-    if not elements:
-        return None
-    prices = distinct_prices(
-        [p for p in (parse_price(_value(e)) for e in elements) if p is not None]
-    )
-    currency_el = _CURRENCY_PROPS(root)
-    availability_el = _AVAILABILITY_PROPS(root)
+    pairs = props.get("price") or []
+    prices = distinct_prices([p for p in (parse_price(v) for v, _e in pairs) if p is not None])
     if len(prices) != 1:
         return (
-            Found("microdata", reason=f"{len(prices)} different itemprop=price values")
+            Found("microdata", reason=f"{len(prices)} different itemprop=price values",
+                  candidates=tuple(prices))
             if prices
             else None
-        )
+        )  # fmt: skip
+    currency = props.get("pricecurrency")
+    availability = props.get("availability")
     return Found(
         "microdata",
         price=prices[0],
-        currency=find_currency(_value(currency_el[0]))
-        if currency_el
-        else find_currency(_value(elements[0])),
-        availability=parse_availability(_value(availability_el[0]))
-        if availability_el
-        else "unknown",
+        currency=find_currency(currency[0][0]) if currency else find_currency(pairs[0][0]),
+        availability=parse_availability(availability[0][0]) if availability else "unknown",
     )

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from price_parser import Price
 
+from repricer._currencies import ALIASES
 from repricer.money import normalize_currency, parse_amount
 from spiders.pages._phrases import (
     IN_STOCK,
@@ -24,14 +25,11 @@ from spiders.pages._phrases import (
     SCHEMA_AVAILABILITY,
     UNKNOWN,
 )
+from spiders.pages.tree import squash
 
 MAX_PRICE = Decimal(10) ** 10
-_SPACE = re.compile(r"[\s\u00a0\u2009\u202f\u2007\u200b]+")
-
-
-def squash(text: str | None) -> str:
-    """Collapse all kinds of whitespace (NBSP, thin spaces) to one space and strip."""
-    return _SPACE.sub(" ", text or "").strip()
+_WORD = re.compile(r"[^\W\d_]+\.?|[^\w\s]")
+_AMOUNT = re.compile(r"\d[\d\s\u00a0\u2009\u202f.,']*\d|\d")
 
 
 def parse_price(value: object) -> Decimal | None:
@@ -44,9 +42,20 @@ def parse_price(value: object) -> Decimal | None:
         if not value or PER_UNIT.search(value):
             return None
     amount = parse_amount(value)
+    if amount is None and isinstance(value, str):
+        amount = _repeated_amount(value)
     if amount is None or amount <= 0 or amount >= MAX_PRICE:
         return None
     return Decimal(int(amount)) if amount == amount.to_integral_value() else amount
+
+
+def _repeated_amount(text: str) -> Decimal | None:
+    """One amount written several times (``109€109€109``: a price copied for each
+    screen size), else None."""
+    amounts = _AMOUNT.findall(text)
+    if len(amounts) < 2 or len({a.strip(" .,") for a in amounts}) != 1:
+        return None
+    return parse_amount(amounts[0])
 
 
 def is_per_unit(text: str) -> bool:
@@ -63,7 +72,12 @@ def find_currency(text: str | None) -> str | None:
     if direct:
         return direct
     found = Price.fromstring(text).currency
-    return normalize_currency(found) if found else None
+    code = normalize_currency(found) if found else None
+    if code is not None:
+        return code
+    # Words price-parser does not know (тг., грн., лв): any word of the text that is a
+    # known currency sign or word.
+    return next((ALIASES[w] for w in _WORD.findall(text.lower()) if w in ALIASES), None)
 
 
 def parse_availability(value: object) -> str:

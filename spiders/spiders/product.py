@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -23,12 +24,16 @@ from repricer.cluster.node import settings_from_payload
 from repricer.config import Settings, load_settings
 from repricer.crawl import finish_run, start_run
 from repricer.db.engine import make_engine
-from spiders.browser import CHROMIUM_ARGS
+from repricer.egress import response_refusal
+from spiders.browser import CHROMIUM_ARGS, egress_guard
 from spiders.items import ObservationItem
+from spiders.middlewares import EGRESS_REFUSED
 from spiders.pages import ExtractedProduct, extract_product
 from spiders.shard import ShardClaim, shard_targets
 from spiders.status import observe_failure, observe_page
 from spiders.targets import Target, load_targets
+
+_UTF8 = frozenset({"utf-8", "utf8", "ascii", "us-ascii"})
 
 
 class ProductSpider(scrapy.Spider):
@@ -121,6 +126,9 @@ class ProductSpider(scrapy.Spider):
             "args": CHROMIUM_ARGS,
         }
         scrapy_settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch, priority="spider")
+        browser = [t.competitor for t in self.targets if t.competitor.render == "browser"]
+        unique = list({c.name: c for c in browser}.values())
+        scrapy_settings.set("PLAYWRIGHT_ABORT_REQUEST", egress_guard(unique), priority="spider")
         timeout_ms = self.repricer_settings.crawl.timeout.total_seconds() * 1000
         scrapy_settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", timeout_ms, priority="spider")
 
@@ -146,6 +154,16 @@ class ProductSpider(scrapy.Spider):
         # A plain function, not a generator: Scrapy re-reads a generator callback's
         # source (inspect + ast) on every response to warn about ``return`` values.
         target: Target = response.meta["target"]
+        competitor = target.competitor
+        refusal = response_refusal(
+            response.url,
+            getattr(response, "ip_address", None),
+            competitor.domain,
+            competitor.aliases,
+            local=competitor.local,
+        )
+        if refusal is not None:  # e.g. a redirect followed inside the browser
+            return [observe_failure(target, IgnoreRequest(f"{EGRESS_REFUSED}: {refusal}"))]
         if not isinstance(response, TextResponse):
             return [
                 observe_page(target, response.status, response.url, None, self.repricer_settings)
@@ -155,7 +173,9 @@ class ProductSpider(scrapy.Spider):
             extracted = ExtractedProduct(reason=f"HTTP {response.status}")
         else:
             try:
-                extracted = extract_product(text, response.url, target.competitor.selectors)
+                # UTF-8 bodies go to the parser as bytes (no decode and re-encode).
+                source = response.body if response.encoding in _UTF8 else text
+                extracted = extract_product(source, response.url, target.competitor.selectors)
             except Exception as exc:  # a page must never cost the rest of the crawl
                 self.logger.exception("extraction failed on %s", response.url)
                 return [observe_failure(target, exc, response.status)]

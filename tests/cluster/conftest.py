@@ -84,6 +84,7 @@ def cluster_config(tmp_path: Path, pg_db_url: str) -> Callable[..., Settings]:
         [[competitors]]
         name = "{name}"
         domain = "127.0.0.1"
+        local = true
         obey_robots = false
         concurrency = 4
         delay = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -16,6 +17,8 @@ from repricer.config import load_settings
 from repricer.db import make_engine, session_scope
 from repricer.db.models import JobRun, PriceChange, RepricingRun
 from repricer.demo import run_demo
+from repricer.pricing import reprice
+from repricer.states import PUSHED
 
 # Demo rules: beat the lowest in-stock competitor by 1%, floor = cost x 1.12, max change
 # 20%, prices end in 9 roubles (nearest; never under the floor: then rounded up).
@@ -62,13 +65,26 @@ def test_demo_command_prices_the_demo_catalog_exactly(tmp_path: Path) -> None:
     assert storefront(directory) == FIRST_PASS
     decided = changes(directory, 1)
     for sku in ("DEMO-001", "DEMO-002", "DEMO-003", "DEMO-005", "DEMO-007"):
-        assert decided[sku].status == "pushed", (sku, decided[sku].status, decided[sku].explanation)
-    for sku in ("DEMO-004", "DEMO-006", "DEMO-008"):
-        assert decided[sku].new_price in (None, decided[sku].old_price), sku
-        assert decided[sku].status not in ("approved", "pushed"), sku
+        assert decided[sku].status == "confirmed", (
+            sku,
+            decided[sku].status,
+            decided[sku].explanation,
+        )
+    for sku in ("DEMO-004", "DEMO-006", "DEMO-008"):  # unchanged ones are not stored
+        if sku in decided:
+            assert decided[sku].new_price in (None, decided[sku].old_price), sku
+            assert decided[sku].status not in ("approved", *PUSHED), sku
     assert "floor" in decided["DEMO-002"].guards or "floor" in decided["DEMO-002"].explanation
-    assert decided["DEMO-004"].reference_competitor is None
-    assert "no_competitors" in decided["DEMO-004"].flags  # the unhealthy shop's price was not used
+    settings = load_settings(directory / "config.toml")
+    engine = make_engine(settings.database.url)
+    try:
+        again = reprice(settings, engine).decisions.set_index("sku")  # a dry run shows all
+    finally:
+        engine.dispose()
+    assert pd.isna(again.loc["DEMO-004", "reference_competitor"])
+    assert (
+        "no_competitors" in again.loc["DEMO-004", "flags"]
+    )  # the unhealthy shop's price was not used
     html = directory / "reports" / "run-1.html"
     assert str(html) in result.output.replace("\n", "")
     assert "DEMO-002" in html.read_text(encoding="utf-8")

@@ -65,7 +65,7 @@ def test_record_fields() -> None:
         "barcode": "4601234567890",
         "name": "Дрель",
     }
-    record = build_record(raw, "sku", "USD")
+    record = build_record(raw, "sku", "RUB")
     assert isinstance(record, FeedRecord)
     assert (record.key, record.cost, record.old_price, record.currency) == (
         "A-1",

@@ -307,7 +307,11 @@ def test_thresholds_are_settings(
     http_server: LocalServer, settings_from: MakeSettings, engine: Engine
 ) -> None:
     text = supplier_toml(
-        "acme", http_server.url("/feed.yml"), max_missing_share="50%", max_cost_change_share="40%"
+        "acme",
+        http_server.url("/feed.yml"),
+        max_missing_share="50%",
+        max_cost_change_share="40%",
+        hold_cost_ratio=4,
     )
     settings = settings_from(text)
     http_server.route("/feed.yml", Response(200, yml(BASE)))
@@ -335,14 +339,34 @@ def test_all_suppliers_and_progress(
     assert str(results[1]).startswith("bad: failed: HTTP 404")
 
 
-def test_abandoned_running_sync_is_closed(settings_from: MakeSettings, engine: Engine) -> None:
+def test_abandoned_running_sync_is_closed_at_the_next_start(
+    settings_from: MakeSettings, engine: Engine
+) -> None:
     settings = settings_from(supplier_toml("acme", str(FEEDS / "offers-utf8.yml")))
     sync_one(settings, engine)
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # killed a minute into its run: no lease holds it
         conn.execute(
-            update(FeedSync).values(status="running", started_at=utcnow() - timedelta(hours=2))
+            update(FeedSync).values(status="running", started_at=utcnow() - timedelta(minutes=1))
         )
     sync_one(settings, engine)
     first, second = feed_syncs(engine)
-    assert (first["status"], first["error"]) == ("failed", "the sync process ended during the run")
+    assert (first["status"], first["error"]) == (
+        "interrupted",
+        "the sync process ended during the run",
+    )
     assert second["status"] == "ok"
+
+
+def test_a_sync_running_elsewhere_is_left_alone(
+    settings_from: MakeSettings, engine: Engine
+) -> None:
+    from repricer.lease import hold_lease
+
+    settings = settings_from(supplier_toml("acme", str(FEEDS / "offers-utf8.yml")))
+    sync_one(settings, engine)
+    with engine.begin() as conn:
+        conn.execute(update(FeedSync).values(status="running"))
+    with hold_lease(engine, "feeds:acme"):  # that sync's process is alive
+        result = sync_one(settings, engine)
+    assert result.status == "failed" and "another feeds:acme is running" in (result.error or "")
+    assert [s["status"] for s in feed_syncs(engine)] == ["running"]

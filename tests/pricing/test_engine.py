@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +17,12 @@ from repricer.exceptions import NotFoundError, PricingError, RulesError
 from repricer.pricing import replay_run, reprice
 from repricer.pricing.core import DECISION_COLUMNS
 from repricer.pricing.engine import check_breaker, summarise
+from repricer.pricing.run_inputs import load_run_inputs
+from tests.pricing import golden
 from tests.pricing.conftest import Shop
 from tests.pricing.frames import NOW
+
+GOLDEN = Path(__file__).parents[1] / "fixtures" / "pricing" / "stored_decisions.json"
 
 
 def _changes(shop: Shop, run_id: int) -> dict[str, PriceChange]:
@@ -43,9 +49,15 @@ def test_dry_run_stores_explained_decisions(shop: Shop, pricing_settings: Settin
         "cheapest in-stock competitor citilink 1 349 ₽ (60 min ago) − 1% = 1 335,51 ₽ → ending 9: 1 339 ₽; "
         "floor 1 209,60 ₽ (cost 1 080 ₽ + 12%) ok"
     )
-    assert a.inputs["cost"] == 108000 and a.inputs["price"] == 150000
-    assert sorted(o["competitor"] for o in a.inputs["observations"]) == ["citilink", "dns"]
-    assert (changes["B"].status, changes["B"].flags) == ("unchanged", ["no_competitors"])
+    assert "B" not in changes  # unchanged: counted in the summary, not stored
+    with shop.engine.connect() as conn:
+        stored = load_run_inputs(conn, result.run_id)
+    assert stored is not None
+    products, observations = stored
+    assert list(products["sku"]) == ["A"] and list(products["cost"]) == [108000]
+    assert sorted(observations["competitor"]) == ["citilink", "dns"]
+    b = result.decisions.set_index("sku").loc["B"]
+    assert (b["status"], b["flags"]) == ("unchanged", "no_competitors")
     with session_scope(shop.engine) as session:
         run = session.get(RepricingRun, result.run_id)
         assert run is not None and run.status == "dry_run" and run.breaker is None
@@ -122,9 +134,9 @@ def test_breaker_on_median_change(shop: Shop, pricing_settings: Settings) -> Non
     shop.priced("A", 10000, {"citilink": 50000})
     result = reprice(pricing_settings, shop.engine, now=NOW)
     limits = pricing_settings.pricing.model_copy(update={"max_median_change": Decimal("0.5")})
-    assert check_breaker(result.decisions, limits) is not None
-    assert "median change" in str(check_breaker(result.decisions, limits))
-    assert summarise(result.decisions)["average_change_pct"] < 0
+    assert check_breaker(result.columns, limits) is not None
+    assert "median change" in str(check_breaker(result.columns, limits))
+    assert summarise(result.columns)["average_change_pct"] < 0
 
 
 def test_a_stored_run_replays_to_the_same_decisions(
@@ -141,7 +153,8 @@ def test_a_stored_run_replays_to_the_same_decisions(
     shop.priced("D", 1, {"dns": 2})  # later data does not leak into the replay
     replayed = replay_run(shop.engine, result.run_id)
     columns = ["sku", "new_price", "floor", "status", "guards", "flags", "explanation"]
-    pd.testing.assert_frame_equal(replayed[columns], result.decisions[columns], check_dtype=False)
+    assert sorted(replayed["sku"]) == ["A", "B", "C"]  # stored: a change and two skips
+    pd.testing.assert_frame_equal(replayed[columns], result.changes[columns], check_dtype=False)
     with pytest.raises(NotFoundError):
         replay_run(shop.engine, 999)
 
@@ -171,18 +184,28 @@ def test_garbage_observations_are_not_used(shop: Shop, pricing_settings: Setting
     assert result.decisions.loc[0, "reference_competitor"] == "dns"
 
 
-def test_runs_are_stored_in_batches_with_each_products_inputs(
-    shop: Shop, pricing_settings: Settings, monkeypatch: pytest.MonkeyPatch
+def test_stored_decisions_match_the_engine_before_runs_kept_only_changes(
+    shop: Shop, settings_from: Callable[[str], Settings], tmp_path: Path
 ) -> None:
-    import repricer.pricing.store as store
-
-    monkeypatch.setattr(store, "_BATCH", 2)
-    for i in range(5):
-        shop.priced(f"P{i}", 100000 + i, {"citilink": 150000 + i, "dns": 160000 + i})
-    result = reprice(pricing_settings, shop.engine, now=NOW)
-    changes = _changes(shop, result.run_id)
-    assert sorted(changes) == [f"P{i}" for i in range(5)]
-    for i in range(5):
-        used = changes[f"P{i}"].inputs
-        assert used["cost"] == 100000 + i
-        assert sorted(o["price"] for o in used["observations"]) == [150000 + i, 160000 + i]
+    """The golden file holds what a run stored for every product of the golden catalog
+    when runs stored all products; now the changes and skips must be stored the same."""
+    folder = tmp_path / "golden-rules"
+    folder.mkdir()
+    (folder / "golden.toml").write_text(golden.RULES, encoding="utf-8")
+    settings = settings_from(
+        f'[pricing]\nrules_dir = "{folder}"\nmax_changed_share = "100%"\nmax_median_change = "100%"\n'
+    )
+    golden.fill_shop(shop)
+    result = reprice(settings, shop.engine, now=NOW)
+    stored = [
+        {c: getattr(change, c) for c in golden.COMPARED}
+        for change in _changes(shop, result.run_id).values()
+    ]
+    expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert golden.stored_rows(stored) == expected
+    assert result.summary["unchanged"] == 7 and result.summary["products"] == 120
+    replayed = replay_run(shop.engine, result.run_id)
+    replayed["guards"] = replayed["guards"].str.split(",").map(lambda g: [x for x in g if x])
+    replayed["flags"] = replayed["flags"].str.split(",").map(lambda g: [x for x in g if x])
+    rows = replayed.astype(object).where(replayed.notna(), None).to_dict("records")
+    assert golden.stored_rows(rows) == expected

@@ -85,3 +85,11 @@ def test_sku_filter(shop: Shop) -> None:
     shop.product("B")
     with shop.engine.connect() as conn:
         assert list(load_products(conn, "RUB", ["B"])["sku"]) == ["B"]
+
+
+def test_only_accepted_listings_feed_pricing(shop: Shop, pricing_settings: Settings) -> None:
+    p = shop.product("M")
+    shop.observation(shop.listing(p, "matched"), 100000)  # imported: accepted by default
+    shop.observation(shop.listing(p, "proposed", status="review", confidence=0.7), 90000)
+    shop.observation(shop.listing(p, "refused", status="rejected"), 80000)
+    assert _observations(shop, pricing_settings) == [("matched", 100000)]

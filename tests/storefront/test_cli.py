@@ -75,4 +75,4 @@ def test_push_that_stops_exits_1(
     )
     result = runner.invoke(app, ["--config", str(woo), "push"])
     assert result.exit_code == 1 and "push stopped" in result.output and "HTTP 401" in result.output
-    assert statuses(engine) == {"A": "approved"}
+    assert statuses(engine) == {"A": "failed"}  # retried by the next push

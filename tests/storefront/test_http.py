@@ -57,7 +57,7 @@ def test_push_documented_payload_with_per_item_results(
         "price_minor": 12345,
         "currency": "RUB",
     }
-    assert statuses(engine) == {"A": "pushed", "B": "approved", "C": "pushed"}
+    assert statuses(engine) == {"A": "confirmed", "B": "failed", "C": "confirmed"}
 
 
 def test_wrong_secret_is_named_without_showing_it(

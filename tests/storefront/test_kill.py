@@ -51,6 +51,8 @@ def test_sigkill_mid_push_then_rerun(
     config = write_config(
         f'[storefront]\nkind = "woocommerce"\n[storefront.woocommerce]\nurl = "{http_server.url("")}"\n'
     )
+    text = config.read_text()  # the killed push's lease lapses after 2 s
+    config.write_text(text.replace("[database]\n", '[database]\nlease_ttl = "2s"\n', 1))
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPRICER_")}
     env |= {
         "REPRICER_WOOCOMMERCE_KEY": KEY,
@@ -82,12 +84,14 @@ def test_sigkill_mid_push_then_rerun(
     settings = load_settings(config)
     os.environ["REPRICER_WOOCOMMERCE_KEY"], os.environ["REPRICER_WOOCOMMERCE_SECRET"] = KEY, SECRET
     try:
-        summary = push_changes(settings, engine)
+        summary = push_changes(settings, engine, wait=60)  # until the dead push's lease lapses
     finally:
         del os.environ["REPRICER_WOOCOMMERCE_KEY"], os.environ["REPRICER_WOOCOMMERCE_SECRET"]
 
     assert summary.pushed == N - pushed_before and summary.failed == 0
-    assert set(statuses(engine).values()) == {"pushed"}  # none lost
+    assert summary.recovered == 100  # the batch in flight was left "pushing", then re-sent
+    final = list(statuses(engine).values())  # none lost; the dead push never read back
+    assert set(final) == {"pushed", "confirmed"} and final.count("pushed") == pushed_before
     assert len(shop.received) == N and all(
         shop.items[5000 + i]["regular_price"] == f"{200 + i // 100}.{i % 100:02d}" for i in range(N)
     )

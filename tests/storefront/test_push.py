@@ -48,7 +48,7 @@ def test_pushes_only_approved_changes_of_real_runs(engine: Engine, settings: Set
 
     assert (summary.pushed, summary.failed, summary.held) == (1, 0, 0)
     assert summary.confirmed == 1 and not summary.mismatches
-    assert statuses(engine)["A"] == "pushed"
+    assert statuses(engine)["A"] == "confirmed"
     assert product_prices(engine) == {"A": 12000, "B": 10000, "C": 10000, "D": 10000, "E": 10000}
     rows = read_csv(settings.storefront.file.path / "prices.csv")
     assert rows["A"]["price"] == "120.00" and rows["D"]["price"] == "100.00"
@@ -84,7 +84,7 @@ def test_holds_changes_that_now_break_a_guard(engine: Engine, settings: Settings
     assert "another currency" in holds["USD"]
     assert holds["ZERO"] == "no valid new price"
     st = statuses(engine)
-    assert st["OK"] == "pushed" and {st[s] for s in holds} == {"held"}
+    assert st["OK"] == "confirmed" and {st[s] for s in holds} == {"held"}
     assert product_prices(engine)["COST"] == 10000  # held: catalog price untouched
     held_rows = [a for a in attempts(engine) if a["status"] == "held"]
     assert len(held_rows) == 6 and all(a["error"] for a in held_rows)
@@ -118,7 +118,7 @@ def test_run_filter_and_unknown_or_dry_runs(engine: Engine, settings: Settings) 
     add_changes(engine, first, {"A": 12000})
     add_changes(engine, second, {"B": 13000})
     assert push_changes(settings, engine, run_id=second).pushed == 1
-    assert statuses(engine) == {"A": "approved", "B": "pushed"}
+    assert statuses(engine) == {"A": "approved", "B": "confirmed"}
     with pytest.raises(NotFoundError, match="999"):
         push_changes(settings, engine, run_id=999)
     with pytest.raises(StorefrontError, match="dry run"):
@@ -157,7 +157,7 @@ class FlakyConnector:
         pass
 
 
-def test_failures_stay_approved_and_mismatches_are_reported(
+def test_failures_are_retried_and_mismatches_are_reported(
     engine: Engine, settings: Settings
 ) -> None:
     skus = [f"S{i}" for i in range(1, 7)]
@@ -175,8 +175,8 @@ def test_failures_stay_approved_and_mismatches_are_reported(
     assert summary.pushed == len(even) and summary.failed == 6 - len(even)
     assert {s for s, _ in summary.failures} == set(skus) - even
     st = statuses(engine)
-    assert {s for s in skus if st[s] == "pushed"} == even
-    assert {s for s in skus if st[s] == "approved"} == set(skus) - even
+    assert {s for s in skus if st[s] in ("confirmed", "mismatch")} == even
+    assert {s for s in skus if st[s] == "failed"} == set(skus) - even
     if "S2" in even:
         assert [m.sku for m in summary.mismatches] == ["S2"]
         assert summary.mismatches[0].seen == 12001
@@ -231,7 +231,7 @@ def test_push_on_postgresql(pg_url: str, settings: Settings) -> None:
         add_changes(pg, add_run(pg), {"C": 9500})
         summary = push_changes(settings, pg)
         assert (summary.pushed, summary.held, summary.confirmed) == (2, 1, 2)
-        assert statuses(pg) == {"A": "pushed", "B": "held", "C": "pushed"}
+        assert statuses(pg) == {"A": "confirmed", "B": "held", "C": "confirmed"}
         assert [a["status"] for a in attempts(pg)].count("confirmed") == 2
         assert read_csv(settings.storefront.file.path / "prices.csv")["A"]["stock"] == "4"
     finally:

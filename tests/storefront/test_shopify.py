@@ -72,9 +72,9 @@ def test_user_errors_fail_the_variants(
     summary = push_changes(settings, engine)
     failures = dict(summary.failures)
     assert failures["P0-V1"] == "Product variant does not exist"
-    # Shopify applied nothing in that call, so the others failed too and stay approved
+    # Shopify applied nothing in that call, so the others failed too (the next push retries)
     assert failures["P0-V0"] == "variant not updated by Shopify"
-    assert set(statuses(engine).values()) == {"approved"}
+    assert set(statuses(engine).values()) == {"failed"}
 
 
 def test_throttled_calls_wait_and_retry(engine: Engine, shop: FakeShopify) -> None:

@@ -1,9 +1,14 @@
-"""Tabular price lists (CSV, XLSX) through :mod:`repricer.tabular`.
+"""Tabular price lists (CSV, XLSX) through :mod:`repricer.table_reader`.
 
 Columns are mapped by the supplier's ``columns`` setting (``{field: "Header"}``) and
 then by :data:`~repricer.feeds._aliases.FEED_ALIASES` (Артикул, Цена, Остаток, ...).
 The header row is the first row that maps both the key field and the cost, so title
 rows above the table ("Прайс-лист на 01.01") are passed over.
+
+A CSV file whose last record is cut (a partial download or copy) is refused whole, with
+:class:`InputFileError`, before its last row is handed on: the file does not end with a
+line break, a quote is left open, or the last row has fewer cells than the rows before
+it. Otherwise ``P-049;8`` (cut from ``P-049;845.50``) would pass as a cost of 8.
 """
 
 from __future__ import annotations
@@ -31,10 +36,59 @@ def iter_table(path: Path, supplier: SupplierSettings) -> Iterator[RawRow]:
         encoding=supplier.encoding,
         delimiter=supplier.delimiter,
         sheet=supplier.sheet,
+        strict=True,
     )
     mapping = _locate_header(reader, supplier)
-    for line, cells in reader:
-        yield line, {mapping[h]: v for h, v in cells.items() if h in mapping}
+    rows = reader._rows
+    assert rows is not None
+    pending: tuple[int, list[Any]] | None = None
+    widest = 0  # of the data rows before the last one
+    for line, cells in rows:
+        if not any(c not in (None, "") for c in cells):
+            continue
+        if pending is not None:
+            widest = max(widest, len(pending[1]))
+            yield _fields(pending, reader.header, mapping)
+        pending = (line, cells)
+    if pending is None:
+        return
+    last = _fields(pending, reader.header, mapping)
+    if reader.format == "csv":
+        key = last[1].get(KEY_FIELDS[supplier.key])
+        _check_not_cut(path, pending, widest or len(reader.header), key)
+    yield last
+
+
+def _fields(
+    row: tuple[int, list[Any]], header: list[str], mapping: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
+    line, cells = row
+    return line, {mapping[h]: v for h, v in zip(header, cells, strict=False) if h in mapping}
+
+
+def _check_not_cut(path: Path, last: tuple[int, list[Any]], widest: int, key: Any) -> None:
+    line, cells = last
+    if not _ends_with_line_break(path):
+        reason = "the file does not end with a line break"
+    elif len(cells) < widest:
+        reason = f"the last row has {len(cells)} cells, the rows before it {widest}"
+    else:
+        return
+    raise InputFileError(
+        f"{reason}: the last record ({key or 'no key'}) looks cut (a partial download?); "
+        "the whole file is refused",
+        path=path,
+        line=line,
+    )
+
+
+def _ends_with_line_break(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return True
+        fh.seek(-1, 2)
+        return fh.read(1) in (b"\n", b"\r")
 
 
 def _locate_header(reader: TableReader, supplier: SupplierSettings) -> dict[str, str]:

@@ -1,0 +1,81 @@
+"""Score (ours, theirs) offer pairs with the shipped model: the matcher's one entry point.
+
+The model (LightGBM, text format) and the token IDF weights it was trained with live in
+``repricer/matching/model/`` and are built by ``scripts/train_matcher.py``; nothing is
+downloaded at run time. Identifiers outrank the model: a valid GTIN equal on both sides
+scores 1.0, two valid GTINs that differ cap the score inside the review band.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from repricer.matching.features import FEATURE_NAMES, pair_features
+from repricer.matching.offers import Offer, prepare_offer
+
+if TYPE_CHECKING:
+    import lightgbm
+
+_MODEL_DIR = resources.files("repricer.matching") / "model"
+_META = json.loads((_MODEL_DIR / "meta.json").read_text(encoding="utf-8"))
+
+ACCEPT_AT: float = float(_META["accept_at"])
+"""Score at or above which a pair is matched without review (tuned on valid pairs)."""
+REVIEW_AT: float = float(_META["review_at"])
+"""Score at or above which (and below :data:`ACCEPT_AT`) a pair is proposed for review."""
+GTIN_CONFLICT_CAP = round(ACCEPT_AT - 0.01, 4)
+"""The highest score of a pair whose two valid GTINs differ: a person decides."""
+
+
+@dataclass(frozen=True)
+class MatcherModel:
+    """The loaded booster and the IDF weights its features use."""
+
+    booster: lightgbm.Booster
+    idf: dict[str, float]
+
+
+@cache
+def load_model() -> MatcherModel:
+    """The shipped model, loaded once per process (LightGBM is imported only here:
+    crawls that import this package for its identifiers never load it)."""
+    import lightgbm
+
+    booster = lightgbm.Booster(model_str=(_MODEL_DIR / "matcher.lgb.txt").read_text("utf-8"))
+    if tuple(booster.feature_name()) != FEATURE_NAMES:
+        raise RuntimeError("the shipped matcher model does not fit these features: retrain it")
+    idf = json.loads((_MODEL_DIR / "idf.json").read_text(encoding="utf-8"))
+    return MatcherModel(booster, idf)
+
+
+def score_offers(left: Sequence[Offer], right: Sequence[Offer]) -> NDArray[np.float64]:
+    """Scores in [0, 1] for aligned prepared offers (see :func:`score_pairs`)."""
+    if not left:
+        return np.zeros(0)
+    model = load_model()
+    features = pair_features(left, right, model.idf)
+    scores = np.asarray(model.booster.predict(features, num_threads=2), dtype=np.float64)
+    for i, (a, b) in enumerate(zip(left, right, strict=True)):
+        if a.gtin and b.gtin:
+            scores[i] = 1.0 if a.gtin == b.gtin else min(scores[i], GTIN_CONFLICT_CAP)
+    return np.clip(scores, 0.0, 1.0)
+
+
+def score_pairs(pairs: Sequence[tuple[Mapping[str, object], Mapping[str, object]]]) -> list[float]:
+    """One score in [0, 1] per ``(ours, theirs)`` pair of field mappings.
+
+    Keys read: ``title``, ``brand``, ``category``, ``model``, ``description``, ``price``
+    (strings, any missing or empty) and, when present, ``gtin``. A pair scoring at or
+    above :data:`ACCEPT_AT` is the same product.
+    """
+    left = [prepare_offer(ours) for ours, _ in pairs]
+    right = [prepare_offer(theirs) for _, theirs in pairs]
+    return [float(s) for s in score_offers(left, right)]

@@ -1,0 +1,247 @@
+"""Where the page's main product lives, and which blocks belong to other products.
+
+The main product is anchored by the page's title heading (the first visible ``<h1>``
+outside page furniture) and its buy control (the add-to-cart button nearest that
+heading). A node belongs to another product or to page furniture when, on its way up to
+the first block it shares with an anchor, it passes through:
+
+- page furniture (``header``, ``footer``, ``nav``, ``aside``, ``dialog``; ARIA roles
+  navigation, dialog, complementary);
+- a block whose class, id or ``aria-label`` names recommendations, related or similar
+  products, other sellers, comparisons, carousels … (:data:`UNRELATED_CONTAINER`, in
+  several languages);
+- a link to another page (a price inside ``<a href>`` is a teaser of another product or
+  of an offers list);
+- a card among repeated sibling cards (three or more siblings of the same tag and
+  class) that holds a link: one tile of a product grid or carousel;
+- a hidden element.
+
+Blocks above the shared one are not judged: they hold the main product too (a
+``product-header`` holding the title is the product, not page furniture). Answers are
+cached per node, so a page costs one walk per distinct path.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from spiders.pages._phrases import BUY_CLASS, BUY_PHRASES, UNRELATED_CONTAINER, UNRELATED_TAGS
+from spiders.pages.found import same_url
+from spiders.pages.tree import Document, Node, is_hidden, label, lineage, squash, text_of
+
+_FURNITURE_ROLES = frozenset({"navigation", "dialog", "complementary", "banner", "contentinfo"})
+# Swatches, size and colour choices: their prices are other variants' (the buy control
+# itself is an anchor, so a price inside it is never judged).
+_CHOICE_TAGS = frozenset({"button", "option", "select", "label"})
+_CHOICE_ROLES = frozenset({"radio", "option", "tab", "menuitem", "menuitemradio"})
+_BUY_CSS = (
+    "button,input[type=submit],input[type=button],a[class*=cart i],a[id*=cart i],"
+    "[class*=add-to-cart i],[id*=add-to-cart i],[class*=addtocart i],[id*=addtocart i],"
+    "[class*=buy i],[id*=buy i],[name*=add i],a[class*=cta i]"
+)
+
+
+class PageRegion:
+    """The main product's anchors and the verdicts on other blocks of one page."""
+
+    def __init__(self, doc: Document, page_url: str) -> None:
+        self.doc = doc
+        self.page_url = page_url
+        self._verdicts: dict[int, str | None] = {}
+        self._furniture: dict[int, bool] = {}
+        self.per_unit = 0  # main-product prices seen quoted per unit of measure
+
+    @cached_property
+    def heading(self) -> Node | None:
+        """The product's title element: the first visible ``<h1>`` outside furniture."""
+        for node in self.doc.css("h1"):
+            if text_of(node) and not self._furniture_or_hidden(node):
+                return node
+        return None
+
+    def heading_text(self) -> str | None:
+        """The title's text (read when several products need telling apart)."""
+        return text_of(self.heading) if self.heading is not None else None
+
+    @cached_property
+    def buy_button(self) -> Node | None:
+        """The add-to-cart / buy control nearest the title (the first one without a title)."""
+        buttons = [
+            n for n in self.doc.css(_BUY_CSS) if _is_buy(n) and not self._furniture_or_hidden(n)
+        ]  # fmt: skip
+        if not buttons or self.heading is None:
+            return buttons[0] if buttons else None
+        path = _path_steps(self.heading)
+        return min(buttons, key=lambda n: _distance(n, path))
+
+    @cached_property
+    def scope(self) -> Node | Document:
+        """Where price and stock elements are looked for: the block holding the title
+        and the buy control (the title's block four levels up without a buy control),
+        or the whole page without a title. Other products far from both need not be
+        read at all."""
+        heading, button = self.heading, self.buy_button
+        if heading is None:
+            return self.doc
+        block = heading
+        if button is not None:
+            path = _path_steps(heading)
+            block = next((n for n in lineage(button) if n.mem_id in path), heading)
+            levels = 1
+        else:
+            levels = 4
+        for _ in range(levels):
+            parent = block.parent
+            if parent is None or parent.tag in ("html", "-document", None):
+                break
+            block = parent
+        return block
+
+    @cached_property
+    def main_block(self) -> Node | None:
+        """Where plain-text prices are looked for: the smallest block holding the title
+        and the buy control (the title alone when only the whole page holds both),
+        widened by two levels; None without a title."""
+        heading, button = self.heading, self.buy_button
+        if heading is None:
+            return None  # no title to be near: plain text is not read as a price
+        block = heading
+        if button is not None:
+            path = _path_steps(heading)
+            shared = next((n for n in lineage(button) if n.mem_id in path), heading)
+            block = shared if shared.tag not in ("body", "main") else heading
+        for _ in range(2):
+            parent = block.parent
+            if parent is None or parent.tag in ("html", "-document", None):
+                break
+            block = parent
+        return block
+
+    @cached_property
+    def _anchor_paths(self) -> list[dict[int, int]]:
+        return [_path_steps(a) for a in (self.heading, self.buy_button) if a is not None]
+
+    @property
+    def has_anchor(self) -> bool:
+        return bool(self._anchor_paths)
+
+    def distance(self, node: Node) -> int:
+        """Steps through the tree from ``node`` to the nearest anchor (large without)."""
+        return min((_distance(node, path) for path in self._anchor_paths), default=1000)
+
+    def unrelated(self, node: Node) -> str | None:
+        """Why ``node`` is not part of the main product (see the module doc), or None."""
+        walked: list[int] = []
+        verdict: str | None = None
+        shared = self._shared_ids
+        for current in lineage(node):
+            key = current.mem_id
+            if key in self._verdicts:
+                verdict = self._verdicts[key]
+                break
+            if key in shared or current.tag == "body":
+                break
+            walked.append(key)
+            verdict = self._judge(current)
+            if verdict:
+                break
+        for key in walked:
+            self._verdicts[key] = verdict
+        return verdict
+
+    @cached_property
+    def _shared_ids(self) -> frozenset[int]:
+        return frozenset(key for path in self._anchor_paths for key in path)
+
+    def _judge(self, node: Node) -> str | None:
+        tag = node.tag or ""
+        if tag in UNRELATED_TAGS or tag == "dialog":
+            return f"inside <{tag}>"
+        attrs = node.attributes
+        if attrs.get("role") in _FURNITURE_ROLES:
+            return f"inside role={attrs.get('role')}"
+        if is_hidden(node):
+            return "hidden"
+        words = f"{label(node)} {(attrs.get('aria-label') or '').lower()}"
+        word = UNRELATED_CONTAINER.search(words)
+        if word:
+            return f"inside a {word!r} block"
+        if tag == "a" and self._links_away(attrs.get("href") or ""):
+            return "inside a link to another page"
+        if tag in _CHOICE_TAGS or attrs.get("role") in _CHOICE_ROLES:
+            return "inside a variant choice"
+        if tag in ("li", "div", "article") and _is_repeated_card(node):
+            return "inside one of several product cards"
+        return None
+
+    def _links_away(self, href: str) -> bool:
+        href = href.strip()
+        if not href or href.startswith(("#", "javascript:")):
+            return False
+        return not same_url(href if "//" in href else self._absolute(href), self.page_url)
+
+    def _absolute(self, href: str) -> str:
+        from urllib.parse import urljoin
+
+        return urljoin(self.page_url, href)
+
+    def _furniture_or_hidden(self, node: Node) -> bool:
+        """Inside page furniture or hidden (answers cached along the path)."""
+        walked: list[int] = []
+        verdict = False
+        for current in lineage(node):
+            key = current.mem_id
+            if key in self._furniture:
+                verdict = self._furniture[key]
+                break
+            walked.append(key)
+            tag = current.tag
+            if (
+                tag in UNRELATED_TAGS
+                or is_hidden(current)
+                or (current.attributes.get("role") in _FURNITURE_ROLES)
+            ):
+                verdict = True
+                break
+        for key in walked:
+            self._furniture[key] = verdict
+        return verdict
+
+
+def _is_buy(node: Node) -> bool:
+    attrs = node.attributes
+    if BUY_CLASS.search(f"{label(node)} {attrs.get('name') or ''}"):
+        return True
+    text = squash(
+        f"{text_of(node) if node.tag != 'input' else ''} {attrs.get('value') or ''} "
+        f"{attrs.get('aria-label') or ''}"
+    ).lower()
+    return 0 < len(text) < 60 and any(phrase in text for phrase in BUY_PHRASES)
+
+
+def _path_steps(node: Node) -> dict[int, int]:
+    """mem_id of ``node`` and each ancestor -> steps up from ``node``."""
+    return {n.mem_id: i for i, n in enumerate(lineage(node))}
+
+
+def _distance(node: Node, path: dict[int, int]) -> int:
+    for i, current in enumerate(lineage(node)):
+        steps = path.get(current.mem_id)
+        if steps is not None:
+            return i + steps
+    return 1000
+
+
+def _is_repeated_card(node: Node) -> bool:
+    """One of three or more siblings of the same tag and class, holding a link."""
+    parent = node.parent
+    if parent is None:
+        return False
+    cls = node.attributes.get("class")
+    same = 0
+    for sibling in parent.iter():
+        if sibling.tag == node.tag and sibling.attributes.get("class") == cls:
+            same += 1
+            if same >= 3:
+                break
+    return same >= 3 and node.css_first("a[href]") is not None

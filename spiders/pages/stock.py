@@ -1,0 +1,30 @@
+"""Availability from the main product's buy control when no data and no stock badge
+says it: a visible, enabled add-to-cart button means the product can be bought now; a
+disabled one, or stock words around it saying otherwise, mean it cannot."""
+
+from __future__ import annotations
+
+from spiders.pages._phrases import IN_STOCK, OUT_OF_STOCK, UNKNOWN
+from spiders.pages.region import PageRegion
+from spiders.pages.tree import ancestors, text_of
+from spiders.pages.values import availability_from_text
+
+# Text around the buy control longer than this is a whole page section, not its label.
+_NEAR_TEXT = 300
+
+
+def find_visible_stock(region: PageRegion) -> str:
+    """in_stock / out_of_stock from the buy control of the main product, else unknown."""
+    button = region.buy_button
+    if button is None:
+        return UNKNOWN
+    attrs = button.attributes
+    if "disabled" in attrs or attrs.get("aria-disabled") == "true":
+        return OUT_OF_STOCK
+    for block in ancestors(button)[:3]:
+        text = text_of(block)
+        if len(text) > _NEAR_TEXT:
+            break
+        if availability_from_text(text) == OUT_OF_STOCK:
+            return OUT_OF_STOCK
+    return IN_STOCK

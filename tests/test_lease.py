@@ -1,0 +1,178 @@
+"""Leases: one holder at a time, a dead holder taken over, a stalled holder told it lost.
+
+Every test runs on SQLite and on PostgreSQL (the same rows and compare-and-set
+statements on both).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, text, update
+
+from repricer.db.models import Lease as LeaseRow
+from repricer.exceptions import LeaseHeldError, LeaseLostError
+from repricer.lease import Lease, hold_lease, lease_holder, transaction_lock
+
+SHORT = timedelta(seconds=1)
+
+
+def _poll(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def test_second_holder_is_refused_naming_the_first(any_engine: Engine) -> None:
+    with hold_lease(any_engine, "push") as first:
+        holder = lease_holder(any_engine, "push")
+        assert holder is not None
+        assert (holder.host, holder.pid) == (socket.gethostname(), os.getpid())
+        with pytest.raises(LeaseHeldError) as err:
+            Lease(any_engine, "push").acquire(wait=0)
+        message = str(err.value)
+        assert f"pid {os.getpid()}" in message
+        assert socket.gethostname() in message
+        assert "since" in message
+        first.check()
+    assert lease_holder(any_engine, "push") is None
+    with hold_lease(any_engine, "push"):  # free again after release
+        pass
+
+
+def test_different_names_do_not_block_each_other(any_engine: Engine) -> None:
+    with hold_lease(any_engine, "push"), hold_lease(any_engine, "scheduler"):
+        assert lease_holder(any_engine, "push") is not None
+        assert lease_holder(any_engine, "scheduler") is not None
+
+
+def test_a_lapsed_lease_is_taken_over(any_engine: Engine) -> None:
+    dead = Lease(any_engine, "scheduler", ttl=SHORT)
+    assert dead.try_acquire() is None  # taken, and never renewed: its holder "died"
+    assert Lease(any_engine, "scheduler").try_acquire() is not None
+    taker = Lease(any_engine, "scheduler", ttl=SHORT)
+    taker.acquire(wait=30)  # waits for the lapse, then takes it
+    try:
+        holder = lease_holder(any_engine, "scheduler")
+        assert holder is not None
+        assert not dead.renew()  # the old holder finds out it is no longer the holder
+        with pytest.raises(LeaseLostError):
+            dead.check()
+    finally:
+        taker.release()
+
+
+def test_heartbeat_keeps_the_lease_past_its_ttl(any_engine: Engine) -> None:
+    with hold_lease(any_engine, "push", ttl=SHORT) as lease:
+        time.sleep(3 * SHORT.total_seconds())
+        lease.check()
+        with pytest.raises(LeaseHeldError):
+            Lease(any_engine, "push").acquire(wait=0)
+
+
+def test_holder_learns_it_lost_the_lease(any_engine: Engine) -> None:
+    lost = threading.Event()
+    with hold_lease(any_engine, "push", ttl=SHORT, on_lost=lost.set) as lease:
+        with any_engine.begin() as conn:  # another process took it over
+            conn.execute(update(LeaseRow).values(token="someone-else"))
+        assert lost.wait(30)
+        with pytest.raises(LeaseLostError):
+            lease.check()
+
+
+def test_a_waiter_takes_the_lease_when_released(any_engine: Engine) -> None:
+    seen = []
+    got = threading.Event()
+    first = Lease(any_engine, "push")
+    first.acquire()
+
+    def wait_for_it() -> None:
+        with hold_lease(any_engine, "push", wait=None, on_wait=seen.append):
+            got.set()
+
+    waiter = threading.Thread(target=wait_for_it)
+    waiter.start()
+    _poll(lambda: bool(seen))
+    assert seen[0].pid == os.getpid()
+    assert not got.is_set()
+    first.release()
+    waiter.join(60)
+    assert got.is_set()
+
+
+def test_a_waiter_stops_waiting_when_told(any_engine: Engine) -> None:
+    stop = threading.Event()
+    with hold_lease(any_engine, "scheduler"):
+        stop.set()
+        with pytest.raises(LeaseHeldError):
+            Lease(any_engine, "scheduler").acquire(wait=None, stop=stop)
+
+
+def test_transaction_lock_serialises_read_modify_write(any_engine: Engine) -> None:
+    with any_engine.begin() as conn:
+        conn.execute(text("CREATE TABLE counter (n INTEGER)"))
+        conn.execute(text("INSERT INTO counter VALUES (0)"))
+    errors: list[BaseException] = []
+
+    def bump() -> None:
+        try:
+            with any_engine.begin() as conn:
+                transaction_lock(conn, "bump")
+                n = conn.execute(text("SELECT n FROM counter")).scalar_one()
+                time.sleep(0.3)  # the other thread tries to get in here
+                conn.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bump) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    with any_engine.connect() as conn:
+        assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 3
+
+
+_HOLDER = """
+import sys, time
+from datetime import timedelta
+from repricer.db import make_engine
+from repricer.lease import hold_lease
+with hold_lease(make_engine(sys.argv[1]), "scheduler", ttl=timedelta(seconds=2)):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_sigkilled_holder_is_taken_over(any_engine: Engine) -> None:
+    url = any_engine.url.render_as_string(hide_password=False)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, url], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "held"
+        holder = lease_holder(any_engine, "scheduler")
+        assert holder is not None and holder.pid == child.pid
+        time.sleep(3)  # longer than the ttl: only its heartbeat keeps it
+        assert Lease(any_engine, "scheduler").try_acquire() is not None
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(30)
+        started = time.monotonic()
+        with hold_lease(any_engine, "scheduler", wait=60):
+            took = time.monotonic() - started
+        assert took < 60
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
