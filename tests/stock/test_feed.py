@@ -237,3 +237,31 @@ def test_a_stock_sync_left_running_by_a_dead_process_is_closed(
     with engine.connect() as conn:
         statuses = conn.execute(select(StockSync.status).order_by(StockSync.id)).scalars().all()
     assert statuses == ["interrupted", "ok"]
+
+
+def test_feeds_status_shows_the_stock_only_source_beside_the_full_feed(
+    settings, engine, http_server
+) -> None:
+    config = ["--config", str(settings.config_path)]
+    out = CliRunner().invoke(app, [*config, "feeds", "status", "--json"])
+    assert out.exit_code == 0, out.output
+    assert [(r["kind"], r["status"], r["due"]) for r in json.loads(out.output)] == [
+        ("feed", "never", True),
+        ("stock", "never", True),
+    ]
+    sync_feeds(settings, engine)
+    StockSource(http_server, "sku;stock\nS1;0\nS2;abc\nNEW;3\n")
+    sync_stock_feeds(settings, engine)
+    out = CliRunner().invoke(app, [*config, "feeds", "status", "--json"])
+    feed, stock = json.loads(out.output)
+    assert (feed["supplier"], feed["kind"], feed["status"], feed["seen"]) == (
+        "acme",
+        "feed",
+        "ok",
+        10,
+    )
+    assert (stock["supplier"], stock["kind"], stock["status"]) == ("acme", "stock", "ok")
+    assert (stock["seen"], stock["changed"], stock["skipped"], stock["unknown"]) == (2, 1, 1, 1)
+    assert stock["due"] is False and stock["missing"] is None and stock["offers"] == 10
+    out = CliRunner().invoke(app, [*config, "feeds", "status"])
+    assert out.exit_code == 0 and "stock" in out.output and "kind" in out.output, out.output
