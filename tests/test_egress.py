@@ -25,9 +25,9 @@ from repricer.egress import (
     untargeted_refusal,
 )
 from repricer.exceptions import StorefrontError
+from repricer.loopback import LoopbackServer, Response
 from repricer.storefront.base import require_url
 from spiders.middlewares import EgressPolicyMiddleware
-from tests.support.httpserver import LocalServer, Response
 
 
 @pytest.mark.parametrize(
@@ -94,9 +94,9 @@ def _jsonld_page(price: int) -> Response:
 
 @pytest.mark.slow
 def test_redirects_off_site_and_private_addresses_are_refused_and_nothing_stored(
-    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LoopbackServer
 ) -> None:
-    with LocalServer() as other:
+    with LoopbackServer() as other:
         other.route("/p", _jsonld_page(777))
         a = http_server
         a.route("/p/ok", _jsonld_page(1000))
@@ -160,7 +160,7 @@ def test_redirects_off_site_and_private_addresses_are_refused_and_nothing_stored
 
 
 def _listings(
-    settings: Settings, engine: Engine, server: LocalServer, paths: dict[str, list[str]]
+    settings: Settings, engine: Engine, server: LoopbackServer, paths: dict[str, list[str]]
 ) -> dict[tuple[str, str], int]:
     ids = {}
     with session_scope(engine) as session:
@@ -210,9 +210,9 @@ def test_the_middleware_checks_robots_txt_requests() -> None:
 
 @pytest.mark.slow
 def test_a_robots_txt_redirect_off_site_is_not_followed(
-    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LoopbackServer
 ) -> None:
-    with LocalServer() as other:
+    with LoopbackServer() as other:
         other.route("/robots.txt", Response(200, b"User-agent: *\nDisallow: /\n"))
         a = http_server
         a.route("/robots.txt", Response(302, b"", {"Location": other.url("/robots.txt")}))

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import Engine
 
 from repricer.config import load_settings
+from repricer.loopback import LoopbackServer
 from repricer.stock import push_stock
 from repricer.stock.journal import pushed_states
 from tests.storefront.fakes import FakeWooCommerce
 from tests.storefront.seed import add_offer, add_products
-from tests.support.httpserver import LocalServer
 
 KEY, SECRET = "ck_stock_crash", "cs_stock_crash"
 N = 250  # batches of 100, 100, 50
@@ -32,7 +32,7 @@ SCRIPT = (
 @pytest.mark.parametrize("point", ["stock-push:claimed", "stock-push:sent"])
 def test_sigkill_at_each_step_of_the_stock_push(
     any_engine: Engine,
-    http_server: LocalServer,
+    http_server: LoopbackServer,
     tmp_path: Path,
     point: str,
     monkeypatch: pytest.MonkeyPatch,
