@@ -131,7 +131,7 @@ class DiscoverSpider(SitemapSpider):
         return [
             CandidateItem(
                 competitor=self.competitor.name, url=response.url, title=extracted.title,
-                gtin=extracted.gtin, sku=extracted.sku, price=extracted.price,
+                gtin=extracted.gtin, brand=extracted.brand, sku=extracted.sku, price=extracted.price,
                 currency=currency, found_via=found_via,
             )
         ]  # fmt: skip
