@@ -52,6 +52,8 @@ class DiscoverSpider(SitemapSpider):
             f"https://{self.competitor.domain}/robots.txt"
         ]
         self.pages = 0
+        # A request made for no listing (robots.txt) must be on this competitor's site.
+        self.egress_sites = [self.competitor]
         super().__init__(**kwargs)
 
     @classmethod
