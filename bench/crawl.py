@@ -46,6 +46,9 @@ class BareSpider(scrapy.Spider):
         "DOWNLOAD_DELAY": 0,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
         "LOG_LEVEL": "INFO",
+        # A bare download: no competitor, so no egress policy (it refuses untargeted
+        # requests to loopback addresses).
+        "DOWNLOADER_MIDDLEWARES": {"spiders.middlewares.EgressPolicyMiddleware": None},
     }
 
     def __init__(self, urls: str = "", **kwargs: Any) -> None:
