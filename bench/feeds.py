@@ -1,8 +1,10 @@
 """Benchmark: supplier feed sync into SQLite, ours beside a naive ORM baseline.
 
 Generates a YML feed and a CSV price list of N offers (default 1,000,000) with N
-products, then times: the first load, a no-change re-sync and a 1%-change re-sync of
-the YML feed, and the first load of the CSV. The baseline (an ORM object per row, a
+products, then times: the first load, a re-sync of the identical file (skipped by its
+content hash), a no-change re-sync (the same offers under a new catalog date, so the
+file differs and is read in full) and a 1%-change re-sync of the YML feed, and the
+first load of the CSV. The baseline (an ORM object per row, a
 SELECT per row to find it, one commit) runs on a sample and is extrapolated to N.
 Ends with one JSON line.
 
@@ -32,10 +34,10 @@ from repricer.feeds.parsers import iter_rows
 from repricer.feeds.records import build_record
 
 
-def write_yml(path: Path, n: int, changed_every: int = 0) -> None:
+def write_yml(path: Path, n: int, changed_every: int = 0, date: str = "2026-11-23 10:00") -> None:
     """N offers ``SKU0000000``...; with ``changed_every`` k, every k-th cost moves 5%."""
     with path.open("w", encoding="utf-8") as out:
-        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<yml_catalog date="2026-11-23 10:00">')
+        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<yml_catalog date="{date}">')
         out.write("<shop><name>Bench</name><offers>\n")
         for i in range(n):
             cost = 10000 + (i % 5000) * 7
@@ -81,10 +83,12 @@ def setup(directory: Path, n: int) -> tuple[Settings, Engine]:
     return settings, engine
 
 
-def timed(settings: Settings, engine: Engine, supplier: str) -> tuple[float, int]:
+def timed(
+    settings: Settings, engine: Engine, supplier: str, expect: str = "ok"
+) -> tuple[float, int]:
     started = time.perf_counter()
     (result,) = sync_feeds(settings, engine, supplier)
-    assert result.status == "ok", result
+    assert result.status == expect, result
     return time.perf_counter() - started, result.changed
 
 
@@ -130,6 +134,8 @@ def main() -> None:
         print(f"generated {n:,} offers + products in {time.perf_counter() - t0:.1f} s")
 
         first_load, _ = timed(settings, engine, "yml")
+        identical, _ = timed(settings, engine, "yml", expect="unchanged")
+        write_yml(directory / "feed.yml", n, date="2026-11-23 10:15")
         no_change, changed0 = timed(settings, engine, "yml")
         write_yml(directory / "feed.yml", n, changed_every=100)
         one_pct, changed1 = timed(settings, engine, "yml")
@@ -144,6 +150,7 @@ def main() -> None:
 
     ratio = baseline_s / first_load
     print(f"ours: first load {first_load:.1f} s ({n / first_load:,.0f} offers/s)")
+    print(f"ours: identical file re-sync {identical:.2f} s (content hash: unchanged)")
     print(f"ours: no-change re-sync {no_change:.1f} s, {changed0} rows written")
     print(f"ours: 1%-change re-sync {one_pct:.1f} s, {changed1} rows written")
     print(f"ours: CSV first load {csv_load:.1f} s ({n / csv_load:,.0f} offers/s)")
@@ -157,6 +164,7 @@ def main() -> None:
             {
                 "n_offers": n,
                 "first_load_s": round(first_load, 2),
+                "identical_resync_s": round(identical, 2),
                 "no_change_resync_s": round(no_change, 2),
                 "one_pct_change_resync_s": round(one_pct, 2),
                 "csv_first_load_s": round(csv_load, 2),
