@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from repricer._columns import CATALOG_ALIASES, LISTING_ALIASES
+from repricer._header_aliases import CATALOG_ALIASES, LISTING_ALIASES
 from repricer.config import Settings
 from repricer.db import session_scope, upsert_rows
 from repricer.db.models import Competitor, Listing, Product

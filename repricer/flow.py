@@ -22,24 +22,30 @@ from sqlalchemy import Connection, Engine
 from repricer.config import Settings
 from repricer.faults import fault_point
 from repricer.lease import transaction_lock
+from repricer.money import format_money
 from repricer.pricing import RepricingResult, reprice
 from repricer.pricing.store import StoreHooks
 from repricer.review import APPLY_LOCK, review_applied_run
+from repricer.run_counts import run_counts
 
 
 @dataclass(frozen=True)
 class AppliedRun:
-    """A stored, reviewed run: the repricing result and how many changes were auto-approved."""
+    """A stored, reviewed run: the repricing result, how many changes were
+    auto-approved and the pricing currency (of the summary's margin impact)."""
 
     result: RepricingResult
     approved: int
+    currency: str
 
     @property
     def run_id(self) -> int:
         return self.result.run_id
 
     def describe(self) -> str:
-        return describe_repricing(self.result.run_id, self.result.summary, self.approved)
+        return describe_repricing(
+            self.result.run_id, self.result.summary, self.approved, self.currency
+        )
 
 
 def apply_repricing(
@@ -73,11 +79,16 @@ def apply_repricing(
         hooks=StoreHooks(first, last),
     )
     fault_point("apply:committed")
-    return AppliedRun(result, approved[0])
+    return AppliedRun(result, approved[0], settings.pricing.currency)
 
 
-def describe_repricing(run_id: int, summary: dict[str, Any], approved: int) -> str:
-    """``repricing run 3: products 8, up 3, down 2, ...; 5 auto-approved``."""
-    counts = ", ".join(f"{k} {v}" for k, v in summary.items() if type(v) is int)
+def describe_repricing(run_id: int, summary: dict[str, Any], approved: int, currency: str) -> str:
+    """``repricing run 3: 8 products, 3 up, 2 down, ...; margin impact −120 ₽ per unit;
+    5 auto-approved``."""
+    counts = run_counts(summary).describe()
+    impact = format_money(summary.get("margin_impact", 0), currency)
     breaker = f"; breaker: {summary['breaker']}" if summary.get("breaker") else ""
-    return f"repricing run {run_id}: {counts}; {approved} auto-approved{breaker}"
+    return (
+        f"repricing run {run_id}: {counts}; margin impact {impact} per unit; "
+        f"{approved} auto-approved{breaker}"
+    )

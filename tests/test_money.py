@@ -16,7 +16,7 @@ from repricer.money import (
     round_minor,
     to_minor,
 )
-from repricer.pricing._values import to_minor_units
+from repricer.pricing.rule_values import to_minor_units
 
 NBSP, THIN, NNBSP = "\u00a0", "\u2009", "\u202f"
 

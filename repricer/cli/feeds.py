@@ -127,19 +127,28 @@ def feeds_held(
         count = accept_held(app_state.engine, supplier, [] if accept_all else accept)
         console.print(f"{supplier}: {count} held cost(s) accepted")
         return
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "supplier": h.supplier,
             "key": h.key,
-            "cost": format_money(h.cost, h.currency),
-            "held_cost": format_money(h.held_cost, h.currency),
+            "currency": h.currency,
+            "cost": h.cost,
+            "held_cost": h.held_cost,
             "ratio": f"x{h.held_cost / h.cost:.2f}" if h.cost else "",
             "held_at": h.held_at,
         }
         for h in list_held(app_state.engine, supplier)
     ]
+    if as_json:  # money as integer minor units beside its currency
+        print_table(
+            rows, ["supplier", "key", "currency", "cost", "held_cost", "held_at"], as_json=True
+        )
+        return
+    for row in rows:
+        row["cost"] = format_money(row["cost"], row["currency"])
+        row["held_cost"] = format_money(row["held_cost"], row["currency"])
     columns = ["supplier", "key", "cost", "held_cost", "ratio", "held_at"]
-    print_table(rows, columns, title="Costs held for review", as_json=as_json)
+    print_table(rows, columns, title="Costs held for review")
 
 
 def _print_problems(results: list[SyncResult]) -> None:

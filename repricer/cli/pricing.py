@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,11 +10,13 @@ import typer
 
 from repricer.cli._common import JsonOption, console, print_json, print_table, state, styled
 from repricer.money import format_money
+from repricer.run_counts import run_counts
 
 if TYPE_CHECKING:
     from repricer.pricing import RepricingResult
 
 TOP = 10
+MONEY_COLUMNS = ("old_price", "new_price", "previous_price")
 
 
 def register(app: typer.Typer) -> None:
@@ -47,31 +48,44 @@ def reprice_command(
     else:
         result = reprice(settings, engine, skus=skus, rules_dir=rules)
     if as_json:
-        payload = {
-            "run_id": result.run_id,
-            "applied": apply,
-            "auto_approved": approved,
-            "summary": result.summary,
-            "changes": _records(_top_changes(result.changes)),
-            "previous_run_id": result.previous_run_id,
-            "diff": _records(result.diff.head(TOP)),
-        }
-        print_json(payload)
+        print_json(reprice_payload(result, apply, approved, settings.pricing.currency))
         return
-    _print_result(result, apply, approved, app_state.settings.pricing.currency)
+    _print_result(result, apply, approved, settings.pricing.currency)
+
+
+def reprice_payload(
+    result: RepricingResult, apply: bool, approved: int | None, currency: str
+) -> dict[str, Any]:
+    """What ``reprice --json`` prints. Money is integer minor units; every object that
+    carries money carries its ISO ``currency`` too."""
+    summary = result.summary
+    return {
+        "run_id": result.run_id,
+        "applied": apply,
+        "auto_approved": approved,
+        "summary": {
+            **run_counts(summary).as_dict(),
+            "average_change_pct": summary["average_change_pct"],
+            "margin_impact": summary["margin_impact"],
+            "currency": currency,
+            "breaker": summary.get("breaker"),
+        },
+        "changes": _records(_top_changes(result.changes)),
+        "previous_run_id": result.previous_run_id,
+        "diff": _records(_with_currency(result.diff.head(TOP), result)),
+    }
 
 
 def _print_result(
     result: RepricingResult, apply: bool, approved: int | None, currency: str
 ) -> None:
     _print_summary(result.run_id, apply, result.summary, approved, currency)
-    money = dict.fromkeys(("old_price", "new_price", "previous_price"), _money_formatter(currency))
     top = _top_changes(result.changes)
     if top.empty:
         console.print("no price changes")
     else:
         columns = ["sku", "old_price", "new_price", "change_pct", "status", "explanation"]
-        print_table(_records(top), columns, title="Top changes", formatters=money)
+        print_table(_money_text(_records(top)), columns, title="Top changes")
     if result.previous_run_id is None:
         console.print("no previous run to compare with")
         return
@@ -80,11 +94,24 @@ def _print_result(
     )
     if len(result.diff):
         columns = ["sku", "previous_price", "new_price", "status"]
-        print_table(_records(result.diff.head(TOP)), columns, formatters=money)
+        diff = _with_currency(result.diff.head(TOP), result)
+        print_table(_money_text(_records(diff)), columns)
 
 
-def _money_formatter(currency: str) -> Callable[[Any], str]:
-    return lambda value: format_money(None if pd.isna(value) else int(value), currency)
+def _money_text(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with their prices written out in the row's currency."""
+    for row in rows:
+        for name in MONEY_COLUMNS:
+            if name in row:
+                row[name] = format_money(row[name], row["currency"])
+    return rows
+
+
+def _with_currency(diff: pd.DataFrame, result: RepricingResult) -> pd.DataFrame:
+    """The diff rows with each product's currency (from this run's decisions)."""
+    decided = result.columns
+    found = pd.Index(decided.sku).get_indexer(pd.Index(diff["sku"]))
+    return diff.assign(currency=decided.currency[found] if len(diff) else [])
 
 
 def _top_changes(decisions: pd.DataFrame) -> pd.DataFrame:
@@ -92,9 +119,8 @@ def _top_changes(decisions: pd.DataFrame) -> pd.DataFrame:
     delta = (changing["new_price"] - changing["old_price"]).astype("Float64")
     changing["change_pct"] = (delta / changing["old_price"].astype("Float64") * 100).round(1)
     order = delta.abs().fillna(float("inf")).sort_values(ascending=False).index
-    return changing.loc[
-        order[:TOP], ["sku", "old_price", "new_price", "change_pct", "status", "explanation"]
-    ]
+    columns = ["sku", "currency", "old_price", "new_price", "change_pct", "status"]
+    return changing.loc[order[:TOP], [*columns, "explanation"]]
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -107,9 +133,7 @@ def _print_summary(
 ) -> None:
     kind = "applied" if apply else "dry run"
     console.print(
-        f"run {run_id} ({kind}): {summary['products']} products, {summary['up']} up, "
-        f"{summary['down']} down, {summary['unchanged']} unchanged, "
-        f"{summary['needs_approval']} need approval, {summary['skipped']} skipped; "
+        f"run {run_id} ({kind}): {run_counts(summary).describe()}; "
         f"average change {summary['average_change_pct']:+.2f}%, margin impact "
         f"{format_money(summary['margin_impact'], currency)} per unit"
     )

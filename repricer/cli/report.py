@@ -43,10 +43,8 @@ def report(
     from repricer.reports import write_report
 
     built, path = write_report(state(ctx).engine, _run_id(run), fmt.value, out)
-    s = built.summary
     console.print(
-        f"run {built.run.id} ({built.run.status}): {s.up} up, {s.down} down, "
-        f"{s.unchanged} unchanged, {s.needs_approval} need approval -> {path}",
+        f"run {built.run.id} ({built.run.status}): {built.summary.counts.describe()} -> {path}",
         highlight=False,
     )
 
@@ -69,17 +67,14 @@ def history(
     engine = state(ctx).engine
     if fmt is None and out is None:
         found = price_history(engine, sku)
-        rows = records(found.points)
-        if not as_json:
-            for row in rows:
-                row["price"] = format_money(row["price"], found.currency)
-                row["at"] = f"{row['at']:%Y-%m-%d %H:%M}"
-        print_table(
-            rows,
-            ["at", "series", "kind", "price"],
-            title=f"{sku}: {len(rows)} points",
-            as_json=as_json,
-        )
+        rows = [{**row, "currency": found.currency} for row in records(found.points)]
+        if as_json:  # price in integer minor units beside its currency
+            print_table(rows, ["at", "series", "kind", "price", "currency"], as_json=True)
+            return
+        for row in rows:
+            row["price"] = format_money(row["price"], found.currency)
+            row["at"] = f"{row['at']:%Y-%m-%d %H:%M}"
+        print_table(rows, ["at", "series", "kind", "price"], title=f"{sku}: {len(rows)} points")
         return
     chosen = fmt.value if fmt else ("html" if out and out.suffix == ".html" else "csv")
     _, path = write_history(engine, sku, chosen, out)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from repricer.matching._units import UNIT_SUFFIXES
+from repricer.matching._unit_suffixes import UNIT_SUFFIXES
 
 _NON_DIGITS = re.compile(r"[\s\-.]")
 _GTIN_LENGTHS = range(8, 15)

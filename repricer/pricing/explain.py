@@ -19,10 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 from repricer.money import format_money, minor_digits
-from repricer.pricing._format import age_codes, age_table, money_parts, share_text
-from repricer.pricing._values import Adjust, to_minor_units
 from repricer.pricing.codes import FloorBasis
 from repricer.pricing.decisions import Decisions
+from repricer.pricing.explain_text import age_codes, age_table, money_parts, share_text
+from repricer.pricing.rule_values import Adjust, to_minor_units
 from repricer.pricing.rules import Rule
 from repricer.pricing.strategies import METHODS
 

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from repricer.pricing._values import DEN
 from repricer.pricing.rounding import round_into
+from repricer.pricing.rule_values import DEN
 
 I64 = npt.NDArray[Any]  # int64 columns
 Bools = npt.NDArray[Any]  # bool columns

@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 
 from repricer.exceptions import ReviewError
 from repricer.money import format_money, minor_digits
-from repricer.pricing._format import share_text
+from repricer.pricing.explain_text import share_text
 from repricer.pricing.guards import NO_CEILING, floor_and_ceiling
 from repricer.pricing.params import assign_rules, rule_table
 from repricer.pricing.rules import Rule, parse_rules

@@ -22,7 +22,7 @@ import pandas as pd
 
 from repricer.exceptions import PricingError
 from repricer.money import AmountError
-from repricer.pricing._values import rounding_step, to_minor_units
+from repricer.pricing.rule_values import rounding_step, to_minor_units
 from repricer.pricing.rules import STRATEGIES, Rule
 
 I64 = npt.NDArray[Any]  # int64 columns

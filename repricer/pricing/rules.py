@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from repricer.exceptions import RulesError
-from repricer.pricing._values import (
+from repricer.pricing.rule_values import (
     DEN,
     Adjust,
     parse_adjust,

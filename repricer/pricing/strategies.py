@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from repricer.pricing._values import DEN
 from repricer.pricing.codes import Reason
 from repricer.pricing.guards import share_of
 from repricer.pricing.market import Market
 from repricer.pricing.params import ALL_OUT_OF_STOCK, NO_COMPETITORS, OFF, WE_OUT_OF_STOCK
+from repricer.pricing.rule_values import DEN
 from repricer.pricing.rules import STRATEGIES
 
 I64 = npt.NDArray[Any]  # int64 columns

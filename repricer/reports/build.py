@@ -18,6 +18,7 @@ from repricer.reports._frames import as_money, percent, read_frame
 from repricer.reports.history import PriceHistory, price_history
 from repricer.reports.market import market_prices
 from repricer.reports.summary import Summary, summarise
+from repricer.run_counts import RunCounts, run_counts
 
 HISTORY_CHARTS = 6  # price history charts for this many of the largest changes
 # A rejected, expired or skipped change leaves the old price in place.
@@ -32,6 +33,7 @@ class RunInfo:
     finished_at: datetime | None
     breaker: str | None
     rules_dir: str | None
+    counts: RunCounts
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def build_report(engine: Engine, run_id: int | None, *, histories: int = HISTORY
     currency = _main_currency(changes)
     until = run.finished_at or run.started_at
     stories = [price_history(engine, sku, run_id=run.id, until=until) for sku in top]
-    return Report(run, currency, summarise(changes, currency), changes, stories)
+    return Report(run, currency, summarise(changes, currency, run.counts), changes, stories)
 
 
 def load_changes(conn: Connection, run: RunInfo) -> pd.DataFrame:
@@ -147,7 +149,15 @@ def _load_run(conn: Connection, run_id: int | None) -> RunInfo:
             else "no repricing run yet (run `repricer reprice` first)"
         )
     finished = _utc(row.finished_at) if row.finished_at else None
-    return RunInfo(row.id, row.status, _utc(row.started_at), finished, row.breaker, row.rules_dir)
+    return RunInfo(
+        row.id,
+        row.status,
+        _utc(row.started_at),
+        finished,
+        row.breaker,
+        row.rules_dir,
+        run_counts(row.summary),
+    )
 
 
 def _utc(value: datetime) -> datetime:

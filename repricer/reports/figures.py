@@ -59,15 +59,16 @@ def _major(values: pd.Series[Any], currency: str) -> list[float]:
     return [float(v) / 10 ** minor_digits(currency) for v in values.fillna(0)]
 
 
-def change_distribution(changes: pd.DataFrame) -> str:
-    """How many products moved by how much: red down, grey unchanged, green up."""
+def change_distribution(changes: pd.DataFrame, products: int) -> str:
+    """How many of the run's ``products`` moved by how much: red down, grey unchanged
+    (every product of the run whose price stays, stored or not), green up."""
     moved = changes[changes["change"].fillna(0) != 0]
     counts = pd.cut(
         moved["change_pct"], CHANGE_BINS, labels=CHANGE_LABELS, right=False
     ).value_counts()
     labels = [*CHANGE_LABELS[:5], "unchanged", *CHANGE_LABELS[5:]]
     values = [float(counts.get(label, 0)) for label in CHANGE_LABELS]
-    values.insert(5, float(len(changes) - len(moved)))
+    values.insert(5, float(max(products, len(changes)) - len(moved)))
     colors = [DOWN] * 5 + [SAME] + [UP] * 5
     return bar_chart(
         "Distribution of price changes (products)",

@@ -49,7 +49,7 @@ def render_report(report: Report, *, max_rows: int = MAX_TABLE_ROWS) -> str:
     (those needing approval first, then the largest changes), the charts cover all."""
     changes = report.changes
     charts = [
-        Markup(figures.change_distribution(changes)),
+        Markup(figures.change_distribution(changes, report.summary.counts.products)),
         Markup(figures.market_position(changes)),
         Markup(figures.margin_by_category(changes, report.currency)),
     ]

@@ -1,4 +1,6 @@
-"""The summary block of a run report, computed from the changes table.
+"""The summary block of a run report: the run's counts as stored with the run
+(:mod:`repricer.run_counts`, the same everywhere the run is shown), then figures computed
+from the changes table.
 
 Margins are per unit (one of each product), in the report currency, over the products
 with a known cost; "after" means with every change of the run that is not rejected,
@@ -12,19 +14,18 @@ from typing import Any
 
 import pandas as pd
 
+from repricer.run_counts import RunCounts
+
 AT_MARKET_TOLERANCE_PCT = 0.5  # within ±0.5% of the cheapest competitor counts as "at market"
 
 
 @dataclass(frozen=True)
 class Summary:
-    """Counts, then money in minor units of ``currency``, then percentages (floats)."""
+    """Counts, then money in minor units of ``currency``, then percentages (floats).
+    ``counts`` are the run's decisions; ``statuses`` what its stored changes are now."""
 
     currency: str
-    products: int
-    up: int
-    down: int
-    unchanged: int
-    needs_approval: int
+    counts: RunCounts
     statuses: dict[str, int]
     avg_change_pct: float | None
     margin_before: int
@@ -40,11 +41,12 @@ class Summary:
     def rows(self) -> list[tuple[str, Any, str]]:
         """(label, value, kind) for tabular writers; kind is count|money|percent."""
         return [
-            ("Products in run", self.products, "count"),
-            ("Prices up", self.up, "count"),
-            ("Prices down", self.down, "count"),
-            ("Unchanged", self.unchanged, "count"),
-            ("Needing approval", self.needs_approval, "count"),
+            ("Products in run", self.counts.products, "count"),
+            ("Prices up", self.counts.up, "count"),
+            ("Prices down", self.counts.down, "count"),
+            ("Unchanged", self.counts.unchanged, "count"),
+            ("Needing approval", self.counts.needs_approval, "count"),
+            ("Skipped", self.counts.skipped, "count"),
             ("Average change", self.avg_change_pct, "percent"),
             ("Margin before (per unit)", self.margin_before, "money"),
             ("Margin after (per unit)", self.margin_after, "money"),
@@ -58,8 +60,9 @@ class Summary:
         ]
 
 
-def summarise(changes: pd.DataFrame, currency: str) -> Summary:
-    """Summary of a changes table built by :func:`repricer.reports.build.load_changes`."""
+def summarise(changes: pd.DataFrame, currency: str, counts: RunCounts) -> Summary:
+    """Summary of a changes table built by :func:`repricer.reports.build.load_changes`
+    and the run's stored ``counts``."""
     moved = changes["change"].fillna(0)
     before, after = _margins(changes[changes["currency"] == currency])
     position = changes.dropna(subset=["position_before_pct", "position_after_pct"])
@@ -68,11 +71,7 @@ def summarise(changes: pd.DataFrame, currency: str) -> Summary:
     changed_pct = changes.loc[moved != 0, "change_pct"].dropna()
     return Summary(
         currency=currency,
-        products=len(changes),
-        up=int((moved > 0).sum()),
-        down=int((moved < 0).sum()),
-        unchanged=int((moved == 0).sum()),
-        needs_approval=int((changes["status"] == "needs_approval").sum()),
+        counts=counts,
         statuses={str(k): int(v) for k, v in changes["status"].value_counts().sort_index().items()},
         avg_change_pct=_mean(changed_pct),
         margin_before=before,

@@ -24,6 +24,7 @@ from repricer.reports import build_report, price_history
 from repricer.reports.figures import history_chart
 from repricer.reports.history import between
 from repricer.reports.html import render_report
+from repricer.run_counts import run_counts
 from repricer.web.app import context, render, see_other
 
 REPORT_TYPES = {
@@ -151,7 +152,5 @@ def _report_csp(page: str) -> str:
 
 
 def describe_run(run: dict[str, Any]) -> str:
-    """``products 8, up 3, down 2, needs_approval 1`` from the run's summary."""
-    summary = run.get("summary") or {}
-    keys = ("products", "up", "down", "unchanged", "needs_approval", "skipped")
-    return ", ".join(f"{k.replace('_', ' ')} {summary[k]}" for k in keys if k in summary)
+    """``8 products, 3 up, 2 down, ...`` from the run's stored summary."""
+    return run_counts(run.get("summary")).describe()

@@ -3,6 +3,7 @@ cost moves held for review; downloads bounded in time and size. SQLite and Postg
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -134,7 +135,12 @@ def test_big_cost_moves_are_held_for_review_not_applied(
     runner = CliRunner()
     listed = runner.invoke(app, ["--config", str(config), "feeds", "held", "--json"])
     assert listed.exit_code == 0, listed.output
-    assert '"key": "P-049"' in listed.output and '"key": "P-048"' in listed.output
+    held = {row["key"]: row for row in json.loads(listed.output)}
+    assert set(held) == {"P-049", "P-048"}
+    assert (held["P-048"]["cost"], held["P-048"]["held_cost"]) == (31000, 70000)
+    assert held["P-048"]["currency"] == "RUB"  # JSON money: minor units and the currency
+    shown = runner.invoke(app, ["--config", str(config), "feeds", "held"])
+    assert "700\u00a0₽" in shown.output  # P-048's held cost, with its currency
     accepted = runner.invoke(
         app, ["--config", str(config), "feeds", "held", "-s", "acme", "--accept", "P-049"]
     )

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from repricer.money import format_money, minor_digits
-from repricer.pricing._values import DEN, rounding_step, to_minor_units
+from repricer.pricing.rule_values import DEN, rounding_step, to_minor_units
 from repricer.pricing.rules import Rule
 
 BIG = 2**62

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from repricer.durations_percentages import format_duration
 from repricer.money import format_money
-from repricer.pricing._format import age_text, money_text
+from repricer.pricing.explain_text import age_text, money_text
 from tests.pricing.frames import NOW, obs, one
 
 NBSP = "\u00a0"

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from repricer.money import minor_digits
-from repricer.pricing._values import DEN, rounding_step
+from repricer.pricing.rule_values import DEN, rounding_step
 from repricer.pricing.rules import STRATEGIES, Rule
 from tests.pricing.frames import NOW, product, run
 from tests.pricing.reference import decide_one

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from repricer.exceptions import RulesError
-from repricer.pricing._values import Adjust
+from repricer.pricing.rule_values import Adjust
 from repricer.pricing.rules import Match, load_rules, parse_rules
 
 PROJECT_RULES = Path(__file__).parents[2] / "repricer" / "starter" / "rules"

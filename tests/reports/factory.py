@@ -66,10 +66,15 @@ def add_run(
     breaker: str | None = None,
     at: datetime = NOW,
 ) -> int:
-    """A repricing run with ``changes``; returns the run id."""
+    """A repricing run with ``changes`` and the summary the engine would have stored
+    with them (:func:`engine_summary`); returns the run id."""
     with session_scope(engine) as session:
         run = RepricingRun(
-            status=status, breaker=breaker, started_at=at, finished_at=at + timedelta(seconds=5)
+            status=status,
+            breaker=breaker,
+            started_at=at,
+            finished_at=at + timedelta(seconds=5),
+            summary=engine_summary(changes),
         )
         session.add(run)
         session.flush()
@@ -95,6 +100,22 @@ def add_run(
                 )
             )
         return run.id
+
+
+def engine_summary(changes: Sequence[Change]) -> dict[str, int]:
+    """The counts the engine stores with a run that decided ``changes``: a change whose
+    price stays is unchanged, one reviewed since (approved, rejected ...) was proposed."""
+    counts = dict.fromkeys(("unchanged", "proposed", "needs_approval", "skipped", "up", "down"), 0)
+    for c in changes:
+        if c.status == "skipped":
+            counts["skipped"] += 1
+        elif c.status == "unchanged" or c.new == c.old:
+            counts["unchanged"] += 1
+        else:
+            counts["needs_approval" if c.status == "needs_approval" else "proposed"] += 1
+            if c.old is not None and c.new is not None:
+                counts["up" if c.new > c.old else "down"] += 1
+    return {"products": len(changes), **counts}
 
 
 def add_market(engine: Engine) -> dict[str, int]:

@@ -18,8 +18,10 @@ def row(report: Report, sku: str) -> pd.Series:
 
 
 def test_summary_counts_and_margins(report: Report) -> None:
-    s = report.summary
-    assert (s.products, s.up, s.down, s.unchanged, s.needs_approval) == (20, 6, 8, 6, 1)
+    s, counts = report.summary, report.summary.counts
+    # the engine's decisions: S-5 counts as a decrease although it was rejected since
+    assert (counts.products, counts.up, counts.down, counts.unchanged) == (20, 6, 9, 4)
+    assert (counts.needs_approval, counts.skipped) == (1, 1)
     # per-unit margin over products with a cost; rejected/skipped keep the old price
     assert (s.margin_before, s.margin_after, s.margin_impact) == (637970, 594810, -43160)
     assert s.margin_impact_pct == pytest.approx(-43160 * 100 / 637970)
@@ -64,14 +66,14 @@ def test_latest_run_unknown_run_and_no_runs(engine: Engine) -> None:
     first = add_run(engine, [Change("A", 1000, 1100)])
     second = add_run(engine, [Change("A", 1100, 1100, "unchanged")], status="dry_run")
     assert build_report(engine, None).run.id == second
-    assert build_report(engine, first).summary.up == 1
+    assert build_report(engine, first).summary.counts.up == 1
     with pytest.raises(NotFoundError, match="repricing run 777"):
         build_report(engine, 777)
 
 
 def test_empty_run_builds(engine: Engine) -> None:
     report = build_report(engine, add_run(engine, []))
-    assert report.summary.products == 0 and report.summary.avg_change_pct is None
+    assert report.summary.counts.products == 0 and report.summary.avg_change_pct is None
     assert report.summary.margin_impact_pct is None and report.histories == []
 
 

@@ -30,7 +30,7 @@ def test_report_command_writes_each_format(
         app, ["--config", config, "report", "--run", "latest", "--format", fmt, "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert f"run {scene} (applied): 6 up, 8 down, 6 unchanged, 1 need approval" in result.output
+    assert f"run {scene} (applied): 20 products, 6 up, 9 down, 4 unchanged" in result.output
     assert out.stat().st_size > 1000
     if fmt == "xlsx":
         assert openpyxl.load_workbook(out).sheetnames == ["Summary", "Changes"]
@@ -53,6 +53,7 @@ def test_history_command(config: str, tmp_path: Path) -> None:
     assert table.exit_code == 0, table.output
     points = json.loads(table.output)
     assert {p["series"] for p in points} >= {"our price", "alpha-shop", "cost"}
+    assert all(isinstance(p["price"], int) and p["currency"] == "RUB" for p in points)
     out = tmp_path / "k1.html"
     page = runner.invoke(
         app, ["--config", config, "history", "K-1", "--format", "html", "--out", str(out)]

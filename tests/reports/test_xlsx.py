@@ -78,7 +78,7 @@ def test_xlsx_summary_sheet(report: Report, tmp_path: Path) -> None:
     sheet = openpyxl.load_workbook(write_xlsx(report, tmp_path / "run.xlsx"))["Summary"]
     values = {row[0].value: row[1] for row in sheet.iter_rows(min_row=2)}
     assert values["Run"].value == report.run.id
-    assert values["Prices up"].value == 6 and values["Prices down"].value == 8
+    assert values["Prices up"].value == 6 and values["Prices down"].value == 9
     assert values["Margin impact"].value == -431.6
     assert values["Margin impact"].number_format == '#,##0.00 "₽"'
     assert values["Cheaper than market, after"].value == 0.25

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from repricer._currencies import SYMBOLS
 from repricer.money import NBSP, minor_digits
-from repricer.pricing._values import DEN
+from repricer.pricing.rule_values import DEN
 
 I64 = npt.NDArray[Any]  # int64 columns
 Texts = npt.NDArray[Any]  # object (str) columns
