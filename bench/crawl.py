@@ -31,6 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 import scrapy  # noqa: E402
 
+from repricer.synthetic.pages import PageProduct  # noqa: E402
+from repricer.synthetic.pages import product_page as synthetic_page  # noqa: E402
+
 
 class BareSpider(scrapy.Spider):
     """Downloads the URLs in the file ``-a urls=PATH`` and does nothing with them."""
@@ -59,54 +62,19 @@ class BareSpider(scrapy.Spider):
         yield {}
 
 
-FILLER = "".join(
-    f'<li class="menu-item"><a href="/catalog/{i}">Категория {i}</a></li>' for i in range(120)
-)
-RELATED = "".join(
-    f'<div class="product-card"><a href="/p/r{i}">Похожий товар {i}</a><span class="price">{990 + i * 10} ₽</span></div>'
-    for i in range(12)
-)
-TEXT = "<p>" + "Описание товара, характеристики и отзывы покупателей. " * 60 + "</p>"
+MARKUPS = ("json-ld", "microdata", "opengraph", "selectors")  # static pages, in turn
 
 
 def product_page(i: int) -> str:
-    price = 1000 + i
-    kind = i % 4
-    head = f"<title>Товар {i}</title>"
-    body = f"<h1>Товар {i}</h1>"
-    if kind == 0:
-        data = {"@context": "https://schema.org", "@type": "Product", "name": f"Товар {i}", "sku": f"S{i}",
-                "offers": {"@type": "Offer", "price": str(price), "priceCurrency": "RUB",
-                           "availability": "https://schema.org/InStock"}}  # fmt: skip
-        head += (
-            f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
-        )
-    elif kind == 1:
-        body = (f'<div itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">Товар {i}</h1>'
-                f'<div itemprop="offers" itemscope itemtype="https://schema.org/Offer">'
-                f'<meta itemprop="price" content="{price}"><meta itemprop="priceCurrency" content="RUB">'
-                f'<span class="price">{price} ₽</span></div></div>')  # fmt: skip
-    elif kind == 2:
-        head += (f'<meta property="og:title" content="Товар {i}"><meta property="product:price:amount" content="{price}">'
-                 '<meta property="product:price:currency" content="RUB">')  # fmt: skip
-    else:
-        body += f'<div class="product-detail"><div class="product-detail__price">{price:,} ₽</div></div>'.replace(
-            ",", "\u00a0"
-        )
-    return (f'<!DOCTYPE html><html><head><meta charset="utf-8">{head}</head><body>'
-            f'<header><ul class="menu">{FILLER}</ul></header><main>{body}{TEXT}'
-            f'<section class="related">{RELATED}</section></main><footer>© Shop</footer></body></html>')  # fmt: skip
+    """Page i (~20 KB: menu, description, related products), each markup in turn."""
+    product = PageProduct(f"Товар {i}", (1000 + i) * 100, sku=f"S{i}")
+    return synthetic_page(product, MARKUPS[i % len(MARKUPS)], padded=True)
 
 
-JS_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>JS</title></head><body>
-<h1>Rendered</h1><div id="app"></div><img src="/img.png">
-<script>
-var d = {"@context": "https://schema.org", "@type": "Product", "name": "Rendered",
-         "offers": {"@type": "Offer", "price": "%d", "priceCurrency": "RUB"}};
-var s = document.createElement("script"); s.type = "application/ld+json"; s.text = JSON.stringify(d);
-document.head.appendChild(s);
-document.getElementById("app").innerHTML = "<span class=price>%d ₽</span>";
-</script></body></html>"""
+def js_page(i: int) -> str:
+    """A page whose price only JavaScript inserts (Chromium renders it)."""
+    return synthetic_page(PageProduct("Rendered", (500 + i) * 100), "script")
+
 
 CONFIG = """
 [database]
@@ -202,15 +170,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="static runs of each spider")
     args = parser.parse_args()
 
-    from http.server import ThreadingHTTPServer
+    from repricer.loopback import LoopbackServer, Response
 
-    from tests.support.httpserver import LocalServer, Response
-
-    # socketserver listens with a backlog of 5: a burst of 16 new connections loses
-    # SYNs and stalls the client for a second each (for both spiders alike).
-    ThreadingHTTPServer.request_queue_size = 256
-
-    with LocalServer() as server, tempfile.TemporaryDirectory() as tmp:
+    # A short listen queue loses SYNs in a burst of 16 new connections and stalls the
+    # client for a second each (for both spiders alike).
+    with LoopbackServer(backlog=256) as server, tempfile.TemporaryDirectory() as tmp:
         for i in range(args.n):
             server.route(
                 f"/p/{i}",
@@ -224,7 +188,7 @@ def main() -> None:
         for i in range(args.browser_n):
             server.route(
                 f"/js/{i}",
-                Response(200, JS_PAGE % (500 + i, 500 + i), {"Content-Type": "text/html"}),
+                Response(200, js_page(i), {"Content-Type": "text/html; charset=utf-8"}),
             )
         urls = {
             "bench": [server.url(f"/p/{i}") for i in range(args.n)],

@@ -31,10 +31,10 @@ from repricer.config import load_settings  # noqa: E402
 from repricer.db.engine import make_engine, session_scope  # noqa: E402
 from repricer.db.migrate import upgrade  # noqa: E402
 from repricer.db.models import Candidate, Listing, Product  # noqa: E402
+from repricer.loopback import LoopbackServer  # noqa: E402
 from repricer.matching.codes import gtin_check_digit  # noqa: E402
 from repricer.matching.discovery import run_discovery  # noqa: E402
-from tests.support.httpserver import LocalServer  # noqa: E402
-from tests.support.shop import ShopProduct, serve_shop  # noqa: E402
+from repricer.synthetic.sitemap_shop import ShopProduct, serve_shop  # noqa: E402
 
 KINDS = ["kettle", "drill", "camera", "blender", "toaster", "router", "iron", "mixer"]
 
@@ -51,7 +51,7 @@ def _shop(pages: int) -> list[ShopProduct]:
             f"Brand{i % 13} {KINDS[i % 8]} {['QX', 'ZR', 'VT'][i % 3]}-{10000 + i}",
             _gtin(i) if i % 4 != 1 else "",
             f"{['QX', 'ZR', 'VT'][i % 3]}-{10000 + i}",
-            500 + i,
+            (500 + i) * 100,
         )
         for i in range(pages)
     ]
@@ -93,7 +93,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     shop = _shop(args.pages)
-    with tempfile.TemporaryDirectory() as tmp, LocalServer() as server:
+    with tempfile.TemporaryDirectory() as tmp, LoopbackServer() as server:
         log = serve_shop(server, shop)
         url = f"sqlite:///{tmp}/bench.db"
         config = Path(tmp) / "config.toml"

@@ -19,6 +19,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, insert, select
@@ -32,32 +33,36 @@ from repricer.db.models import Product, Supplier, SupplierOffer, utcnow
 from repricer.feeds import sync_feeds
 from repricer.feeds.parsers import iter_rows
 from repricer.feeds.records import build_record
+from repricer.synthetic.feeds import FeedOffer, csv_lines, yml_lines
+
+
+def offers(n: int, changed_every: int = 0) -> Iterator[FeedOffer]:
+    """N offers ``SKU0000000``...; with ``changed_every`` k, every k-th cost moves 5%."""
+    for i in range(n):
+        cost = 10000 + (i % 5000) * 7
+        if changed_every and i % changed_every == 0:
+            cost = cost * 105 // 100
+        yield FeedOffer(
+            f"SKU{i:07d}",
+            cost=cost,
+            stock=i % 40,
+            name=f"Товар номер {i} для теста",
+            brand=f"Brand {i % 300}",
+            vendor_code=f"V{i:07d}",
+            barcode=str(4600000000000 + i),
+            available=True,
+        )
 
 
 def write_yml(path: Path, n: int, changed_every: int = 0, date: str = "2026-11-23 10:00") -> None:
-    """N offers ``SKU0000000``...; with ``changed_every`` k, every k-th cost moves 5%."""
     with path.open("w", encoding="utf-8") as out:
-        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<yml_catalog date="{date}">')
-        out.write("<shop><name>Bench</name><offers>\n")
-        for i in range(n):
-            cost = 10000 + (i % 5000) * 7
-            if changed_every and i % changed_every == 0:
-                cost = cost * 105 // 100
-            out.write(
-                f'<offer id="SKU{i:07d}" available="true"><price>{cost // 100}.{cost % 100:02d}'
-                f"</price><currencyId>RUR</currencyId><vendor>Brand {i % 300}</vendor>"
-                f"<vendorCode>V{i:07d}</vendorCode><barcode>{4600000000000 + i}</barcode>"
-                f"<name>Товар номер {i} для теста</name><count>{i % 40}</count></offer>\n"
-            )
-        out.write("</offers></shop></yml_catalog>\n")
+        out.writelines(yml_lines(offers(n, changed_every), shop="Bench", date=date))
 
 
 def write_csv(path: Path, n: int) -> None:
+    columns = {"sku": "Артикул", "name": "Наименование", "cost": "Цена", "stock": "Остаток"}
     with path.open("w", encoding="cp1251", newline="") as out:
-        out.write("Артикул;Наименование;Цена;Остаток\r\n")
-        for i in range(n):
-            cost = 10000 + (i % 5000) * 7
-            out.write(f"SKU{i:07d};Товар номер {i};{cost // 100},{cost % 100:02d};{i % 40}\r\n")
+        out.writelines(csv_lines(offers(n), columns=columns))
 
 
 def setup(directory: Path, n: int) -> tuple[Settings, Engine]:

@@ -46,11 +46,11 @@ from repricer.catalog import import_catalog
 from repricer.config import Settings, load_settings
 from repricer.db import make_engine
 from repricer.db.models import FeedSync, StockSync
-from repricer.demo.sites import LoopbackServer, Reply
+from repricer.loopback import LoopbackServer, Request, Response
 from repricer.scheduler import run_scheduler
+from repricer.synthetic.feeds import FeedOffer, csv_feed
 from repricer.workspace import init_workspace
 from tests.storefront.fakes import FakeWooCommerce
-from tests.support.httpserver import LocalServer
 
 PERIOD_S = 900  # one simulated supplier publication interval: 15 minutes
 MARKUP = 1.2
@@ -99,23 +99,22 @@ class Supplier:
             self.full, self.stock_only = self._render()
 
     def _render(self) -> tuple[bytes, bytes]:
-        full = ["sku;cost;stock"] + [
-            f"{s};{c // 100},{c % 100:02d};{q}"
+        offers = [
+            FeedOffer(s, cost=int(c), stock=int(q))
             for s, c, q in zip(self.skus, self.cost, self.stock, strict=True)
         ]
-        stock = ["sku;stock"] + [f"{s};{q}" for s, q in zip(self.skus, self.stock, strict=True)]
         return (
-            ("\n".join(full) + "\n").encode("cp1251"),
-            ("\n".join(stock) + "\n").encode("cp1251"),
+            csv_feed(offers, columns={"sku": "sku", "cost": "cost", "stock": "stock"}),
+            csv_feed(offers, columns={"sku": "sku", "stock": "stock"}),
         )
 
-    def route(self, path: str, headers: dict[str, str]) -> Reply:
+    def answer(self, request: Request) -> Response:
         with self.lock:
             tag = f'"{len(self.history)}"'
-            if headers.get("if-none-match") == tag:
-                return Reply(status=304, headers={"ETag": tag})
-            body = self.stock_only if path.endswith("stock.csv") else self.full
-            return Reply(body=body, content_type="text/csv", headers={"ETag": tag})
+            if request.headers.get("if-none-match") == tag:
+                return Response(304, headers={"ETag": tag})
+            body = self.stock_only if request.path.endswith("stock.csv") else self.full
+            return Response(200, body, {"Content-Type": "text/csv", "ETag": tag})
 
 
 def write_workspace(
@@ -171,7 +170,7 @@ reprice_debounce = "{args.debounce}"
     return settings
 
 
-def open_shop(server: LocalServer, supplier: Supplier) -> FakeWooCommerce:
+def open_shop(server: LoopbackServer, supplier: Supplier) -> FakeWooCommerce:
     """The storefront as it was before the run: right prices, stock as last known."""
     shop = FakeWooCommerce(server, KEY, SECRET)
     for i, (sku, cost, qty) in enumerate(
@@ -263,9 +262,10 @@ def main() -> None:
     supplier = Supplier(args.n)
     with (
         tempfile.TemporaryDirectory() as tmp,
-        LoopbackServer(supplier.route) as feeds,
-        LocalServer() as shop_server,
+        LoopbackServer() as feeds,
+        LoopbackServer() as shop_server,
     ):
+        feeds.fallback = supplier.answer
         shop = open_shop(shop_server, supplier)
         folder = Path(tmp)
         settings = write_workspace(folder, supplier, feeds.url(""), shop_server.url(""), args)

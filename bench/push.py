@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from repricer.config import load_settings
 from repricer.db import Base, make_engine
 from repricer.db.models import PriceChange, Product, RepricingRun
+from repricer.loopback import LoopbackServer
 from repricer.storefront import push_changes
 from tests.storefront.fakes import WC, FakeWooCommerce
-from tests.support.httpserver import LocalServer
 
 KEY, SECRET = "ck_bench", "cs_bench"
 
@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=2_000)
     args = parser.parse_args()
     os.environ["REPRICER_WOOCOMMERCE_KEY"], os.environ["REPRICER_WOOCOMMERCE_SECRET"] = KEY, SECRET
-    with tempfile.TemporaryDirectory() as tmp, LocalServer() as server:
+    with tempfile.TemporaryDirectory() as tmp, LoopbackServer() as server:
         shop = FakeWooCommerce(server, KEY, SECRET)
         for i in range(args.n):
             shop.add(100_000 + i, f"SKU{i:07d}")

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, make_url, text
 
 from repricer.config import Settings, load_settings
 from repricer.db import Base, make_engine
-from tests.support.httpserver import LocalServer
+from repricer.loopback import LoopbackServer
 from tests.support.postgres import find_pg_bin, throwaway_cluster
 
 # No per-example deadline: the machines tests run on are shared and noisy, and a slow
@@ -74,8 +74,8 @@ def settings_from(write_config: Callable[[str], Path]) -> Callable[[str], Settin
 
 
 @pytest.fixture
-def http_server() -> Iterator[LocalServer]:
-    with LocalServer() as server:
+def http_server() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as server:
         yield server
 
 

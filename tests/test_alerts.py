@@ -36,7 +36,8 @@ from repricer.db.models import (
     Supplier,
 )
 from repricer.exceptions import ConfigError
-from tests.support.httpserver import LocalServer, Request, Response
+from repricer.loopback import LoopbackServer, Request, Response
+from tests.support.waiting import wait_until
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -72,7 +73,7 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 
 @pytest.fixture
-def hook(http_server: LocalServer) -> list[dict[str, Any]]:
+def hook(http_server: LoopbackServer) -> list[dict[str, Any]]:
     received: list[dict[str, Any]] = []
 
     def accept(request: Request) -> Response:
@@ -87,7 +88,7 @@ def hook(http_server: LocalServer) -> list[dict[str, Any]]:
 def alert_settings(
     settings_from: Callable[[str], Settings],
     inbox: tuple[Inbox, int],
-    http_server: LocalServer,
+    http_server: LoopbackServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Settings:
     port = inbox[1]
@@ -282,7 +283,7 @@ def test_a_condition_that_comes_back_is_sent_again(
 
 def test_rate_limit_holds_news_until_the_interval_passed(
     settings_from: Callable[[str], Settings], engine: Engine, hook: list[dict[str, Any]],
-    http_server: LocalServer, monkeypatch: pytest.MonkeyPatch,
+    http_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     monkeypatch.setenv("REPRICER_ALERTS_HOOK", "json://" + http_server.url("/hook").split("://")[1])
     settings = settings_from(
@@ -329,11 +330,10 @@ def test_the_scheduler_sends_alerts_after_the_job_that_detects_them(
     settings_from: Callable[[str], Settings],
     engine: Engine,
     hook: list[dict[str, Any]],
-    http_server: LocalServer,
+    http_server: LoopbackServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import threading
-    import time
 
     from repricer.jobs import JobContext, JobFailed, JobSpec
     from repricer.scheduler import run_scheduler
@@ -356,9 +356,7 @@ def test_the_scheduler_sends_alerts_after_the_job_that_detects_them(
     )
     thread.start()
     try:
-        deadline = time.monotonic() + 30
-        while not hook and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: hook, "the alert", timeout=30)
     finally:
         stop.set()
         thread.join(30)

@@ -24,7 +24,7 @@ from repricer.crawl import CrawlResult, run_crawl
 from repricer.db.engine import session_scope
 from repricer.db.models import Competitor, CrawlRun, Listing, Observation, Product
 from repricer.exceptions import ConfigError
-from tests.support.httpserver import LocalServer, Request, Response
+from repricer.loopback import LoopbackServer, Request, Response
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +89,7 @@ JS_PAGE = HTML.format(
 )
 
 
-def _serve(server: LocalServer) -> None:
+def _serve(server: LoopbackServer) -> None:
     flaky_calls: list[int] = []
 
     def flaky(_req: Request) -> Response:
@@ -139,7 +139,7 @@ LISTINGS = {
 }
 
 
-def _seed(settings: Settings, engine: Engine, server: LocalServer) -> dict[str, int]:
+def _seed(settings: Settings, engine: Engine, server: LoopbackServer) -> dict[str, int]:
     """Products and listings; an old price for /p/jsonld so the new one is an anomaly."""
     from repricer.catalog import sync_competitors
 
@@ -166,8 +166,8 @@ def _seed(settings: Settings, engine: Engine, server: LocalServer) -> dict[str, 
 
 @pytest.fixture
 def crawled(
-    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
-) -> tuple[CrawlResult, dict[str, Observation], LocalServer]:
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LoopbackServer
+) -> tuple[CrawlResult, dict[str, Observation], LoopbackServer]:
     _serve(http_server)
     settings = settings_from(CONFIG)
     ids = _seed(settings, engine, http_server)
@@ -182,7 +182,7 @@ def crawled(
 
 
 def test_crawl_stores_observations_and_site_health(
-    crawled: tuple[CrawlResult, dict[str, Observation], LocalServer], engine: Engine
+    crawled: tuple[CrawlResult, dict[str, Observation], LoopbackServer], engine: Engine
 ) -> None:
     result, obs, server = crawled
     assert result.status == "ok", result.error
@@ -228,7 +228,7 @@ def test_crawl_stores_observations_and_site_health(
 
 
 def test_crawl_of_one_competitor_and_sku(
-    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LoopbackServer
 ) -> None:
     _serve(http_server)
     settings = settings_from(CONFIG)
@@ -281,7 +281,7 @@ def test_crashing_crawl_is_recorded_as_failed(
 
 
 def test_scrapy_crawl_from_the_project_root_records_its_own_run(
-    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LoopbackServer
 ) -> None:
     import os
     import subprocess
@@ -318,7 +318,7 @@ def test_scrapy_crawl_from_the_project_root_records_its_own_run(
 
 
 def test_competitor_concurrency_is_enforced(
-    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LoopbackServer
 ) -> None:
     import threading
 
@@ -361,7 +361,7 @@ def test_competitor_concurrency_is_enforced(
 
 
 def test_a_crawl_over_its_timeout_is_stopped_and_recorded_as_aborted(
-    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LoopbackServer
 ) -> None:
     _serve(http_server)
     settings = settings_from(CONFIG)
@@ -376,7 +376,7 @@ def test_a_crawl_over_its_timeout_is_stopped_and_recorded_as_aborted(
 
 
 def test_cli_exits_1_naming_the_cause_when_a_competitors_pages_all_failed(
-    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LoopbackServer
 ) -> None:
     from repricer.catalog import sync_competitors
 
@@ -403,7 +403,7 @@ def test_cli_exits_1_naming_the_cause_when_a_competitors_pages_all_failed(
 
 
 def test_run_crawl_reports_progress_per_competitor(
-    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LoopbackServer
 ) -> None:
     _serve(http_server)
     settings = settings_from(CONFIG)

@@ -15,8 +15,8 @@ from repricer.db.engine import session_scope
 from repricer.db.models import Listing, Observation, Product
 from repricer.egress import crawl_refusal, is_loopback_host, on_site, refused_address
 from repricer.exceptions import StorefrontError
+from repricer.loopback import LoopbackServer, Response
 from repricer.storefront.base import require_url
-from tests.support.httpserver import LocalServer, Response
 
 
 @pytest.mark.parametrize(
@@ -83,9 +83,9 @@ def _jsonld_page(price: int) -> Response:
 
 @pytest.mark.slow
 def test_redirects_off_site_and_private_addresses_are_refused_and_nothing_stored(
-    settings_from: Callable[[str], Settings], engine: Engine, http_server: LocalServer
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LoopbackServer
 ) -> None:
-    with LocalServer() as other:
+    with LoopbackServer() as other:
         other.route("/p", _jsonld_page(777))
         a = http_server
         a.route("/p/ok", _jsonld_page(1000))
@@ -149,7 +149,7 @@ def test_redirects_off_site_and_private_addresses_are_refused_and_nothing_stored
 
 
 def _listings(
-    settings: Settings, engine: Engine, server: LocalServer, paths: dict[str, list[str]]
+    settings: Settings, engine: Engine, server: LoopbackServer, paths: dict[str, list[str]]
 ) -> dict[tuple[str, str], int]:
     ids = {}
     with session_scope(engine) as session:

@@ -13,24 +13,18 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine, select, text, update
 
 from repricer.db.models import Lease as LeaseRow
 from repricer.exceptions import LeaseHeldError, LeaseLostError
 from repricer.lease import Lease, hold_lease, lease_holder, transaction_lock
+from tests.support.waiting import wait_until
 
 SHORT = timedelta(seconds=1)
-
-
-def _poll(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
 
 
 def test_second_holder_is_refused_naming_the_first(any_engine: Engine) -> None:
@@ -72,9 +66,23 @@ def test_a_lapsed_lease_is_taken_over(any_engine: Engine) -> None:
         taker.release()
 
 
+def _renewed_past_first_expiry(engine: Engine, name: str) -> Callable[[], bool]:
+    """True once the holder's heartbeat comes after the expiry it first got: the lease
+    outlived its ttl only by being renewed."""
+    with engine.connect() as conn:
+        first = conn.execute(select(LeaseRow.expires_at).where(LeaseRow.name == name)).scalar_one()
+
+    def renewed() -> bool:
+        with engine.connect() as conn:
+            beat = conn.execute(select(LeaseRow.heartbeat_at).where(LeaseRow.name == name))
+            return bool(beat.scalar_one() > first)
+
+    return renewed
+
+
 def test_heartbeat_keeps_the_lease_past_its_ttl(any_engine: Engine) -> None:
     with hold_lease(any_engine, "push", ttl=SHORT) as lease:
-        time.sleep(3 * SHORT.total_seconds())
+        wait_until(_renewed_past_first_expiry(any_engine, "push"), "a heartbeat past the ttl")
         lease.check()
         with pytest.raises(LeaseHeldError):
             Lease(any_engine, "push").acquire(wait=0)
@@ -102,7 +110,7 @@ def test_a_waiter_takes_the_lease_when_released(any_engine: Engine) -> None:
 
     waiter = threading.Thread(target=wait_for_it)
     waiter.start()
-    _poll(lambda: bool(seen))
+    wait_until(lambda: seen, "the waiter to see the holder")
     assert seen[0].pid == os.getpid()
     assert not got.is_set()
     first.release()
@@ -164,14 +172,13 @@ def test_sigkilled_holder_is_taken_over(any_engine: Engine) -> None:
         assert child.stdout is not None and child.stdout.readline().strip() == "held"
         holder = lease_holder(any_engine, "scheduler")
         assert holder is not None and holder.pid == child.pid
-        time.sleep(3)  # longer than the ttl: only its heartbeat keeps it
-        assert Lease(any_engine, "scheduler").try_acquire() is not None
+        wait_until(_renewed_past_first_expiry(any_engine, "scheduler"), "the child's heartbeat")
+        assert Lease(any_engine, "scheduler").try_acquire() is not None  # still its lease
         os.kill(child.pid, signal.SIGKILL)
         child.wait(30)
-        started = time.monotonic()
-        with hold_lease(any_engine, "scheduler", wait=60):
-            took = time.monotonic() - started
-        assert took < 60
+        with hold_lease(any_engine, "scheduler", wait=60):  # once the dead one's row lapses
+            holder = lease_holder(any_engine, "scheduler")
+            assert holder is not None and holder.pid == os.getpid()
     finally:
         if child.poll() is None:
             child.kill()

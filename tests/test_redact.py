@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,9 +15,10 @@ from sqlalchemy import Engine, make_url, text
 from typer.testing import CliRunner
 
 from repricer.cli import app
+from repricer.loopback import LoopbackServer, Response
 from repricer.redact import RedactingFilter, redact, register_secret
 from tests.support.dbdump import all_text
-from tests.support.httpserver import LocalServer, Response
+from tests.support.waiting import wait_until
 
 CASES = [
     (
@@ -63,7 +63,7 @@ FEED_PASS, FEED_TOKEN, DB_PASS = "Feed-Pass-7741", "Tok-Secret-5522", "Pg-Secret
 SECRETS = (FEED_PASS, FEED_TOKEN, DB_PASS)
 
 
-def _config(engine: Engine, server: LocalServer, write_config: Callable[[str], Path]) -> Path:
+def _config(engine: Engine, server: LoopbackServer, write_config: Callable[[str], Path]) -> Path:
     url = make_url(engine.url.render_as_string(hide_password=False))
     if url.get_backend_name() == "postgresql":
         url = url.set(password=DB_PASS)  # the throwaway cluster trusts 127.0.0.1
@@ -96,7 +96,7 @@ def _assert_clean(where: str, output: str) -> None:
 
 
 def test_secrets_never_reach_cli_json_logs_or_database(
-    any_engine: Engine, http_server: LocalServer, write_config: Callable[[str], Path]
+    any_engine: Engine, http_server: LoopbackServer, write_config: Callable[[str], Path]
 ) -> None:
     http_server.route("/feed.yml", lambda _r: Response(500, b"boom"))
     config = _config(any_engine, http_server, write_config)
@@ -134,15 +134,15 @@ def _run_scheduler_briefly(config: Path, engine: Engine) -> str:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and proc.poll() is None:
+
+        def two_runs_done_or_exited() -> bool:
             with engine.connect() as conn:
                 done = conn.execute(
                     text("SELECT count(*) FROM job_runs WHERE status != 'running'")
                 ).scalar_one()
-            if done - before >= 2:
-                break
-            time.sleep(0.3)
+            return bool(done - before >= 2 or proc.poll() is not None)
+
+        wait_until(two_runs_done_or_exited, "two job runs", timeout=90, poll=0.3)
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=60)
     finally:

@@ -24,8 +24,9 @@ from repricer.config import Settings
 from repricer.db import session_scope
 from repricer.db.models import JobRun
 from repricer.jobs import JobContext, JobFailed, JobSpec, NoNews
+from repricer.loopback import LoopbackServer, Request, Response
 from repricer.scheduler import list_jobs, run_scheduler
-from tests.support.httpserver import LocalServer, Request, Response
+from tests.support.waiting import wait_until
 
 FAST = '[scheduler]\nreprice_debounce = "0.3s"\nmisfire_grace = "5s"\n'
 
@@ -60,14 +61,6 @@ def start_scheduler(engine: Engine) -> Iterator[Callable[..., threading.Event]]:
         assert not thread.is_alive(), "scheduler did not stop"
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
 def test_slow_job_never_overlaps_itself(
     engine: Engine,
     settings_from: Callable[[str], Settings],
@@ -89,9 +82,9 @@ def test_slow_job_never_overlaps_itself(
     stop = start_scheduler(
         settings_from(FAST), [JobSpec("slow", slow, timedelta(minutes=15))], 3000
     )
-    wait_for(lambda: len([r for r in runs(engine, "slow") if r.status == "ok"]) >= 3)
+    wait_until(lambda: len([r for r in runs(engine, "slow") if r.status == "ok"]) >= 3)
     stop.set()
-    wait_for(lambda: all(r.status != "running" for r in runs(engine)))
+    wait_until(lambda: all(r.status != "running" for r in runs(engine)))
     # a run due while stopping is recorded as aborted without running
     done = [r for r in runs(engine, "slow") if r.status != "aborted"]
     assert overlaps[0] == 0
@@ -127,14 +120,14 @@ def test_failing_job_is_recorded_and_scheduler_recovers(
         JobSpec("follow", follow),
     ]
     start_scheduler(settings_from(FAST), jobs)
-    wait_for(lambda: len(runs(engine, "follow")) >= 1 and len(runs(engine, "flaky")) >= 4)
+    wait_until(lambda: len(runs(engine, "follow")) >= 1 and len(runs(engine, "flaky")) >= 4)
     flaky_runs = runs(engine, "flaky")
     assert [r.status for r in flaky_runs[:4]] == ["failed", "failed", "ok", "ok"]
     assert flaky_runs[0].detail == "RuntimeError: supplier host unreachable"
     assert flaky_runs[1].detail == "feed rejected: 40% of known items missing"
     assert flaky_runs[2].detail == "call 3"
     # the follow-up is debounced: several successes inside 0.3 s give one run, not one each
-    wait_for(lambda: runs(engine, "follow")[-1].status == "ok")
+    wait_until(lambda: runs(engine, "follow")[-1].status == "ok")
     assert len(runs(engine, "follow")) < len([r for r in runs(engine, "flaky") if r.status == "ok"])
 
 
@@ -157,7 +150,7 @@ def test_a_request_while_the_job_runs_is_retried_not_lost(
         JobSpec("push", slow, debounced=False),
     ]
     stop = start_scheduler(settings_from(FAST), jobs)
-    wait_for(lambda: len([r for r in runs(engine, "push") if r.status == "ok"]) >= 3)
+    wait_until(lambda: len([r for r in runs(engine, "push") if r.status == "ok"]) >= 3)
     stop.set()
     assert overlaps[0] == 0
 
@@ -167,15 +160,26 @@ def test_a_run_with_no_news_requests_no_follow_up(
     settings_from: Callable[[str], Settings],
     start_scheduler: Callable[..., threading.Event],
 ) -> None:
+    # Both jobs run once at start; "news" ends after "quiet" and requests its follow-up
+    # with a longer debounce, so had "quiet" requested one, it would have run first.
+    quiet_done = threading.Event()
+
+    def quiet(_ctx: JobContext) -> NoNews:
+        quiet_done.set()
+        return NoNews("not modified")
+
+    def news(_ctx: JobContext) -> str:
+        assert quiet_done.wait(30)
+        return "changed"
+
     jobs = [
-        JobSpec(
-            "quiet", lambda _c: NoNews("not modified"), timedelta(seconds=0.2), then=("follow",)
-        ),
-        JobSpec("follow", lambda _c: "followed"),
+        JobSpec("quiet", quiet, timedelta(hours=1), then=("follow",)),
+        JobSpec("news", news, timedelta(hours=1), then=("control",)),
+        JobSpec("follow", lambda _c: "followed", debounce=timedelta(seconds=0.1)),
+        JobSpec("control", lambda _c: "followed", debounce=timedelta(seconds=1)),
     ]
     start_scheduler(settings_from(FAST), jobs)
-    wait_for(lambda: len(runs(engine, "quiet")) >= 4)
-    time.sleep(0.5)  # longer than the debounce
+    wait_until(lambda: [r.status for r in runs(engine, "control")] == ["ok"], "the control")
     assert runs(engine, "follow") == []
     assert runs(engine, "quiet")[0].detail == "not modified"
 
@@ -199,11 +203,11 @@ def test_restart_replaces_jobs_and_closes_stale_runs(
         },
     )
     first.start()
-    wait_for(lambda: runs(engine, "old")[-1].status == "ok")
+    wait_until(lambda: runs(engine, "old")[-1].status == "ok")
     stop.set()
     first.join(30)
     start_scheduler(settings, [JobSpec("new", lambda _c: "y", timedelta(hours=1))])
-    wait_for(lambda: bool(runs(engine, "new")) and runs(engine, "new")[-1].status == "ok")
+    wait_until(lambda: bool(runs(engine, "new")) and runs(engine, "new")[-1].status == "ok")
     assert runs(engine, "old")[0].status == "interrupted"
     with engine.connect() as conn:
         ids = conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all()
@@ -260,7 +264,7 @@ def slow_feed(started: threading.Event) -> Callable[[Request], Response]:
 def test_sigterm_lets_the_running_job_finish_and_exits_0(
     engine: Engine,
     write_config: Callable[[str], Path],
-    http_server: LocalServer,
+    http_server: LoopbackServer,
     signum: signal.Signals,
 ) -> None:
     started = threading.Event()
@@ -317,7 +321,7 @@ def test_scheduler_runs_on_postgresql(
     )
     thread.start()
     try:
-        wait_for(lambda: len(runs(engine, "tick")) >= 2 and len(runs(engine, "boom")) >= 2)
+        wait_until(lambda: len(runs(engine, "tick")) >= 2 and len(runs(engine, "boom")) >= 2)
     finally:
         stop.set()
         thread.join(30)

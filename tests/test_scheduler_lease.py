@@ -10,8 +10,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,20 +17,11 @@ from sqlalchemy import Engine, select
 
 from repricer.db.models import FeedSync, JobRun
 from repricer.lease import SCHEDULER, lease_holder
-from tests.support.httpserver import LocalServer, Request, Response
+from repricer.loopback import LoopbackServer, Request, Response
+from tests.support.waiting import wait_until
 
 FEED = Path(__file__).parent / "fixtures" / "feeds" / "offers-utf8.yml"
 SCRIPT = "import sys; from repricer.cli import main; sys.argv = ['repricer', '--config', *sys.argv[1:]]; main()"
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 120.0) -> float:
-    """Seconds it took ``predicate`` to become true."""
-    started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > timeout:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
-    return time.monotonic() - started
 
 
 def _schedule(config: Path, *extra: str) -> subprocess.Popen[str]:
@@ -64,7 +53,7 @@ def _sync_statuses(engine: Engine) -> list[str]:
 
 @pytest.mark.slow
 def test_standby_takes_over_from_a_killed_scheduler(
-    any_engine: Engine, http_server: LocalServer, tmp_path: Path
+    any_engine: Engine, http_server: LoopbackServer, tmp_path: Path
 ) -> None:
     gate = threading.Event()
 
@@ -82,24 +71,23 @@ def test_standby_takes_over_from_a_killed_scheduler(
         encoding="utf-8",
     )
     first = _schedule(config)
-    _wait(lambda: _holder_pid(any_engine) == first.pid)
+    wait_until(lambda: _holder_pid(any_engine) == first.pid)
     standby = _schedule(config)
     said: list[str] = []
     reader = threading.Thread(target=lambda: said.extend(standby.stderr or []), daemon=True)
     reader.start()
     try:
-        _wait(lambda: "running" in _job_statuses(any_engine))  # the first one's feed sync
-        _wait(lambda: any("standby" in line for line in said))
+        wait_until(lambda: "running" in _job_statuses(any_engine))  # the first one's feed sync
+        wait_until(lambda: any("standby" in line for line in said))
         assert standby.poll() is None and _holder_pid(any_engine) == first.pid
         assert any(f"pid {first.pid}" in line for line in said)  # it names whom it waits for
 
         os.kill(first.pid, signal.SIGKILL)
         first.wait(30)
         gate.set()
-        took = _wait(lambda: _holder_pid(any_engine) == standby.pid, timeout=60)
-        assert took < 60
-        _wait(lambda: "interrupted" in _job_statuses(any_engine))
-        _wait(lambda: _sync_statuses(any_engine)[-2:] == ["interrupted", "ok"])
+        wait_until(lambda: _holder_pid(any_engine) == standby.pid, "the standby to take over")
+        wait_until(lambda: "interrupted" in _job_statuses(any_engine))
+        wait_until(lambda: _sync_statuses(any_engine)[-2:] == ["interrupted", "ok"])
 
         third = _schedule(config, "--no-standby")
         _, third_err = third.communicate(timeout=120)

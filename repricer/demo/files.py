@@ -13,9 +13,8 @@ from pathlib import Path
 
 from repricer.demo._data import BROWSER_SHOPS, PRODUCTS, SHOPS
 from repricer.demo.market import Market
-from repricer.demo.shop_pages import PLAIN_SELECTORS
-from repricer.demo.sites import DemoSites
-from repricer.demo.supplier_feeds import BETA_COLUMNS
+from repricer.demo.sites import BETA_COLUMNS, DemoSites
+from repricer.synthetic.pages import SELECTORS
 
 RULES_DIR = "demo-rules"
 
@@ -125,7 +124,7 @@ def _competitor(shop: str, sites: DemoSites) -> str:
     if shop == "plain-shop":
         text += "[competitors.selectors]\n" + "".join(
             f"{key} = {_q(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}\n"
-            for key, value in PLAIN_SELECTORS.items()
+            for key, value in SELECTORS.items()
         )
     return text
 

@@ -1,82 +1,35 @@
 """Loopback HTTP servers for the demo: one per competitor shop, one for supplier feeds.
 
-Every server listens on 127.0.0.1 on a free port and renders from a shared
-:class:`~repricer.demo.market.Market`, so price moves show up on the next request.
-Shop pages live at ``/p/<sku>``; feeds at ``/alpha.yml`` and ``/beta.csv`` with ETags,
-so an unchanged feed answers 304 to a conditional GET.
+Every server is a :class:`repricer.loopback.LoopbackServer` on a free port of 127.0.0.1
+rendering from a shared :class:`~repricer.demo.market.Market` with the synthetic pages
+and feeds of :mod:`repricer.synthetic`, so price moves show up on the next request.
+Shop pages live at ``/p/<sku>``, one markup per shop (:data:`SHOP_MARKUP`); feeds at
+``/alpha.yml`` and ``/beta.csv`` with ETags, so an unchanged feed answers 304 to a
+conditional GET.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 from repricer.demo._data import SHOPS
 from repricer.demo.market import Market
-from repricer.demo.shop_pages import render_page
-from repricer.demo.supplier_feeds import render_csv, render_yml
+from repricer.loopback import Handler, LoopbackServer, Request, Response
+from repricer.synthetic.feeds import CSV_COLUMNS, FeedOffer, csv_feed, yml_feed
+from repricer.synthetic.pages import PageProduct, product_page
 
-ROBOTS = b"User-agent: *\nAllow: /\n"
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    content_type: str = "text/html; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-Route = Callable[[str, dict[str, str]], Reply]
-
-
-class LoopbackServer:
-    """A threaded HTTP server on 127.0.0.1 (free port) answering GETs through ``route``."""
-
-    def __init__(self, route: Route) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                reply = route(
-                    self.path.split("?")[0], {k.lower(): v for k, v in self.headers.items()}
-                )
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(reply.body)))
-                for key, value in reply.headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(reply.body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def port(self) -> int:
-        return int(self.httpd.server_address[1])
-
-    def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self) -> LoopbackServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+ROBOTS = "User-agent: *\nAllow: /\n"
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+# How each demo shop shows its price (see repricer.synthetic.pages).
+SHOP_MARKUP = {
+    "jsonld-shop": "json-ld",
+    "micro-shop": "microdata",
+    "plain-shop": "selectors",
+    "js-shop": "script",
+    "broken-shop": "json-ld",
+}
+# The beta CSV's columns as the demo config maps them (its name column is not read).
+BETA_COLUMNS = {field: CSV_COLUMNS[field] for field in ("sku", "cost", "stock")}
 
 
 class DemoSites:
@@ -87,9 +40,11 @@ class DemoSites:
         self._servers: dict[str, LoopbackServer] = {}
 
     def __enter__(self) -> DemoSites:
-        for shop in SHOPS:
-            self._servers[shop] = LoopbackServer(self._shop_route(shop))
-        self._servers["feeds"] = LoopbackServer(self._feed_route)
+        handlers = {shop: self._shop_handler(shop) for shop in SHOPS}
+        for name, handler in {**handlers, "feeds": self._feed}.items():
+            server = LoopbackServer()
+            server.fallback = handler
+            self._servers[name] = server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -98,45 +53,60 @@ class DemoSites:
         self._servers.clear()
 
     def shop_domain(self, shop: str) -> str:
-        return f"127.0.0.1:{self._servers[shop].port}"
+        return self._servers[shop].host
 
     def page_url(self, shop: str, sku: str) -> str:
-        return f"http://{self.shop_domain(shop)}/p/{sku}"
+        return self._servers[shop].url(f"/p/{sku}")
 
     def feed_url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self._servers['feeds'].port}/{name}"
+        return self._servers["feeds"].url(f"/{name}")
 
-    def _shop_route(self, shop: str) -> Route:
+    def _shop_handler(self, shop: str) -> Handler:
         products = {p.sku: p for p in self.market.products}
 
-        def route(path: str, _headers: dict[str, str]) -> Reply:
-            if path == "/robots.txt":
-                return Reply(body=ROBOTS, content_type="text/plain")
-            sku = path.removeprefix("/p/")
+        def handler(request: Request) -> Response:
+            if request.path == "/robots.txt":
+                return Response(200, ROBOTS, {"Content-Type": "text/plain"})
+            sku = request.path.removeprefix("/p/")
             try:
                 price = self.market.shop_price(shop, sku)
             except KeyError:
-                return Reply(404, b"<h1>404</h1>")
+                return Response(404, "<h1>404</h1>", HTML)
             if price is None and sku == "DEMO-001":
-                return Reply(404, b"<h1>Not found</h1>")  # a removed page
-            return Reply(body=render_page(shop, products[sku], price).encode("utf-8"))
+                return Response(404, "<h1>Not found</h1>", HTML)  # a removed page
+            p = products[sku]
+            shown = PageProduct(p.title, price, sku=p.sku, gtin=p.gtin, brand=p.brand)
+            return Response(200, product_page(shown, SHOP_MARKUP[shop], site=shop), HTML)
 
-        return route
+        return handler
 
-    def _feed_route(self, path: str, headers: dict[str, str]) -> Reply:
-        if path == "/alpha.yml":
+    def _feed(self, request: Request) -> Response:
+        if request.path == "/alpha.yml":
             body, kind = (
-                render_yml(self.market.offers("alpha"), self.market.products),
+                yml_feed(self._offers("alpha"), shop="Alpha", category="Бытовая техника"),
                 "application/xml",
             )
-        elif path == "/beta.csv":
-            body, kind = (
-                render_csv(self.market.offers("beta"), self.market.products),
-                "text/csv; charset=windows-1251",
-            )
+        elif request.path == "/beta.csv":
+            body, kind = csv_feed(self._offers("beta")), "text/csv; charset=windows-1251"
         else:
-            return Reply(404, b"not found", "text/plain")
+            return Response(404, "not found", {"Content-Type": "text/plain"})
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-        if headers.get("if-none-match") == etag:
-            return Reply(304, b"", kind, {"ETag": etag})
-        return Reply(200, body, kind, {"ETag": etag})
+        if request.headers.get("if-none-match") == etag:
+            return Response(304, b"", {"Content-Type": kind, "ETag": etag})
+        return Response(200, body, {"Content-Type": kind, "ETag": etag})
+
+    def _offers(self, supplier: str) -> list[FeedOffer]:
+        """The supplier's offers now, as its feed lists them."""
+        products = {p.sku: p for p in self.market.products}
+        return [
+            FeedOffer(
+                sku,
+                cost=offer.cost,
+                stock=offer.stock,
+                name=products[sku].title,
+                brand=products[sku].brand,
+                vendor_code=sku,
+                barcode=products[sku].gtin,
+            )
+            for sku, offer in self.market.offers(supplier).items()
+        ]

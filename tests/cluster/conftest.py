@@ -16,22 +16,16 @@ from repricer.catalog import sync_competitors
 from repricer.config import Settings, load_settings
 from repricer.db.engine import session_scope
 from repricer.db.models import Competitor, Listing, Product
-from tests.support.httpserver import LocalServer, Request, Response
+from repricer.loopback import LoopbackServer, Request, Response
+from repricer.synthetic.pages import PageProduct
+from repricer.synthetic.pages import product_page as product_page_html
 from tests.support.scrapyd import ScrapydProcess
-
-PAGE = (
-    "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-    '<script type="application/ld+json">{data}</script></head>'
-    "<body><h1>{name}</h1></body></html>"
-)
 
 
 def product_page(sku: str) -> str:
-    price = 1000 + sum(map(ord, sku)) % 900
-    data = {"@context": "https://schema.org", "@type": "Product", "name": f"Item {sku}",
-            "sku": sku, "offers": {"@type": "Offer", "price": str(price), "priceCurrency": "RUB",
-                                   "availability": "https://schema.org/InStock"}}  # fmt: skip
-    return PAGE.format(data=json.dumps(data), name=f"Item {sku}")
+    """A JSON-LD page for ``sku`` with a price worked out from it (1 000 to 1 899 ₽)."""
+    price = (1000 + sum(map(ord, sku)) % 900) * 100
+    return product_page_html(PageProduct(f"Item {sku}", price, sku=sku))
 
 
 @pytest.fixture
@@ -39,7 +33,7 @@ def pg_db_url(pg_engine: Engine) -> str:
     return pg_engine.url.render_as_string(hide_password=False)
 
 
-class ShopServer(LocalServer):
+class ShopServer(LoopbackServer):
     """Serves /<competitor>/<sku> as a product page; ``delay`` slows every page."""
 
     def __init__(self) -> None:
@@ -97,7 +91,7 @@ def cluster_config(tmp_path: Path, pg_db_url: str) -> Callable[..., Settings]:
 
 
 def seed_listings(
-    engine: Engine, settings: Settings, server: LocalServer, per_competitor: dict[str, int]
+    engine: Engine, settings: Settings, server: LoopbackServer, per_competitor: dict[str, int]
 ) -> int:
     """Products SKU-00000.. and one listing per (competitor, product); returns listings."""
     count = max(per_competitor.values())

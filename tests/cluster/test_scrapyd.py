@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 
@@ -28,6 +27,7 @@ from repricer.exceptions import RepricerError
 from repricer.scheduler import run_scheduler
 from tests.cluster.conftest import ShopServer, competitor_id, seed_listings
 from tests.support.scrapyd import ScrapydProcess
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -103,14 +103,13 @@ def test_a_node_killed_mid_run_has_its_shard_finished_by_the_other(
     crawl = threading.Thread(target=lambda: outcome.update(result=run_crawl(settings)))
     crawl.start()
 
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # wait until the first node has stored a batch
+    def stored_pages() -> int:
         with session_scope(pg_engine) as session:
-            pages = session.execute(select(func.coalesce(func.sum(CrawlShard.pages), 0))).scalar()
-        if pages:
-            break
-        time.sleep(0.1)
-    assert pages, "the first node stored nothing"
+            return int(
+                session.execute(select(func.coalesce(func.sum(CrawlShard.pages), 0))).scalar_one()
+            )
+
+    wait_until(stored_pages, "the first node to store a batch", timeout=120, poll=0.1)
     first.kill()
     crawl.join(timeout=300)
 
@@ -186,15 +185,17 @@ def test_the_scheduler_dispatches_crawls_through_scrapyd(
     )
     scheduler.start()
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+
+        def finished_shard() -> CrawlShard | None:
             with session_scope(pg_engine) as session:
-                done = session.execute(
+                shard = session.execute(
                     select(CrawlShard).where(CrawlShard.status == "ok")
                 ).scalar_one_or_none()
-            if done is not None:
-                break
-            time.sleep(0.2)
+                if shard is not None:
+                    session.expunge(shard)
+                return shard
+
+        done = wait_until(finished_shard, "a shard done", timeout=120, poll=0.2)
     finally:
         stop.set()
         scheduler.join(timeout=120)

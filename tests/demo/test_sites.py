@@ -12,8 +12,8 @@ import pytest
 from repricer.config import SelectorSettings
 from repricer.demo._data import BROKEN_SHOP, SHOP_PRICES
 from repricer.demo.market import Market
-from repricer.demo.shop_pages import PLAIN_SELECTORS
 from repricer.demo.sites import DemoSites
+from repricer.synthetic.pages import SELECTORS
 from spiders.pages import extract_product
 
 
@@ -40,7 +40,7 @@ def test_static_pages_extract_the_market_price(
     sites: DemoSites, shop: str, sku: str, method: str
 ) -> None:
     response = fetch(sites.page_url(shop, sku))
-    selectors = SelectorSettings(**PLAIN_SELECTORS) if shop == "plain-shop" else None  # type: ignore[arg-type]
+    selectors = SelectorSettings(**SELECTORS) if shop == "plain-shop" else None  # type: ignore[arg-type]
     product = extract_product(response.text, str(response.url), selectors)
     assert response.status_code == 200
     assert product.method == method

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from repricer.db.models import FeedSync, Product, Supplier, SupplierOffer, utcnow
+from repricer.synthetic.feeds import FeedOffer, yml_feed
 
 FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
 
@@ -37,19 +38,12 @@ def add_products(engine: Engine) -> Callable[..., None]:
 
 
 def yml(offers: Iterable[tuple[str, str, int | None]], *, encoding: str = "UTF-8") -> bytes:
-    """A YML catalog of ``(id, price, count)`` offers."""
-    items = "".join(
-        f'<offer id="{oid}" available="true"><price>{price}</price><currencyId>RUR</currencyId>'
-        f"<name>Товар {oid}</name>"
-        + (f"<count>{count}</count>" if count is not None else "")
-        + "</offer>\n"
+    """A YML catalog of ``(id, price as written, count)`` offers, all available."""
+    listed = (
+        FeedOffer(oid, price_text=price, stock=count, name=f"Товар {oid}", available=True)
         for oid, price, count in offers
     )
-    text = (
-        f'<?xml version="1.0" encoding="{encoding}"?>\n<yml_catalog date="2026-11-23 10:00">'
-        f"<shop><name>Тест</name><offers>\n{items}</offers></shop></yml_catalog>\n"
-    )
-    return text.encode(encoding)
+    return yml_feed(listed, encoding=encoding, shop="Тест", date="2026-11-23 10:00")
 
 
 def supplier_toml(name: str, source: str, fmt: str = "yml", **extra: Any) -> str:

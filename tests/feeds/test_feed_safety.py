@@ -7,7 +7,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 from repricer.cli import app
 from repricer.config import Settings
 from repricer.feeds import SyncResult, sync_feeds
+from repricer.loopback import LoopbackServer, Response
 from tests.feeds.conftest import stored_offers, supplier_toml
 from tests.support.dbdump import dump_tables
 
@@ -163,36 +163,23 @@ def test_negative_stock_is_out_of_stock(feed: tuple[Path, Settings], engine: Eng
     assert (offer["stock_qty"], offer["available"]) == (0, False)
 
 
-class _Hostile(BaseHTTPRequestHandler):
-    """``/drip``: one byte every 0.2 s, forever; ``/flood``: 64 KiB chunks, forever."""
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/csv")
-        self.end_headers()
-        chunk, pause = (b"x", 0.2) if self.path == "/drip" else (b"x" * 65536, 0.0)
-        try:
-            while not self.server.stopping.is_set():  # type: ignore[attr-defined]
-                self.wfile.write(chunk)
-                self.wfile.flush()
-                time.sleep(pause)
-        except OSError:  # the client gave up, as it should
-            return
-
-    def log_message(self, *args: object) -> None:
-        return
-
-
 @pytest.fixture
 def hostile_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-    server.stopping = threading.Event()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.stopping.set()  # type: ignore[attr-defined]
-    server.shutdown()
-    server.server_close()
+    """``/drip``: one byte every 0.2 s, forever; ``/flood``: 64 KiB chunks, forever."""
+    stopping = threading.Event()
+
+    def forever(chunk: bytes, pause: float) -> Iterator[bytes]:
+        while not stopping.is_set():
+            yield chunk
+            stopping.wait(pause)
+
+    with LoopbackServer() as server:
+        headers = {"Content-Type": "text/csv"}
+        server.route("/drip", lambda _r: Response(200, headers=headers, stream=forever(b"x", 0.2)))
+        flood = b"x" * 65536
+        server.route("/flood", lambda _r: Response(200, headers=headers, stream=forever(flood, 0)))
+        yield server.url("")
+        stopping.set()
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ from repricer.config import Settings
 from repricer.db.models import FeedSync, utcnow
 from repricer.exceptions import FeedError
 from repricer.feeds import SyncResult, sync_feeds
+from repricer.loopback import LoopbackServer, Request, Response
 from tests.feeds.conftest import FEEDS, feed_syncs, stored_offers, supplier_toml, yml
-from tests.support.httpserver import LocalServer, Request, Response
 
 MakeSettings = Callable[[str], Settings]
 BASE = [
@@ -47,14 +47,14 @@ def sync_one(settings: Settings, engine: Engine, name: str = "acme") -> SyncResu
     return result
 
 
-def serve(server: LocalServer, path: str, body: bytes, **headers: str) -> str:
+def serve(server: LoopbackServer, path: str, body: bytes, **headers: str) -> str:
     server.route(path, Response(200, body, headers))
     return server.url(path)
 
 
 @pytest.mark.usefixtures("products")
 def test_yml_utf8_over_http(
-    http_server: LocalServer, settings_from: MakeSettings, engine: Engine
+    http_server: LoopbackServer, settings_from: MakeSettings, engine: Engine
 ) -> None:
     url = serve(http_server, "/alpha.yml", (FEEDS / "offers-utf8.yml").read_bytes())
     settings = settings_from(supplier_toml("acme", url))
@@ -85,7 +85,7 @@ def test_yml_utf8_over_http(
 
 @pytest.mark.usefixtures("products")
 def test_yml_windows_1251_keyed_by_vendor_code(
-    http_server: LocalServer, settings_from: MakeSettings, engine: Engine
+    http_server: LoopbackServer, settings_from: MakeSettings, engine: Engine
 ) -> None:
     url = serve(http_server, "/beta.yml", (FEEDS / "offers-cp1251.yml").read_bytes())
     result = sync_one(settings_from(supplier_toml("acme", url, key="vendorCode")), engine)
@@ -100,7 +100,7 @@ def test_yml_windows_1251_keyed_by_vendor_code(
 
 @pytest.mark.usefixtures("products")
 def test_csv_cp1251_decimal_commas(
-    http_server: LocalServer, settings_from: MakeSettings, engine: Engine
+    http_server: LoopbackServer, settings_from: MakeSettings, engine: Engine
 ) -> None:
     url = serve(http_server, "/gamma.csv", (FEEDS / "price-cp1251.csv").read_bytes())
     result = sync_one(settings_from(supplier_toml("acme", url, "csv")), engine)
@@ -119,7 +119,7 @@ def test_csv_cp1251_decimal_commas(
 
 @pytest.mark.usefixtures("products")
 def test_xlsx_keyed_by_barcode(
-    http_server: LocalServer, settings_from: MakeSettings, engine: Engine
+    http_server: LoopbackServer, settings_from: MakeSettings, engine: Engine
 ) -> None:
     url = serve(http_server, "/delta.xlsx", (FEEDS / "price.xlsx").read_bytes())
     result = sync_one(settings_from(supplier_toml("acme", url, "xlsx", key="barcode")), engine)
@@ -132,7 +132,7 @@ def test_xlsx_keyed_by_barcode(
 
 @pytest.mark.usefixtures("products")
 def test_unchanged_resync_writes_nothing_and_304_skips(
-    http_server: LocalServer, settings_from: MakeSettings, engine: Engine
+    http_server: LoopbackServer, settings_from: MakeSettings, engine: Engine
 ) -> None:
     body = yml(BASE)
 
@@ -167,7 +167,7 @@ def test_unchanged_resync_writes_nothing_and_304_skips(
 
 @pytest.mark.usefixtures("products")
 def test_an_identical_feed_is_read_again_when_it_could_change_something(
-    http_server: LocalServer,
+    http_server: LoopbackServer,
     settings_from: MakeSettings,
     engine: Engine,
     add_products: Callable[..., None],
@@ -198,7 +198,7 @@ def test_an_identical_feed_is_read_again_when_it_could_change_something(
 
 @pytest.mark.usefixtures("products")
 def test_changes_absent_items_and_new_products(
-    http_server: LocalServer,
+    http_server: LoopbackServer,
     settings_from: MakeSettings,
     engine: Engine,
     add_products: Callable[..., None],
@@ -223,7 +223,7 @@ def test_changes_absent_items_and_new_products(
 
 @pytest.mark.usefixtures("products")
 def test_incomplete_feed_leaves_absent_items(
-    http_server: LocalServer, settings_from: MakeSettings, engine: Engine
+    http_server: LoopbackServer, settings_from: MakeSettings, engine: Engine
 ) -> None:
     settings = settings_from(supplier_toml("acme", http_server.url("/feed.yml"), complete=False))
     http_server.route("/feed.yml", Response(200, yml(BASE)))
@@ -235,7 +235,7 @@ def test_incomplete_feed_leaves_absent_items(
 
 
 def test_500_then_success(
-    http_server: LocalServer, settings_from: MakeSettings, engine: Engine
+    http_server: LoopbackServer, settings_from: MakeSettings, engine: Engine
 ) -> None:
     calls = []
 
@@ -248,7 +248,9 @@ def test_500_then_success(
     assert (result.status, result.seen, len(calls)) == ("ok", 5, 2)
 
 
-def test_gzip_feed(http_server: LocalServer, settings_from: MakeSettings, engine: Engine) -> None:
+def test_gzip_feed(
+    http_server: LoopbackServer, settings_from: MakeSettings, engine: Engine
+) -> None:
     url = serve(http_server, "/feed.yml", gzip.compress(yml(BASE)), **{"Content-Encoding": "gzip"})
     assert sync_one(settings_from(supplier_toml("acme", url)), engine).seen == 5
 
@@ -306,7 +308,7 @@ BAD_INPUTS: list[tuple[str, Any, str, str]] = [
 )
 @pytest.mark.usefixtures("products")
 def test_bad_input_keeps_previous_data(
-    http_server: LocalServer,
+    http_server: LoopbackServer,
     settings_from: MakeSettings,
     engine: Engine,
     response: Any,
@@ -331,7 +333,7 @@ def test_bad_input_keeps_previous_data(
 
 @pytest.mark.usefixtures("products")
 def test_rejected_feed_is_refetched_unconditionally(
-    http_server: LocalServer, settings_from: MakeSettings, engine: Engine
+    http_server: LoopbackServer, settings_from: MakeSettings, engine: Engine
 ) -> None:
     settings = settings_from(supplier_toml("acme", http_server.url("/feed.yml")))
     http_server.route("/feed.yml", Response(200, yml(BASE), {"ETag": '"a"'}))
@@ -343,7 +345,7 @@ def test_rejected_feed_is_refetched_unconditionally(
 
 
 def test_thresholds_are_settings(
-    http_server: LocalServer, settings_from: MakeSettings, engine: Engine
+    http_server: LoopbackServer, settings_from: MakeSettings, engine: Engine
 ) -> None:
     text = supplier_toml(
         "acme",
@@ -367,7 +369,7 @@ def test_unknown_supplier_raises(settings_from: MakeSettings, engine: Engine) ->
 
 
 def test_all_suppliers_and_progress(
-    http_server: LocalServer, settings_from: MakeSettings, engine: Engine
+    http_server: LoopbackServer, settings_from: MakeSettings, engine: Engine
 ) -> None:
     good = supplier_toml("good", str(FEEDS / "offers-utf8.yml"))
     bad = supplier_toml("bad", http_server.url("/missing.yml"), retries=0)

@@ -15,10 +15,10 @@ from repricer.config import Settings
 from repricer.crawl import run_crawl
 from repricer.db.engine import session_scope
 from repricer.db.models import Candidate, Listing, Product
+from repricer.loopback import LoopbackServer
 from repricer.matching.codes import gtin_check_digit
 from repricer.pricing.inputs import load_observations
-from tests.support.httpserver import LocalServer
-from tests.support.shop import ShopProduct, serve_shop
+from repricer.synthetic.sitemap_shop import ShopProduct, serve_shop
 
 pytestmark = pytest.mark.slow
 DELAY = 0.05
@@ -38,13 +38,13 @@ def _shop() -> list[ShopProduct]:
             f"Brand{i % 7} {kinds[i % 6]} MX-{1000 + i}Z",
             _gtin(i) if i % 2 == 0 else "",
             f"MX-{1000 + i}Z",
-            1000 + i,
+            (1000 + i) * 100,
         )
         for i in range(PAGES)
     ]
 
 
-def _config(server: LocalServer) -> str:
+def _config(server: LoopbackServer) -> str:
     return f"""
 [crawl]
 timeout = "5s"
@@ -72,7 +72,7 @@ def _catalog(engine: Engine) -> None:
 
 
 def test_discover_match_review_and_drift(
-    http_server: LocalServer,
+    http_server: LoopbackServer,
     write_config: Callable[[str], object],
     settings_from: Callable[[str], Settings],
     engine: Engine,

@@ -4,8 +4,6 @@ once, without waiting for the (debounced) repricing or any approval."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,10 +12,11 @@ from sqlalchemy import Engine, func, select
 from repricer.config import Settings
 from repricer.db.models import JobRun, RepricingRun
 from repricer.jobs import REPRICE, STOCK_PUSH, default_jobs
+from repricer.loopback import LoopbackServer
 from repricer.scheduler import run_scheduler
 from tests.storefront.fakes import FakeWooCommerce
 from tests.storefront.seed import add_products
-from tests.support.httpserver import LocalServer
+from tests.support.waiting import wait_until
 
 KEY, SECRET = "ck_events", "cs_events"
 SKUS = [f"S{i}" for i in range(5)]
@@ -30,16 +29,8 @@ def feed(path: Path, stock: dict[str, int]) -> None:
     tmp.replace(path)
 
 
-def wait_for(check: Callable[[], bool], what: str, deadline_s: float = 90.0) -> None:
-    deadline = time.monotonic() + deadline_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 @pytest.fixture
-def settings(settings_from, http_server: LocalServer, tmp_path: Path, monkeypatch) -> Settings:
+def settings(settings_from, http_server: LoopbackServer, tmp_path: Path, monkeypatch) -> Settings:
     monkeypatch.setenv("REPRICER_WOOCOMMERCE_KEY", KEY)
     monkeypatch.setenv("REPRICER_WOOCOMMERCE_SECRET", SECRET)
     feed(tmp_path / "feed.csv", {})
@@ -73,7 +64,7 @@ def test_feed_jobs_request_the_stock_push_first(settings: Settings) -> None:
 
 
 def test_stock_out_reaches_the_storefront_before_any_repricing(
-    settings: Settings, engine: Engine, http_server: LocalServer, tmp_path: Path
+    settings: Settings, engine: Engine, http_server: LoopbackServer, tmp_path: Path
 ) -> None:
     shop = FakeWooCommerce(http_server, KEY, SECRET)
     add_products(engine, SKUS)
@@ -87,9 +78,15 @@ def test_stock_out_reaches_the_storefront_before_any_repricing(
     )
     thread.start()
     try:
-        wait_for(lambda: all(i["stock_quantity"] == 5 for i in shop.items.values()), "first push")
+        wait_until(
+            lambda: all(i["stock_quantity"] == 5 for i in shop.items.values()),
+            "first push",
+            timeout=90,
+        )
         feed(tmp_path / "feed.csv", {"S3": 0})
-        wait_for(lambda: shop.items[13]["stock_status"] == "outofstock", "the stock-out")
+        wait_until(
+            lambda: shop.items[13]["stock_status"] == "outofstock", "the stock-out", timeout=90
+        )
     finally:
         stop.set()
         thread.join()

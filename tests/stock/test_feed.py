@@ -12,10 +12,10 @@ from repricer.cli import app
 from repricer.config import Settings
 from repricer.db.models import StockSync, SupplierOffer
 from repricer.feeds import sync_feeds
+from repricer.loopback import LoopbackServer, Request, Response
 from repricer.stock import push_stock, sync_stock_feeds
 from tests.storefront.fakes import FakeWooCommerce
 from tests.storefront.seed import add_products
-from tests.support.httpserver import LocalServer, Request, Response
 
 KEY, SECRET = "ck_feed_stock", "cs_feed_stock"
 FULL = "sku;cost;stock\n" + "".join(f"S{i};100,00;5\n" for i in range(10))
@@ -24,7 +24,7 @@ FULL = "sku;cost;stock\n" + "".join(f"S{i};100,00;5\n" for i in range(10))
 class StockSource:
     """A stock file with an ETag; counts full and conditional (304) answers."""
 
-    def __init__(self, server: LocalServer, body: str) -> None:
+    def __init__(self, server: LoopbackServer, body: str) -> None:
         self.body, self.version, self.full, self.not_modified = body, 1, 0, 0
         server.route("/stock.csv", self.handle)
 
@@ -65,7 +65,7 @@ def settings(settings_from, http_server, tmp_path, monkeypatch) -> Settings:
 
 
 @pytest.fixture
-def shop(http_server: LocalServer, engine: Engine) -> FakeWooCommerce:
+def shop(http_server: LoopbackServer, engine: Engine) -> FakeWooCommerce:
     shop = FakeWooCommerce(http_server, KEY, SECRET)
     add_products(engine, [f"S{i}" for i in range(10)])
     for i in range(10):

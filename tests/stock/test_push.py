@@ -12,20 +12,20 @@ from sqlalchemy import Engine, select, update
 from repricer.config import Settings
 from repricer.db.models import StockState, SupplierOffer
 from repricer.exceptions import StorefrontError
+from repricer.loopback import LoopbackServer
 from repricer.stock import push_stock
 from tests.storefront.fakes import WC, FakeHttpStorefront, FakeWooCommerce
 from tests.storefront.seed import add_offer, add_products
-from tests.support.httpserver import LocalServer
 
 KEY, SECRET = "ck_stock_0123456789", "cs_stock_9876543210"
 
 
 @pytest.fixture
-def shop(http_server: LocalServer) -> FakeWooCommerce:
+def shop(http_server: LoopbackServer) -> FakeWooCommerce:
     return FakeWooCommerce(http_server, KEY, SECRET)
 
 
-def wc_settings(settings_from, server: LocalServer, monkeypatch, extra: str = "") -> Settings:
+def wc_settings(settings_from, server: LoopbackServer, monkeypatch, extra: str = "") -> Settings:
     monkeypatch.setenv("REPRICER_WOOCOMMERCE_KEY", KEY)
     monkeypatch.setenv("REPRICER_WOOCOMMERCE_SECRET", SECRET)
     return settings_from(

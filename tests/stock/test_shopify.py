@@ -8,26 +8,26 @@ import pytest
 from sqlalchemy import Engine
 
 from repricer.config import Settings
+from repricer.loopback import LoopbackServer
 from repricer.stock import push_stock
 from repricer.storefront.base import StockItem
 from repricer.storefront.retry import Backoff
 from repricer.storefront.shopify import ShopifyConnector
 from tests.storefront.fakes import FakeShopify
 from tests.storefront.seed import add_offer, add_products
-from tests.support.httpserver import LocalServer
 
 TOKEN = "shpat_stock_0123456789abcdef"
 
 
 @pytest.fixture
-def shop(http_server: LocalServer) -> FakeShopify:
+def shop(http_server: LoopbackServer) -> FakeShopify:
     shop = FakeShopify(http_server, TOKEN, "2025-01")
     shop.locations = {1, 7}
     return shop
 
 
 def make_settings(
-    settings_from, server: LocalServer, monkeypatch, location: str | None
+    settings_from, server: LoopbackServer, monkeypatch, location: str | None
 ) -> Settings:
     monkeypatch.setenv("REPRICER_SHOPIFY_TOKEN", TOKEN)
     where = f'location_id = "{location}"\n' if location else ""

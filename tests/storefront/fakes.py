@@ -21,7 +21,7 @@ from collections import Counter
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.support.httpserver import LocalServer, Request, Response
+from repricer.loopback import LoopbackServer, Request, Response
 
 WC = "/wp-json/wc/v3"
 
@@ -35,7 +35,7 @@ def _json(status: int, data: Any, headers: dict[str, str] | None = None) -> Resp
 class FakeStore:
     """Shared knobs and bookkeeping."""
 
-    def __init__(self, server: LocalServer) -> None:
+    def __init__(self, server: LoopbackServer) -> None:
         self.server = server
         self.lock = threading.Lock()
         self.canned: list[Response] = []
@@ -60,7 +60,9 @@ class FakeWooCommerce(FakeStore):
 
     limit = 100
 
-    def __init__(self, server: LocalServer, key: str = "ck_test", secret: str = "cs_test") -> None:
+    def __init__(
+        self, server: LoopbackServer, key: str = "ck_test", secret: str = "cs_test"
+    ) -> None:
         super().__init__(server)
         self.auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
         self.items: dict[int, dict[str, Any]] = {}
@@ -224,7 +226,7 @@ class FakeShopify(FakeStore):
     limit = 250
 
     def __init__(
-        self, server: LocalServer, token: str = "shpat_test", version: str = "2025-01"
+        self, server: LoopbackServer, token: str = "shpat_test", version: str = "2025-01"
     ) -> None:
         super().__init__(server)
         self.token = token
@@ -440,7 +442,9 @@ class FakeShopify(FakeStore):
 class FakeHttpStorefront(FakeStore):
     """The documented generic endpoint: signed POST of items, signed GET read-back."""
 
-    def __init__(self, server: LocalServer, secret: str = "s3cret", path: str = "/prices") -> None:
+    def __init__(
+        self, server: LoopbackServer, secret: str = "s3cret", path: str = "/prices"
+    ) -> None:
         super().__init__(server)
         self.secret = secret
         self.prices: dict[str, str] = {}

@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from repricer.cli import app
+from repricer.loopback import LoopbackServer
 from tests.storefront.fakes import FakeWooCommerce
 from tests.storefront.seed import add_changes, add_products, add_run, statuses
-from tests.support.httpserver import LocalServer
 
 runner = CliRunner()
 
@@ -43,7 +43,7 @@ def test_push_unknown_run_is_one_line_error(engine: Engine, file_config: Path) -
 
 
 def test_storefront_check(
-    engine: Engine, file_config: Path, write_config, http_server: LocalServer, monkeypatch
+    engine: Engine, file_config: Path, write_config, http_server: LoopbackServer, monkeypatch
 ) -> None:
     ok = runner.invoke(app, ["--config", str(file_config), "storefront", "check"])
     assert ok.exit_code == 0 and "is writable" in ok.output
@@ -63,7 +63,7 @@ def test_storefront_check(
 
 
 def test_push_that_stops_exits_1(
-    engine: Engine, write_config, http_server: LocalServer, monkeypatch
+    engine: Engine, write_config, http_server: LoopbackServer, monkeypatch
 ) -> None:
     FakeWooCommerce(http_server, "ck_a", "cs_b")
     add_products(engine, ["A"])

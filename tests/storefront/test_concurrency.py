@@ -13,8 +13,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,10 +20,11 @@ from sqlalchemy import Engine, select
 
 from repricer.db.models import PriceChange
 from repricer.exceptions import ReviewError
+from repricer.loopback import LoopbackServer, Request, Response
 from repricer.review import reject
 from tests.storefront.fakes import WC, FakeWooCommerce
 from tests.storefront.seed import add_changes, add_products, add_run, statuses
-from tests.support.httpserver import LocalServer, Request, Response
+from tests.support.waiting import wait_until
 
 KEY, SECRET = "ck_conc", "cs_conc"
 N = 300  # three batches of 100
@@ -35,16 +34,8 @@ SCRIPT = (
 )
 
 
-def _wait(predicate: Callable[[], bool], timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.01)
-
-
 def _setup(
-    engine: Engine, server: LocalServer, tmp_path: Path
+    engine: Engine, server: LoopbackServer, tmp_path: Path
 ) -> tuple[FakeWooCommerce, Path, threading.Event]:
     """Catalog, approved changes, the store and its gate (batch requests wait for it),
     and the push's config file."""
@@ -100,14 +91,16 @@ def _in_flight(engine: Engine) -> list[int]:
 
 @pytest.mark.slow
 def test_reject_during_push_is_never_undone(
-    any_engine: Engine, http_server: LocalServer, tmp_path: Path
+    any_engine: Engine, http_server: LoopbackServer, tmp_path: Path
 ) -> None:
     shop, config, gate = _setup(any_engine, http_server, tmp_path)
     ids = _ids_by_sku(any_engine)
     last_batch = [ids[f"C{i:04d}"] for i in range(250, 260)]
     child = _push(config)
     try:
-        _wait(lambda: bool(_in_flight(any_engine)))  # the first batch is on its way
+        wait_until(
+            lambda: _in_flight(any_engine), "a batch in flight", timeout=120
+        )  # the first batch is on its way
         on_the_way = _in_flight(any_engine)[0]
         with pytest.raises(ReviewError, match="cannot go from pushing to rejected"):
             reject(any_engine, ids=[on_the_way], by="manager")
@@ -129,11 +122,13 @@ def test_reject_during_push_is_never_undone(
 
 @pytest.mark.slow
 def test_two_pushes_at_once_send_each_change_once(
-    any_engine: Engine, http_server: LocalServer, tmp_path: Path
+    any_engine: Engine, http_server: LoopbackServer, tmp_path: Path
 ) -> None:
     shop, config, gate = _setup(any_engine, http_server, tmp_path)
     first = _push(config)
-    _wait(lambda: bool(_in_flight(any_engine)))  # the first push is sending its first batch
+    wait_until(
+        lambda: _in_flight(any_engine), "a batch in flight", timeout=120
+    )  # the first push is sending its first batch
     second = _push(config)
     try:
         second_out = second.communicate(timeout=180)

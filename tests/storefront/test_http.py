@@ -11,22 +11,24 @@ from sqlalchemy import Engine
 
 from repricer.config import Settings
 from repricer.exceptions import StorefrontError
+from repricer.loopback import LoopbackServer, Response
 from repricer.storefront import check_storefront, push_changes
 from repricer.storefront.http import sign
 from tests.storefront.fakes import FakeHttpStorefront
 from tests.storefront.seed import add_changes, add_products, add_run, statuses
-from tests.support.httpserver import LocalServer, Response
 
 SECRET = "whsec_9f8e7d6c5b4a"
 
 
 @pytest.fixture
-def shop(http_server: LocalServer) -> FakeHttpStorefront:
+def shop(http_server: LoopbackServer) -> FakeHttpStorefront:
     return FakeHttpStorefront(http_server, SECRET)
 
 
 @pytest.fixture
-def settings(settings_from, http_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(
+    settings_from, http_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
     monkeypatch.setenv("REPRICER_HTTP_SECRET", SECRET)
     return settings_from(
         f'[storefront]\nkind = "http"\nretries = 1\n[storefront.http]\nurl = "{http_server.url("/prices")}"\n'
@@ -70,7 +72,7 @@ def test_wrong_secret_is_named_without_showing_it(
 
 
 def test_endpoint_without_read_back_is_unverified(
-    engine: Engine, settings: Settings, http_server: LocalServer
+    engine: Engine, settings: Settings, http_server: LoopbackServer
 ) -> None:
     def post_only(req):
         if req.method == "GET":

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,26 +20,19 @@ from sqlalchemy import Engine, func, select
 
 from repricer.config import load_settings
 from repricer.db.models import PushAttempt
+from repricer.loopback import LoopbackServer, Request
 from repricer.storefront import push_changes
 from tests.storefront.fakes import FakeWooCommerce
 from tests.storefront.seed import add_changes, add_products, add_run, statuses
-from tests.support.httpserver import LocalServer
+from tests.support.waiting import wait_until
 
 KEY, SECRET = "ck_kill", "cs_kill"
 N = 600  # six batches of 100
 
 
-def _wait(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.01)
-
-
 @pytest.mark.slow
 def test_sigkill_mid_push_then_rerun(
-    engine: Engine, write_config, http_server: LocalServer, tmp_path: Path
+    engine: Engine, write_config, http_server: LoopbackServer, tmp_path: Path
 ) -> None:
     shop = FakeWooCommerce(http_server, KEY, SECRET)
     skus = [f"K{i:04d}" for i in range(N)]
@@ -68,15 +60,16 @@ def test_sigkill_mid_push_then_rerun(
         stderr=subprocess.PIPE,
     )
     try:
-        _wait(lambda: len(shop.batch_sizes) >= 2)
-        time.sleep(0.15)  # the third batch is now in flight
+        # the third batch has reached the store, which takes 0.3 s to answer it
+        wait_until(lambda: len(_batch_requests(http_server)) >= 3, "the third batch sent")
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
     finally:
         if child.poll() is None:
             child.kill()
     assert child.returncode == -signal.SIGKILL
-    time.sleep(0.5)  # let the store finish the request the dead client left behind
+    # the store still applies the batch the dead client left behind
+    wait_until(lambda: len(shop.batch_sizes) >= 3, "the store to finish the third batch")
     pushed_before = sum(1 for s in statuses(engine).values() if s == "pushed")
     assert 100 <= pushed_before < N
 
@@ -102,3 +95,7 @@ def test_sigkill_mid_push_then_rerun(
             select(func.count()).where(PushAttempt.status == "pushed")
         ).scalar()
     assert pushed_rows == N  # one recorded push per change
+
+
+def _batch_requests(server: LoopbackServer) -> list[Request]:
+    return [r for r in list(server.requests) if r.path.endswith("/products/batch")]

@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 
 from repricer.config import load_settings
 from repricer.lease import PUSH, lease_holder
+from repricer.loopback import LoopbackServer
 from repricer.storefront import push_changes
 from tests.storefront.fakes import FakeWooCommerce
 from tests.storefront.seed import add_changes, add_products, add_run, statuses
-from tests.support.httpserver import LocalServer
 
 KEY, SECRET = "ck_crash", "cs_crash"
 N = 250  # batches of 100, 100, 50
@@ -31,7 +31,7 @@ SCRIPT = (
 @pytest.mark.parametrize("point", ["push:claimed", "push:sent"])
 def test_sigkill_at_each_step_of_push(
     any_engine: Engine,
-    http_server: LocalServer,
+    http_server: LoopbackServer,
     tmp_path: Path,
     point: str,
     monkeypatch: pytest.MonkeyPatch,

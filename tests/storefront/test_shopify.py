@@ -11,24 +11,26 @@ from sqlalchemy import Engine, select
 from repricer.config import Settings
 from repricer.db.models import Product
 from repricer.exceptions import StorefrontError
+from repricer.loopback import LoopbackServer, Response
 from repricer.storefront import check_storefront, push_changes
 from repricer.storefront.base import PushItem
 from repricer.storefront.retry import Backoff
 from repricer.storefront.shopify import ShopifyConnector
 from tests.storefront.fakes import FakeShopify
 from tests.storefront.seed import add_changes, add_products, add_run, attempts, statuses
-from tests.support.httpserver import LocalServer, Response
 
 TOKEN = "shpat_0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture
-def shop(http_server: LocalServer) -> FakeShopify:
+def shop(http_server: LoopbackServer) -> FakeShopify:
     return FakeShopify(http_server, TOKEN, "2025-01")
 
 
 @pytest.fixture
-def settings(settings_from, http_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(
+    settings_from, http_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
     monkeypatch.setenv("REPRICER_SHOPIFY_TOKEN", TOKEN)
     return settings_from(
         f'[storefront]\nkind = "shopify"\nretries = 3\ntimeout = "1s"\n'

@@ -13,24 +13,26 @@ from sqlalchemy import Engine, select
 from repricer.config import Settings
 from repricer.db.models import Product
 from repricer.exceptions import ConfigError, StorefrontError
+from repricer.loopback import LoopbackServer, Response
 from repricer.storefront import check_storefront, push_changes
 from repricer.storefront.base import PushItem
 from repricer.storefront.retry import Backoff
 from repricer.storefront.woocommerce import WooCommerceConnector
 from tests.storefront.fakes import WC, FakeWooCommerce
 from tests.storefront.seed import add_changes, add_products, add_run, attempts, statuses
-from tests.support.httpserver import LocalServer, Response
 
 KEY, SECRET = "ck_live_0123456789abcdef", "cs_live_fedcba9876543210"
 
 
 @pytest.fixture
-def shop(http_server: LocalServer) -> FakeWooCommerce:
+def shop(http_server: LoopbackServer) -> FakeWooCommerce:
     return FakeWooCommerce(http_server, KEY, SECRET)
 
 
 @pytest.fixture
-def settings(settings_from, http_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(
+    settings_from, http_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
     monkeypatch.setenv("REPRICER_WOOCOMMERCE_KEY", KEY)
     monkeypatch.setenv("REPRICER_WOOCOMMERCE_SECRET", SECRET)
     return settings_from(
@@ -39,7 +41,7 @@ def settings(settings_from, http_server: LocalServer, monkeypatch: pytest.Monkey
     )
 
 
-def connector(engine: Engine, server: LocalServer, **kw) -> WooCommerceConnector:
+def connector(engine: Engine, server: LoopbackServer, **kw) -> WooCommerceConnector:
     backoff = Backoff(retries=kw.pop("retries", 3), base=0.01, cap=0.05)
     return WooCommerceConnector(
         server.url(""), KEY, SECRET, engine=engine, currency="RUB", backoff=backoff, **kw

@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from repricer.cli import app
 from repricer.exceptions import ConfigError
+from repricer.loopback import LoopbackServer, Response
 from repricer.review import list_changes
 from repricer.web.security import Credentials, check_bind, hash_password, verify_password
 from spiders.browser import CHROMIUM_ARGS
-from tests.support.httpserver import LocalServer, Response
 from tests.web.conftest import Workspace, free_port, start_server, stop, wait_until_up
 from tests.web.seed import build
 
@@ -46,7 +46,7 @@ def test_a_page_on_another_origin_cannot_approve(workspace: Workspace) -> None:
         f'<input name="action" value="approve"><input name="scope" value="selected">{fields}'
         '</form><script>document.getElementById("f").submit()</script>'
     )
-    with LocalServer() as other, sync_playwright() as p:
+    with LoopbackServer() as other, sync_playwright() as p:
         other.route("/evil", lambda _r: Response(200, evil, {"Content-Type": "text/html"}))
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()

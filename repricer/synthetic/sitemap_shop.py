@@ -4,37 +4,36 @@
 ``/sitemap_index.xml.gz`` (a gzip sitemap index) -> ``/sitemaps/nested.xml.gz`` (a
 nested index) -> ``/sitemaps/products-N.xml[.gz]`` (URL sets, every other one gzip) ->
 ``/p/<id>`` product pages with JSON-LD (name, gtin13, sku, price in RUB). Each request's
-arrival time is kept in ``ShopLog.times`` to check the crawl rate. Used by the discovery
-tests and ``bench/discovery.py``.
+arrival time is kept in ``ShopLog.times`` to check the crawl rate.
 """
 
 from __future__ import annotations
 
 import gzip
-import json
 import threading
 import time
 from dataclasses import dataclass, field
 
-from tests.support.httpserver import Handler, LocalServer, Request, Response
+from repricer.loopback import Handler, LoopbackServer, Request, Response
+from repricer.synthetic.pages import PageProduct, product_page
 
-PAGE = (
-    "<!DOCTYPE html><html><head><meta charset='utf-8'><title>{name}</title>"
-    '<script type="application/ld+json">{data}</script></head>'
-    "<body><h1>{name}</h1></body></html>"
-)
-PER_SITEMAP = 1000
+PER_SITEMAP = 1000  # URLs per sitemap file
 
 
 @dataclass
 class ShopProduct:
-    """One page: ``gtin`` may be empty; ``price`` in roubles."""
+    """One page: ``gtin`` may be empty; ``price`` in kopecks. Change an entry to change
+    its page (pages are rendered on request)."""
 
     id: int
     name: str
     gtin: str
     sku: str
     price: int
+
+    def page(self) -> str:
+        shown = PageProduct(self.name, self.price, sku=self.sku, gtin=self.gtin or None)
+        return product_page(shown)
 
 
 @dataclass
@@ -47,23 +46,22 @@ class ShopLog:
             self.times.append(time.monotonic())
 
 
-def product_page(product: ShopProduct) -> str:
-    data = {"@context": "https://schema.org", "@type": "Product", "name": product.name,
-            "sku": product.sku, "offers": {"@type": "Offer", "price": str(product.price),
-                                           "priceCurrency": "RUB"}}  # fmt: skip
-    if product.gtin:
-        data["gtin13"] = product.gtin
-    return PAGE.format(name=product.name, data=json.dumps(data, ensure_ascii=False))
-
-
-def _urlset(urls: list[str]) -> str:
+def urlset(urls: list[str]) -> str:
+    """A sitemap URL set."""
     items = "".join(f"<url><loc>{u}</loc></url>" for u in urls)
-    return f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</urlset>'
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</urlset>'
+    )
 
 
-def _index(urls: list[str]) -> str:
+def sitemap_index(urls: list[str]) -> str:
+    """A sitemap index of other sitemaps."""
     items = "".join(f"<sitemap><loc>{u}</loc></sitemap>" for u in urls)
-    return f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</sitemapindex>'
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</sitemapindex>'
+    )
 
 
 def _gz(text: str) -> Response:
@@ -74,9 +72,8 @@ def _xml(text: str) -> Response:
     return Response(200, text, {"Content-Type": "application/xml"})
 
 
-def serve_shop(server: LocalServer, products: list[ShopProduct]) -> ShopLog:
-    """Route the shop on ``server``; pages are rendered on request from ``products``
-    (change an entry to change the page)."""
+def serve_shop(server: LoopbackServer, products: list[ShopProduct]) -> ShopLog:
+    """Route the shop on ``server``; returns the log of its requests."""
     log = ShopLog()
     by_path = {f"/p/{p.id}": i for i, p in enumerate(products)}
 
@@ -87,23 +84,25 @@ def serve_shop(server: LocalServer, products: list[ShopProduct]) -> ShopLog:
 
         return handler
 
-    chunks = [list(by_path)[i : i + PER_SITEMAP] for i in range(0, len(by_path), PER_SITEMAP)]
+    paths = list(by_path)
+    chunks = [paths[i : i + PER_SITEMAP] for i in range(0, len(paths), PER_SITEMAP)]
     names = [
         f"/sitemaps/products-{n}.xml" + (".gz" if n % 2 == 0 else "") for n in range(len(chunks))
     ]
-    for name, paths in zip(names, chunks, strict=True):
-        body = _urlset([server.url(p) for p in paths])
+    for name, chunk in zip(names, chunks, strict=True):
+        body = urlset([server.url(p) for p in chunk])
         server.route(name, logged(_gz(body) if name.endswith(".gz") else _xml(body)))
-    server.route("/sitemaps/nested.xml.gz", logged(_gz(_index([server.url(n) for n in names[1:]]))))
+    nested = sitemap_index([server.url(n) for n in names[1:]])
+    server.route("/sitemaps/nested.xml.gz", logged(_gz(nested)))
     top = [server.url(n) for n in names[:1]] + [server.url("/sitemaps/nested.xml.gz")]
-    server.route("/sitemap_index.xml.gz", logged(_gz(_index(top))))
+    server.route("/sitemap_index.xml.gz", logged(_gz(sitemap_index(top))))
     robots = f"User-agent: *\nDisallow: /private/\nSitemap: {server.url('/sitemap_index.xml.gz')}\n"
     server.route("/robots.txt", logged(Response(200, robots, {"Content-Type": "text/plain"})))
 
     def page(req: Request) -> Response:
         log.record()
         product = products[by_path[req.path]]
-        return Response(200, product_page(product), {"Content-Type": "text/html; charset=utf-8"})
+        return Response(200, product.page(), {"Content-Type": "text/html; charset=utf-8"})
 
     for path in by_path:
         server.route(path, page)
