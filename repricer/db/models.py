@@ -140,9 +140,8 @@ class SupplierOffer(Base):
 
 
 class FeedSync(Base):
-    """One supplier feed sync. status: running | ok | not_modified | unchanged (the same
-    content as the last applied sync: skipped) | rejected | failed | interrupted (its
-    process died; closed when the next sync of the supplier starts)."""
+    """One supplier feed sync. status: running | ok | not_modified | rejected | failed |
+    interrupted (its process died; closed when the next sync of the supplier starts)."""
 
     __tablename__ = "feed_syncs"
     __table_args__ = (Index("ix_feed_syncs_supplier_started", "supplier_id", "started_at"),)
@@ -163,9 +162,6 @@ class FeedSync(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text, comment="why the sync failed or was rejected")
     warnings: Mapped[list[str]] = mapped_column(default=list)
-    content_hash: Mapped[str | None] = mapped_column(
-        String(64), comment="SHA-256 of the applied feed and the settings that read it"
-    )
 
 
 class Competitor(Base):

@@ -86,10 +86,7 @@ def _offer_counts(conn: Any, supplier_id: int) -> dict[str, int]:
 def _last_applied(conn: Any, supplier_id: int) -> datetime | None:
     value = conn.execute(
         select(_syncs.c.finished_at)
-        .where(
-            _syncs.c.supplier_id == supplier_id,
-            _syncs.c.status.in_(["ok", "not_modified", "unchanged"]),
-        )
+        .where(_syncs.c.supplier_id == supplier_id, _syncs.c.status.in_(["ok", "not_modified"]))
         .order_by(_syncs.c.id.desc())
         .limit(1)
     ).scalar_one_or_none()

@@ -7,11 +7,6 @@ offers. Otherwise only rows that differ are written, in one transaction, and ite
 absent from a ``complete`` feed become unavailable (never deleted). Row-level junk is
 skipped and reported by line or offer id; a repeated key keeps the last row. Every sync
 is recorded in ``feed_syncs``.
-
-A feed with the same content as the last applied sync (:mod:`repricer.feeds.content`:
-the file's hash and the settings that read it) is not read again: the sync ends as
-``unchanged`` and writes nothing, unless ``accept_changes`` is given or an offer left
-unmatched then now has a product.
 """
 
 from __future__ import annotations
@@ -29,7 +24,6 @@ from repricer.db.models import FeedSync, Supplier, utcnow
 from repricer.db.upsert import upsert_rows
 from repricer.exceptions import ConfigError, FeedError, InputFileError, LeaseHeldError
 from repricer.feeds import staging
-from repricer.feeds.content import awaits_match, content_hash
 from repricer.feeds.guards import FeedRejected, check_guards, would_change
 from repricer.feeds.holds import hold_cost_moves, record_holds
 from repricer.feeds.parsers import describe_ref, iter_rows
@@ -41,7 +35,6 @@ from repricer.redact import redact
 # (supplier name, stage, count so far); stage: fetching | parsing | writing | done.
 ProgressCallback = Callable[[str, str, int], None]
 
-APPLIED = ("ok", "not_modified", "unchanged")  # statuses of a sync whose feed is in the offers
 BATCH = 5000
 MAX_REPORTED_ROWS = 50
 _syncs = cast(Table, FeedSync.__table__)
@@ -50,8 +43,8 @@ _suppliers = cast(Table, Supplier.__table__)
 
 @dataclass
 class SyncResult:
-    """The outcome of one supplier's sync. ``status``: ok | not_modified | unchanged |
-    rejected | failed. ``seen`` counts distinct valid offers in the feed; ``row_errors`` holds the
+    """The outcome of one supplier's sync. ``status``: ok | not_modified | rejected |
+    failed. ``seen`` counts distinct valid offers in the feed; ``row_errors`` holds the
     first skipped rows (``"line 7: cost 'abc' is not a number"``)."""
 
     supplier: str
@@ -69,19 +62,16 @@ class SyncResult:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     row_errors: list[str] = field(default_factory=list)
-    content_hash: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.status in APPLIED
+        return self.status in ("ok", "not_modified")
 
     def __str__(self) -> str:
         if self.status in ("rejected", "failed"):
             return f"{self.supplier}: {self.status}: {self.error}"
         if self.status == "not_modified":
             return f"{self.supplier}: not modified"
-        if self.status == "unchanged":
-            return f"{self.supplier}: unchanged, the same {self.seen} offer(s) as the last sync"
         return (
             f"{self.supplier}: ok, {self.seen} seen, {self.changed} changed, "
             f"{self.missing} missing, {self.skipped} skipped, {self.unmapped} unmapped"
@@ -152,8 +142,7 @@ def _sync_leased(
 ) -> SyncResult:
     started = time.monotonic()
     report = progress or (lambda _name, _stage, _count: None)
-    supplier_id, result, applied = _begin(engine, supplier)
-    etag, last_modified, applied_hash = applied.etag, applied.last_modified, applied.content_hash
+    supplier_id, result, etag, last_modified = _begin(engine, supplier)
     feed: FetchedFeed | None = None
     try:
         report(supplier.name, "fetching", 0)
@@ -161,28 +150,13 @@ def _sync_leased(
         result.http_status = feed.http_status
         if feed.not_modified:
             result.status = "not_modified"
-            _repeat(result, applied)
         else:
             assert feed.path is not None
             currency = supplier.currency or settings.pricing.currency
-            result.content_hash = content_hash(feed.path, supplier, currency)
-            if not accept_changes and _same_as_applied(
-                engine, supplier, supplier_id, result, applied_hash
-            ):
-                result.status = "unchanged"
-                _repeat(result, applied)
-            else:
-                _load(
-                    engine,
-                    supplier,
-                    supplier_id,
-                    feed.path,
-                    currency,
-                    result,
-                    report,
-                    accept_changes,
-                )
-                result.status = "ok"
+            _load(
+                engine, supplier, supplier_id, feed.path, currency, result, report, accept_changes
+            )
+            result.status = "ok"
     except (FetchError, ConfigError) as exc:
         result.status, result.error = "failed", str(exc)
         result.http_status = getattr(exc, "http_status", None) or result.http_status
@@ -199,43 +173,11 @@ def _sync_leased(
     return result
 
 
-def _repeat(result: SyncResult, applied: _Applied) -> None:
-    """A feed that says nothing new: the last applied sync's content and counts."""
-    result.content_hash = applied.content_hash
-    result.seen, result.skipped, result.unmapped = applied.seen, applied.skipped, applied.unmapped
-
-
-def _same_as_applied(
-    engine: Engine,
-    supplier: SupplierSettings,
-    supplier_id: int,
-    result: SyncResult,
-    applied_hash: str | None,
-) -> bool:
-    """Whether the fetched feed can be skipped: the last applied sync had this content
-    and no unmatched offer of the supplier now has a product."""
-    if applied_hash is None or result.content_hash != applied_hash:
-        return False
-    with engine.connect() as conn:
-        return not awaits_match(conn, supplier_id, supplier.key)
-
-
-@dataclass(frozen=True)
-class _Applied:
-    """The last applied sync of a supplier: validators for a conditional GET, content
-    hash, and the counts an unchanged feed repeats."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-    content_hash: str | None = None
-    seen: int = 0
-    skipped: int = 0
-    unmapped: int = 0
-
-
-def _begin(engine: Engine, supplier: SupplierSettings) -> tuple[int, SyncResult, _Applied]:
-    """Upsert the supplier row, open a ``running`` feed_syncs row, and return what the
-    last applied sync left (:class:`_Applied`)."""
+def _begin(
+    engine: Engine, supplier: SupplierSettings
+) -> tuple[int, SyncResult, str | None, str | None]:
+    """Upsert the supplier row, open a ``running`` feed_syncs row, and return the
+    validators (ETag, Last-Modified) of the last sync that was applied."""
     with engine.begin() as conn:
         upsert_rows(
             conn,
@@ -249,15 +191,8 @@ def _begin(engine: Engine, supplier: SupplierSettings) -> tuple[int, SyncResult,
         ).scalar_one()
         _close_abandoned(conn, supplier_id)
         previous = conn.execute(
-            select(
-                _syncs.c.etag,
-                _syncs.c.last_modified,
-                _syncs.c.content_hash,
-                _syncs.c.seen,
-                _syncs.c.skipped,
-                _syncs.c.unmapped,
-            )
-            .where(_syncs.c.supplier_id == supplier_id, _syncs.c.status.in_(APPLIED))
+            select(_syncs.c.etag, _syncs.c.last_modified)
+            .where(_syncs.c.supplier_id == supplier_id, _syncs.c.status.in_(["ok", "not_modified"]))
             .order_by(_syncs.c.started_at.desc(), _syncs.c.id.desc())
             .limit(1)
         ).first()
@@ -266,8 +201,8 @@ def _begin(engine: Engine, supplier: SupplierSettings) -> tuple[int, SyncResult,
             .values(supplier_id=supplier_id, started_at=utcnow(), status="running", warnings=[])
             .returning(_syncs.c.id)
         ).scalar_one()
-    applied = _Applied(*previous) if previous else _Applied()
-    return supplier_id, SyncResult(supplier.name, sync_id=sync_id), applied
+    etag, last_modified = previous if previous else (None, None)
+    return supplier_id, SyncResult(supplier.name, sync_id=sync_id), etag, last_modified
 
 
 def _close_abandoned(conn: Connection, supplier_id: int) -> None:
@@ -390,7 +325,7 @@ def _finish(
 ) -> None:
     """Close the feed_syncs row. Validators are kept only for an applied feed: the new
     response's, or after a 304 the ones that were sent (unless the 304 brought new ones)."""
-    if result.status in ("ok", "unchanged") and feed is not None:
+    if result.status == "ok" and feed is not None:
         etag, last_modified = feed.etag, feed.last_modified
     elif result.status == "not_modified" and feed is not None:
         etag = feed.etag or etag
@@ -414,7 +349,6 @@ def _finish(
         "last_modified": last_modified,
         "error": result.error,
         "warnings": warnings,
-        "content_hash": result.content_hash if result.ok else None,
     }
     with engine.begin() as conn:
         conn.execute(update(_syncs).where(_syncs.c.id == result.sync_id).values(**values))

@@ -29,7 +29,7 @@ from repricer.db.models import FeedSync, Product, StockSync, Supplier, utcnow
 from repricer.feeds.effective import effective_costs
 
 COLUMNS = ["product_id", "sku", "storefront_id", "quantity", "in_stock"]
-APPLIED = ("ok", "not_modified", "unchanged")  # unchanged: a feed skipped as identical
+APPLIED = ("ok", "not_modified")
 _products = cast(Table, Product.__table__)
 _suppliers = cast(Table, Supplier.__table__)
 _feed_syncs = cast(Table, FeedSync.__table__)
