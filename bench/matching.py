@@ -38,7 +38,7 @@ from repricer.matching import ACCEPT_AT, score_pairs  # noqa: E402
 from repricer.matching.codes import gtin_check_digit  # noqa: E402
 from repricer.matching.dataset import read_pairs  # noqa: E402
 from repricer.matching.match import match_offers  # noqa: E402
-from repricer.matching.offers import prepare_offer  # noqa: E402
+from repricer.matching.offers import prepare_offers  # noqa: E402
 
 SETS = {"walmart_amazon": "Walmart-Amazon", "amazon_google": "Amazon-Google", "abt_buy": "Abt-Buy"}
 BRANDS = ["bosch", "makita", "sony", "canon", "philips", "tefal", "braun", "samsung", "lg",
@@ -101,8 +101,8 @@ def synthetic(
 def run_scale(n: int, m: int, sample: int) -> dict[str, float]:
     products, candidates, truth = synthetic(n, m)
     started, cpu_started = time.perf_counter(), time.process_time()
-    ours = [prepare_offer(p) for p in products]
-    theirs = [prepare_offer(c) for c in candidates]
+    ours = prepare_offers(products)
+    theirs = prepare_offers(candidates)
     matches = match_offers(ours, theirs)
     match_s = time.perf_counter() - started
     match_cpu_s = time.process_time() - cpu_started  # honest on a shared, loaded machine

@@ -8,7 +8,9 @@
   multicast or reserved address (``169.254.169.254`` cloud metadata, ``10/8``, ...)
   unless the competitor is marked ``local = true`` in the config.
 
-:func:`crawl_refusal` combines the two for the spiders. Names are resolved when the
+:func:`crawl_refusal` combines the two for the spiders; :func:`untargeted_refusal` applies
+them to a request made for no listing (robots.txt, and every redirect it follows), which
+must be on the site of one of the crawl's competitors. Names are resolved when the
 request is made and the address the page actually came from is checked again after
 the download, so a name that re-resolves to a private address in between is caught
 before anything is stored.
@@ -18,7 +20,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 from urllib.parse import SplitResult, urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -93,6 +96,30 @@ def crawl_refusal(url: str, domain: str, aliases: Iterable[str] = (), *, local: 
         return None
     parts = urlsplit(url)
     return refused_address(parts.hostname or "", parts.port or _default_port(parts))
+
+
+class CrawlSite(Protocol):
+    """What the policy reads of a competitor (``[[competitors]]`` settings)."""
+
+    @property
+    def domain(self) -> str: ...
+
+    @property
+    def aliases(self) -> Sequence[str]: ...
+
+    @property
+    def local(self) -> bool: ...
+
+
+def untargeted_refusal(url: str, sites: Iterable[CrawlSite]) -> str | None:
+    """Why a request made for no listing (robots.txt, or a redirect of it) is refused, or
+    None: it must be on the site of one of the crawl's competitors ``sites`` and pass its
+    address check (a non-local one's, when a local and a non-local share the site)."""
+    matching = [s for s in sites if on_site(url, s.domain, s.aliases)]
+    if not matching:
+        return f"{url_host(url) or url} is not on the site of any competitor of this crawl"
+    strictest = next((s for s in matching if not s.local), matching[0])
+    return crawl_refusal(url, strictest.domain, strictest.aliases, local=strictest.local)
 
 
 def _default_port(parts: SplitResult) -> int:

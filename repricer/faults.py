@@ -5,7 +5,8 @@ point (no cleanup, no rollback message: like a power cut); ``$REPRICER_PAUSE_AT=
 makes it sleep there for ``$REPRICER_PAUSE_S`` seconds (default 1), to hold a
 transaction open while another process runs. Points: ``apply:locked``,
 ``apply:stored``, ``apply:reviewed``, ``apply:committed`` (:mod:`repricer.flow`),
-``push:claimed``, ``push:sent`` (:mod:`repricer.storefront.push`).
+``push:claimed``, ``push:sent`` (the price push) and ``stock-push:claimed``,
+``stock-push:sent`` (the stock push), both in :mod:`repricer.storefront.batches`.
 """
 
 from __future__ import annotations

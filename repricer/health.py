@@ -23,6 +23,7 @@ from repricer.db.models import (
     PriceChange,
     Product,
     PushAttempt,
+    StockSync,
     Supplier,
 )
 from repricer.db.trusted import site_health_join, trusted_conditions
@@ -35,21 +36,22 @@ SAMPLE = 20
 
 
 def supplier_health(settings: Settings, engine: Engine) -> list[dict[str, Any]]:
-    """One row per configured supplier (see :func:`repricer.feeds.status.feed_status`)
-    plus its recent rejected or failed syncs (``problems``: started_at, status, error)."""
+    """One row per configured supplier and stock-only source (see
+    :func:`repricer.feeds.status.feed_status`) plus its recent rejected or failed syncs (``problems``: started_at, status, error)."""
     rows = feed_status(settings, engine)
     with engine.connect() as conn:
         for row in rows:
-            row["problems"] = _problem_syncs(conn, row["supplier"])
+            row["problems"] = _problem_syncs(conn, row["supplier"], row["kind"])
     return rows
 
 
-def _problem_syncs(conn: Connection, supplier: str) -> list[dict[str, Any]]:
+def _problem_syncs(conn: Connection, supplier: str, kind: str) -> list[dict[str, Any]]:
+    syncs = FeedSync if kind == "feed" else StockSync
     query = (
-        select(FeedSync.started_at, FeedSync.status, FeedSync.error)
-        .join(Supplier, Supplier.id == FeedSync.supplier_id)
-        .where(Supplier.name == supplier, FeedSync.status.in_(PROBLEM_SYNCS))
-        .order_by(FeedSync.id.desc())
+        select(syncs.started_at, syncs.status, syncs.error)
+        .join(Supplier, Supplier.id == syncs.supplier_id)
+        .where(Supplier.name == supplier, syncs.status.in_(PROBLEM_SYNCS))
+        .order_by(syncs.id.desc())
         .limit(5)
     )
     return [dict(r) for r in conn.execute(query).mappings()]

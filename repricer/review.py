@@ -397,15 +397,14 @@ def decide_where(
     allowed = {"approved": PENDING, "rejected": REJECTABLE}.get(target)
     if allowed is None:
         raise ReviewError(f"cannot mark changes {target!r} (use approved or rejected)")
-    values = {"approved_by": by or current_user(), "approved_at": now or datetime.now(UTC)}
+    values = {
+        "approved_by": by or current_user(),
+        "approved_at": now or datetime.now(UTC),
+        "comment": comment or None,
+    }
     with session_scope(engine) as session:
-        result = session.execute(
-            update(PriceChange)
-            .where(where, PriceChange.status.in_(allowed))
-            .values(status=target, comment=comment or None, **values)
-            .execution_options(synchronize_session=False)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        moved = move(session.connection(), None, allowed, target, where=where, values=values)
+        return len(moved)
 
 
 def comment_on(engine: Engine, ids: Sequence[int], comment: str | None) -> None:
@@ -461,20 +460,16 @@ def override(
             row, summary.get("rules"), summary.get("currency", change.currency)
         )
         check_override(bounds, price, label=f"SKU {change.sku} (price change {change_id})")
-        result = session.execute(
-            update(PriceChange)
-            .where(PriceChange.id == change_id, PriceChange.status.in_(PENDING))
-            .values(
-                status="approved",
-                proposed_price=func.coalesce(PriceChange.proposed_price, PriceChange.new_price),
-                new_price=price,
-                approved_by=by or current_user(),
-                approved_at=now or datetime.now(UTC),
-                comment=comment or None,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        values = {
+            "proposed_price": func.coalesce(PriceChange.proposed_price, PriceChange.new_price),
+            "new_price": price,
+            "approved_by": by or current_user(),
+            "approved_at": now or datetime.now(UTC),
+            "comment": comment or None,
+        }
+        if move(session.connection(), [change_id], PENDING, "approved", values=values) != [
+            change_id
+        ]:
             raise ReviewError(
                 f"price change {change_id}: its state changed meanwhile; nothing done"
             )

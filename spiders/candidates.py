@@ -25,6 +25,7 @@ class CandidateItem:
     url: str
     title: str | None
     gtin: str | None
+    brand: str | None
     sku: str | None
     price: Decimal | None
     currency: str | None
@@ -39,7 +40,7 @@ def candidate_row(item: CandidateItem, competitor_id: int) -> dict[str, Any]:
         "competitor_id": competitor_id,
         "url": item.url[:2000],
         "title": (item.title or None) and item.title[:500],
-        "brand": None,
+        "brand": (item.brand or None) and item.brand[:200],
         "gtin": normalize_gtin(item.gtin),
         "model": (item.sku or "")[:100] if is_model_code(model) else None,
         "price": to_minor(item.price, item.currency) if item.price and item.currency else None,

@@ -12,7 +12,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
-from repricer.egress import crawl_refusal
+from repricer.egress import crawl_refusal, untargeted_refusal
 
 EGRESS_REFUSED = "egress refused"
 
@@ -21,23 +21,37 @@ class EgressPolicyMiddleware:
     """Refuse a request (the first one and every redirect, which comes back through
     here) that leaves its competitor's domain and aliases, or that resolves to a
     loopback / private / link-local / reserved address when the competitor is not
-    marked ``local`` (:func:`repricer.egress.crawl_refusal`). Placed first, so nothing
-    else (robots.txt included) is fetched for a refused request.
+    marked ``local`` (:func:`repricer.egress.crawl_refusal`). A request made for no
+    listing (robots.txt, fetched by the robots.txt middleware, and its redirects) is held
+    to the competitor whose site it is on, among the spider's ``egress_sites``
+    (:func:`repricer.egress.untargeted_refusal`); on no competitor's site it is refused.
+    Placed first, so nothing else (robots.txt included) is fetched for a refused request.
     """
 
+    def __init__(self, crawler: Any = None) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> EgressPolicyMiddleware:
+        return cls(crawler)
+
     async def process_request(self, request: Request) -> None:
-        target = request.meta.get("target")
-        if target is None:  # robots.txt and other requests made for a listing's page
-            return
-        competitor = target.competitor
         reason = await asyncio.get_running_loop().run_in_executor(
-            None,
-            lambda: crawl_refusal(
-                request.url, competitor.domain, competitor.aliases, local=competitor.local
-            ),
+            None, lambda: self.refusal(request)
         )
         if reason is not None:
             raise IgnoreRequest(f"{EGRESS_REFUSED}: {reason}")
+
+    def refusal(self, request: Request) -> str | None:
+        """Why ``request`` must not be sent, or None."""
+        target = request.meta.get("target")
+        if target is None:
+            spider = getattr(self.crawler, "spider", None)
+            return untargeted_refusal(request.url, getattr(spider, "egress_sites", ()))
+        competitor = target.competitor
+        return crawl_refusal(
+            request.url, competitor.domain, competitor.aliases, local=competitor.local
+        )
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

@@ -3,9 +3,13 @@ a real crawl (Scrapy child process) against two servers on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
 from sqlalchemy import Engine, select
 
 from repricer.catalog import sync_competitors
@@ -13,10 +17,17 @@ from repricer.config import Settings
 from repricer.crawl import run_crawl
 from repricer.db.engine import session_scope
 from repricer.db.models import Listing, Observation, Product
-from repricer.egress import crawl_refusal, is_loopback_host, on_site, refused_address
+from repricer.egress import (
+    crawl_refusal,
+    is_loopback_host,
+    on_site,
+    refused_address,
+    untargeted_refusal,
+)
 from repricer.exceptions import StorefrontError
 from repricer.loopback import LoopbackServer, Response
 from repricer.storefront.base import require_url
+from spiders.middlewares import EgressPolicyMiddleware
 
 
 @pytest.mark.parametrize(
@@ -166,3 +177,65 @@ def _listings(
                 session.flush()
                 ids[(name, path)] = listing.id
     return ids
+
+
+def _site(domain: str, *, local: bool) -> SimpleNamespace:
+    return SimpleNamespace(domain=domain, aliases=[], local=local)
+
+
+def test_requests_for_no_listing_are_held_to_a_competitor_of_the_crawl() -> None:
+    shop, remote = _site("127.0.0.1:8080", local=True), _site("shop.example", local=False)
+    assert untargeted_refusal("http://127.0.0.1:8080/robots.txt", [shop, remote]) is None
+    off_site = untargeted_refusal("http://127.0.0.1:9090/robots.txt", [shop, remote])
+    assert off_site and "not on the site of any competitor" in off_site
+    metadata = _site("169.254.169.254", local=False)
+    refused = untargeted_refusal("http://169.254.169.254/robots.txt", [metadata])
+    assert refused and "non-public address" in refused
+    both = [_site("127.0.0.1", local=True), _site("127.0.0.1", local=False)]
+    assert untargeted_refusal("http://127.0.0.1/robots.txt", both)  # the stricter one holds
+    assert untargeted_refusal("http://127.0.0.1:8080/robots.txt", [])  # no competitor: refused
+
+
+def test_the_middleware_checks_robots_txt_requests() -> None:
+    crawler = SimpleNamespace(
+        spider=SimpleNamespace(egress_sites=[_site("127.0.0.1:8080", local=True)])
+    )
+    middleware = EgressPolicyMiddleware(crawler)
+    robots = "http://127.0.0.1:8080/robots.txt"
+    asyncio.run(middleware.process_request(Request(robots, meta={"dont_obey_robotstxt": True})))
+    moved = Request("http://169.254.169.254/robots.txt", meta={"dont_obey_robotstxt": True})
+    with pytest.raises(IgnoreRequest, match="egress refused"):
+        asyncio.run(middleware.process_request(moved))
+
+
+@pytest.mark.slow
+def test_a_robots_txt_redirect_off_site_is_not_followed(
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LoopbackServer
+) -> None:
+    with LoopbackServer() as other:
+        other.route("/robots.txt", Response(200, b"User-agent: *\nDisallow: /\n"))
+        a = http_server
+        a.route("/robots.txt", Response(302, b"", {"Location": other.url("/robots.txt")}))
+        a.route("/p/ok", _jsonld_page(1000))
+        settings = settings_from(
+            f"""
+            [crawl]
+            timeout = "5s"
+            retries = 0
+            autothrottle = false
+
+            [[competitors]]
+            name = "shop"
+            domain = "127.0.0.1:{a.port}"
+            local = true
+            delay = 0
+            """
+        )
+        ids = _listings(settings, engine, a, {"shop": ["/p/ok"]})
+        result = run_crawl(settings, timeout=120)
+        assert result.status == "ok", result.error
+        assert other.requests == []  # the redirect of robots.txt was refused
+    assert [r.path for r in a.requests].count("/robots.txt") == 1
+    with session_scope(engine) as session:
+        [obs] = session.execute(select(Observation)).scalars().all()
+    assert (obs.listing_id, obs.status, obs.price) == (ids[("shop", "/p/ok")], "ok", 100000)

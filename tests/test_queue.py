@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, update
 
-from repricer import queue, review
+from repricer import queue, review, states
 from repricer.config import Settings, load_settings
 from repricer.db.engine import session_scope
 from repricer.db.models import PriceChange, Product
@@ -153,3 +153,31 @@ def test_waiting_reasons(reviewed: tuple[Settings, Engine]) -> None:
     with session_scope(db) as session:
         session.execute(update(Product).values(brand=None))
     assert queue.facets(db, None)["brand"] == []
+
+
+def test_override_and_bulk_decisions_move_through_the_state_table(
+    reviewed: tuple[Settings, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With approval taken out of :data:`repricer.states.TRANSITIONS`, neither the
+    override nor a decision by filter can approve: both go through ``states.move``."""
+    _, db = reviewed
+    pending = {r["sku"]: r["id"] for r in review.list_changes(db)}
+    table = {
+        source: targets - {"approved"} if source in states.PENDING else targets
+        for source, targets in states.TRANSITIONS.items()
+    }
+    monkeypatch.setattr(states, "TRANSITIONS", table)
+    with pytest.raises(states.IllegalTransition, match="to approved"):
+        review.override(db, pending["GD-100"], 139900, by="anna", comment="match the market")
+    everything = queue.matching_clause(queue.resolve_filter(db, queue.QueueFilter()))
+    with pytest.raises(states.IllegalTransition, match="to approved"):
+        review.decide_where(db, everything, "approved", by="bob")
+    after = {r["sku"]: (r["id"], r["status"]) for r in review.list_changes(db)}
+    assert {sku: change for sku, (change, _) in after.items()} == pending
+    with db.connect() as conn:
+        row = conn.execute(
+            select(PriceChange.new_price, PriceChange.approved_by, PriceChange.comment).where(
+                PriceChange.id == pending["GD-100"]
+            )
+        ).one()
+    assert tuple(row) == (134900, None, None)

@@ -49,6 +49,10 @@ def stock_sync(
     results = sync_stock_feeds(app_state.settings, app_state.engine, supplier)
     rows = [{c: getattr(r, c) for c in SYNC_COLUMNS} for r in results]
     print_table(rows, SYNC_COLUMNS, title="Stock sync", as_json=as_json)
+    if not as_json:
+        for result in results:
+            for problem in result.row_errors:
+                console.print(f"{result.supplier}: skipped {problem}", highlight=False)
     bad = [r.supplier for r in results if not r.ok]
     if bad:
         raise FeedError(f"{len(bad)} stock sync(s) failed or rejected", supplier=", ".join(bad))

@@ -510,7 +510,8 @@ class StockState(Base):
 
 class StockSync(Base):
     """One sync of a supplier's stock-only source. status: running | ok | not_modified |
-    rejected | failed. ``etag``/``last_modified`` feed the next conditional GET."""
+    rejected | failed | interrupted (its process died; closed when the next stock sync of
+    the supplier starts). ``etag``/``last_modified`` feed the next conditional GET."""
 
     __tablename__ = "stock_syncs"
     __table_args__ = (Index("ix_stock_syncs_supplier_started", "supplier_id", "started_at"),)

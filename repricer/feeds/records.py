@@ -70,6 +70,15 @@ class FeedRecord(NamedTuple):
 RECORD_FIELDS = FeedRecord._fields
 
 
+class StockRow(NamedTuple):
+    """A valid row of a stock-only source; ``stock_qty`` None: the row does not say how
+    many (an availability word only)."""
+
+    key: str
+    stock_qty: int | None
+    available: bool
+
+
 def build_record(
     raw: Mapping[str, Any], key: str, default_currency: str
 ) -> FeedRecord | str | RowFault:
@@ -115,13 +124,39 @@ def _money_cell(raw: Mapping[str, Any], name: str, currency: str) -> int | None:
     return minor
 
 
+def build_stock_row(raw: Mapping[str, Any], key: str) -> StockRow | str | RowFault:
+    """Normalise one row of a stock-only source: the row, the reason it is skipped (no
+    key, or neither a count nor an availability word where one is written: never read
+    as out of stock), or a :class:`RowFault` (naming the SKU) for a count beyond bounds."""
+    key_value = text(raw.get(KEY_FIELDS[key]))
+    if key_value is None:
+        return f"no {key}"
+    if len(key_value) > 100:
+        return f"{key} longer than 100 characters"
+    cell, word = raw.get("stock"), raw.get("available")
+    if text(cell) is not None and parse_stock(cell) is None and parse_bool(cell) is None:
+        return f"{key} {key_value}: stock {cell!r} is not a count"
+    try:
+        stock, available = _stock_cells(raw)
+    except _Fault as exc:
+        return RowFault(f"{key} {key_value}: {exc}")
+    if stock is None and parse_bool(word) is None:
+        return f"{key} {key_value}: neither a stock count nor an availability word"
+    return StockRow(key_value, stock, available)
+
+
+def _stock_cells(raw: Mapping[str, Any]) -> tuple[int | None, bool]:
+    """(count or None, available) of a row; :class:`_Fault` for a count beyond bounds."""
+    stock = parse_stock(raw.get("stock"))
+    if stock is not None and stock > MAX_STOCK:
+        raise _Fault(f"stock {raw.get('stock')!r} is above the limit of {MAX_STOCK}")
+    flag = parse_bool(raw.get("available"))
+    return stock, (flag if flag is not None else True) and (stock is None or stock > 0)
+
+
 def _record(raw: Mapping[str, Any], key_value: str, currency: str, cost: int) -> FeedRecord:
     get = raw.get
-    stock = parse_stock(get("stock"))
-    if stock is not None and stock > MAX_STOCK:
-        raise _Fault(f"stock {get('stock')!r} is above the limit of {MAX_STOCK}")
-    flag = parse_bool(get("available"))
-    available = (flag if flag is not None else True) and (stock is None or stock > 0)
+    stock, available = _stock_cells(raw)
     retail = _money_cell(raw, "retail_price", currency)
     old = _money_cell(raw, "old_price", currency)
     barcode = text(get("barcode"))

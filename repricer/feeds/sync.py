@@ -11,25 +11,23 @@ is recorded in ``feed_syncs``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Connection, Engine, Table, select, update
+from sqlalchemy import Connection, Engine, Table, update
 
 from repricer.config import Settings, SupplierSettings
 from repricer.db.models import FeedSync, Supplier, utcnow
-from repricer.db.upsert import upsert_rows
-from repricer.exceptions import ConfigError, FeedError, InputFileError, LeaseHeldError
+from repricer.exceptions import ConfigError, FeedError
 from repricer.feeds import staging
 from repricer.feeds.guards import FeedRejected, check_guards, would_change
 from repricer.feeds.holds import hold_cost_moves, record_holds
 from repricer.feeds.parsers import describe_ref, iter_rows
 from repricer.feeds.records import FeedRecord, RowFault, build_record
-from repricer.feeds.sources import FetchedFeed, FetchError, feed_name, fetch_feed
-from repricer.lease import Lease
+from repricer.feeds.run import run_sync
+from repricer.feeds.sources import feed_name
 from repricer.redact import redact
 
 # (supplier name, stage, count so far); stage: fetching | parsing | writing | done.
@@ -117,105 +115,44 @@ def sync_feed(
 ) -> SyncResult:
     """Sync one supplier; see the module docstring. Never raises for a bad feed.
 
-    Holds the lease ``feeds:<supplier>`` while it runs (one sync per supplier and
-    database at a time): a sync already running elsewhere makes this one fail at once,
-    naming it, and a sync left ``running`` by a dead process is closed as
-    ``interrupted`` when the next one starts.
+    Runs in :func:`repricer.feeds.run.run_sync`: under the lease ``feeds:<supplier>`` (a
+    sync already running elsewhere makes this one fail at once, naming it), and a sync
+    left ``running`` by a dead process is closed as ``interrupted`` when the next starts.
     """
-    try:
-        lease = Lease(engine, f"feeds:{supplier.name}", ttl=settings.database.lease_ttl)
-        lease.acquire(wait=0)
-    except LeaseHeldError as exc:
-        return SyncResult(supplier.name, status="failed", error=str(exc))
-    try:
-        return _sync_leased(settings, engine, supplier, progress, accept_changes)
-    finally:
-        lease.release()
-
-
-def _sync_leased(
-    settings: Settings,
-    engine: Engine,
-    supplier: SupplierSettings,
-    progress: ProgressCallback | None,
-    accept_changes: bool,
-) -> SyncResult:
-    started = time.monotonic()
     report = progress or (lambda _name, _stage, _count: None)
-    supplier_id, result, etag, last_modified = _begin(engine, supplier)
-    feed: FetchedFeed | None = None
-    try:
-        report(supplier.name, "fetching", 0)
-        feed = fetch_feed(supplier, etag=etag, last_modified=last_modified)
-        result.http_status = feed.http_status
-        if feed.not_modified:
-            result.status = "not_modified"
-        else:
-            assert feed.path is not None
-            currency = supplier.currency or settings.pricing.currency
-            _load(
-                engine, supplier, supplier_id, feed.path, currency, result, report, accept_changes
-            )
-            result.status = "ok"
-    except (FetchError, ConfigError) as exc:
-        result.status, result.error = "failed", str(exc)
-        result.http_status = getattr(exc, "http_status", None) or result.http_status
-    except (FeedRejected, InputFileError) as exc:
-        result.status, result.error = "rejected", str(exc)
-    except Exception as exc:  # a broken database or a bug: record it, sync the others
-        result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
-    finally:
-        if feed is not None:
-            feed.cleanup()
-    result.duration_s = round(time.monotonic() - started, 3)
-    _finish(engine, result, feed, etag, last_modified)
+    currency = supplier.currency or settings.pricing.currency
+    result = SyncResult(supplier.name)
+
+    def load(path: Path, supplier_id: int) -> None:
+        _load(engine, supplier, supplier_id, path, currency, result, report, accept_changes)
+
+    report(supplier.name, "fetching", 0)
+    run_sync(
+        engine,
+        _syncs,
+        supplier,
+        result,
+        load,
+        _counts,
+        lease=f"feeds:{supplier.name}",
+        ttl=settings.database.lease_ttl,
+    )
     report(supplier.name, "done", result.seen)
     return result
 
 
-def _begin(
-    engine: Engine, supplier: SupplierSettings
-) -> tuple[int, SyncResult, str | None, str | None]:
-    """Upsert the supplier row, open a ``running`` feed_syncs row, and return the
-    validators (ETag, Last-Modified) of the last sync that was applied."""
-    with engine.begin() as conn:
-        upsert_rows(
-            conn,
-            _suppliers,
-            [{"name": supplier.name, "priority": supplier.priority, "created_at": utcnow()}],
-            key=["name"],
-            update=["priority"],
-        )
-        supplier_id = conn.execute(
-            select(_suppliers.c.id).where(_suppliers.c.name == supplier.name)
-        ).scalar_one()
-        _close_abandoned(conn, supplier_id)
-        previous = conn.execute(
-            select(_syncs.c.etag, _syncs.c.last_modified)
-            .where(_syncs.c.supplier_id == supplier_id, _syncs.c.status.in_(["ok", "not_modified"]))
-            .order_by(_syncs.c.started_at.desc(), _syncs.c.id.desc())
-            .limit(1)
-        ).first()
-        sync_id = conn.execute(
-            _syncs.insert()
-            .values(supplier_id=supplier_id, started_at=utcnow(), status="running", warnings=[])
-            .returning(_syncs.c.id)
-        ).scalar_one()
-    etag, last_modified = previous if previous else (None, None)
-    return supplier_id, SyncResult(supplier.name, sync_id=sync_id), etag, last_modified
-
-
-def _close_abandoned(conn: Connection, supplier_id: int) -> None:
-    """A sync still ``running`` while we hold the supplier's lease died with its process."""
-    conn.execute(
-        update(_syncs)
-        .where(_syncs.c.supplier_id == supplier_id, _syncs.c.status == "running")
-        .values(
-            status="interrupted",
-            finished_at=utcnow(),
-            error="the sync process ended during the run",
-        )
-    )
+def _counts(result: SyncResult) -> dict[str, object]:
+    """The feed_syncs columns of this kind of sync."""
+    warnings = [redact(w) for w in (result.warnings + result.row_errors)[: MAX_REPORTED_ROWS + 5]]
+    return {
+        "seen": result.seen,
+        "changed": result.changed,
+        "missing": result.missing,
+        "skipped": result.skipped,
+        "unmapped": result.unmapped,
+        "duration_s": result.duration_s,
+        "warnings": warnings,
+    }
 
 
 def _load(
@@ -314,41 +251,3 @@ def _apply(
             f"{len(held)} cost move(s) beyond x{supplier.hold_cost_ratio} held for review "
             f"(repricer feeds held): {shown}"
         )
-
-
-def _finish(
-    engine: Engine,
-    result: SyncResult,
-    feed: FetchedFeed | None,
-    etag: str | None,
-    last_modified: str | None,
-) -> None:
-    """Close the feed_syncs row. Validators are kept only for an applied feed: the new
-    response's, or after a 304 the ones that were sent (unless the 304 brought new ones)."""
-    if result.status == "ok" and feed is not None:
-        etag, last_modified = feed.etag, feed.last_modified
-    elif result.status == "not_modified" and feed is not None:
-        etag = feed.etag or etag
-        last_modified = feed.last_modified or last_modified
-    else:
-        etag = last_modified = None
-    # Errors quote URLs (httpx messages): no credential or token is ever stored.
-    result.error = redact(result.error) if result.error else result.error
-    warnings = [redact(w) for w in (result.warnings + result.row_errors)[: MAX_REPORTED_ROWS + 5]]
-    values = {
-        "finished_at": utcnow(),
-        "status": result.status,
-        "seen": result.seen,
-        "changed": result.changed,
-        "missing": result.missing,
-        "skipped": result.skipped,
-        "unmapped": result.unmapped,
-        "duration_s": result.duration_s,
-        "http_status": result.http_status,
-        "etag": etag,
-        "last_modified": last_modified,
-        "error": result.error,
-        "warnings": warnings,
-    }
-    with engine.begin() as conn:
-        conn.execute(update(_syncs).where(_syncs.c.id == result.sync_id).values(**values))

@@ -13,3 +13,23 @@ VARIANT_WORDS = frozenset((
     "french", "german", "english", "international", "mobile", "online", "subscription",
     "year", "month", "cd", "dvd", "download", "box", "full", "version", "v", "l", "s", "m",
 ))  # fmt: skip
+
+PLATFORMS = {
+    "mac": "mac", "macintosh": "mac", "osx": "mac", "win": "win", "windows": "win",
+    "pc": "win", "xp": "win", "vista": "win", "linux": "linux", "unix": "linux",
+}  # fmt: skip
+"""Platform words, each to its platform: a Mac and a Windows edition are two products."""
+
+EDITIONS = {
+    "upgrade": "upgrade", "upg": "upgrade", "academic": "academic", "student": "academic",
+    "teacher": "academic", "edu": "academic", "education": "academic",
+    "educational": "academic", "oem": "oem", "professional": "pro", "pro": "pro",
+    "standard": "standard", "std": "standard", "deluxe": "deluxe", "premium": "premium",
+    "home": "home", "business": "business", "server": "server", "enterprise": "enterprise",
+    "ultimate": "ultimate", "basic": "basic", "express": "express", "lite": "lite",
+    "platinum": "platinum", "gold": "gold", "extended": "extended", "suite": "suite",
+    "collectors": "collectors", "spanish": "language", "french": "language",
+    "german": "language",
+}  # fmt: skip
+"""Edition words, each to its edition: an upgrade, an academic licence and a full box
+differ in price while their titles differ in one word."""

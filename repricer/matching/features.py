@@ -28,6 +28,8 @@ FEATURE_NAMES = (
     "brand_in_other_title", "brand_missing", "price_ratio", "tokens_min", "tokens_max",
     "category_ratio", "title_in_description", "has_description", "has_model",
     "has_category", "variant_words_differ", "unmatched_idf",
+    "platform_conflict", "editions_differ", "upgrade_one_side", "academic_one_side",
+    "numbers_disjoint", "short_numbers_missing",
 )  # fmt: skip
 
 _LOOP_COLUMNS = [4, 5, 6, *range(8, len(FEATURE_NAMES))]  # the columns not done by cpdist
@@ -63,6 +65,8 @@ def pair_features(
             *_number_brand_features(a, b),
             *_other_features(a, b, weights),
             *_difference_features(a, b, weights),
+            *_edition_features(a, b),
+            *_version_features(a, b),
         )
         for a, b in zip(left, right, strict=True)
     ]
@@ -182,3 +186,25 @@ def _difference_features(a: Offer, b: Offer, weights: _Weights) -> tuple[float, 
     short, other = (a, b) if len(a.tokens) <= len(b.tokens) else (b, a)
     missing = short.tokens - other.all_tokens
     return variants, sum(weights.weight(t) for t in missing)
+
+
+def _edition_features(a: Offer, b: Offer) -> tuple[float, ...]:
+    """Platform and edition disagreements (Mac vs Windows, upgrade vs full, academic)."""
+    if a.platforms and b.platforms:
+        platform = float(not a.platforms & b.platforms)
+    else:
+        platform = 0.5 if (a.platforms or b.platforms) else math.nan
+    return (
+        platform,
+        float(len(a.editions ^ b.editions)),
+        float(("upgrade" in a.editions) != ("upgrade" in b.editions)),
+        float(("academic" in a.editions) != ("academic" in b.editions)),
+    )
+
+
+def _version_features(a: Offer, b: Offer) -> tuple[float, float]:
+    """Version and size numbers: none shared, and the shorter title's numbers found
+    nowhere on the other side (``cs3`` vs ``cs4``, 2004 vs 2007)."""
+    disjoint = float(not a.numbers & b.numbers) if a.numbers and b.numbers else math.nan
+    short, other = (a, b) if len(a.tokens) <= len(b.tokens) else (b, a)
+    return disjoint, float(len(short.numbers - other.all_numbers))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from repricer.matching.blocking import block_pairs
-from repricer.matching.offers import Offer
+from repricer.matching.offers import Offer, gc_paused
 from repricer.matching.scoring import ACCEPT_AT, REVIEW_AT, score_offers
 
 
@@ -34,13 +34,14 @@ def match_offers(
     """Pairs scoring at least ``review_at``. A candidate page is one product: it goes to
     its best-scoring product only. A product keeps every candidate that reached
     ``review_at`` (a competitor may list it twice); only its best can be accepted."""
-    pairs = block_pairs(products, candidates, per_product=per_product)
-    if not len(pairs):
-        return []
-    scores = score_offers(
-        [products[i] for i in pairs.products.tolist()],
-        [candidates[j] for j in pairs.candidates.tolist()],
-    )
+    with gc_paused():
+        pairs = block_pairs(products, candidates, per_product=per_product)
+        if not len(pairs):
+            return []
+        scores = score_offers(
+            [products[i] for i in pairs.products.tolist()],
+            [candidates[j] for j in pairs.candidates.tolist()],
+        )
     keep = scores >= review_at
     rows, cols, kept = pairs.products[keep], pairs.candidates[keep], scores[keep]
     order = np.lexsort((-kept, cols))  # best product first for each candidate

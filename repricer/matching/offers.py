@@ -6,11 +6,14 @@ preparations and cheap per-pair comparisons.
 
 from __future__ import annotations
 
+import gc
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from repricer.matching._variants import EDITIONS, PLATFORMS
 from repricer.matching.codes import compact_code, extract_model_codes, normalize_gtin
 
 FIELDS = ("title", "brand", "category", "model", "description", "price")
@@ -29,7 +32,10 @@ class Offer:
     only in the description head; ``compact`` is title + model + description head in
     letters and digits only (for "code appears in the other side" checks);
     ``price`` is a float in the offer's own currency unit, or NaN when unknown
-    (a similarity feature only, never money arithmetic).
+    (a similarity feature only, never money arithmetic). ``numbers`` are the title's
+    numbers written one way (``7.0`` and ``7`` alike), ``all_numbers`` those of title,
+    model and description head; ``platforms`` and ``editions`` the title's platform and
+    edition words, each as its canonical name (``macintosh`` -> ``mac``).
     """
 
     title: str
@@ -44,6 +50,9 @@ class Offer:
     codes: frozenset[str]
     desc_codes: frozenset[str]
     numbers: frozenset[str]
+    all_numbers: frozenset[str]
+    platforms: frozenset[str]
+    editions: frozenset[str]
     compact: str
     compact_title: str
 
@@ -67,9 +76,42 @@ def normalize_brand(value: str) -> str:
     return " ".join(_TOKEN.findall(_BRAND_NOISE.sub(" ", value.lower())))
 
 
+def normalize_number(text: str) -> str:
+    """A number written one way: no leading zeros, no trailing decimal zeros
+    (``"07"`` -> ``"7"``, ``"7.0"`` -> ``"7"``, ``"2,50"`` -> ``"2.5"``)."""
+    text = text.replace(",", ".")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.lstrip("0") or "0"
+
+
+def _numbers(text: str) -> frozenset[str]:
+    return frozenset(normalize_number(n) for n in _NUMBER.findall(text))
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens (Latin, digits, Cyrillic)."""
     return _TOKEN.findall(text.lower())
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small acyclic objects
+    (offers, pair tuples): each collection would otherwise walk every offer built so
+    far, which made preparing 200,000 offers half again as slow."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def prepare_offers(records: Iterable[Mapping[str, object]]) -> list[Offer]:
+    """:func:`prepare_offer` for each record, with the garbage collector paused."""
+    with gc_paused():
+        return [prepare_offer(record) for record in records]
 
 
 def prepare_offer(record: Mapping[str, object]) -> Offer:
@@ -84,6 +126,7 @@ def prepare_offer(record: Mapping[str, object]) -> Offer:
     if model_code:
         codes.add(model_code)
     desc_codes = frozenset(extract_model_codes(description)) - codes
+    numbers = _numbers(title)
     return Offer(
         title=title,
         brand=brand,
@@ -96,7 +139,10 @@ def prepare_offer(record: Mapping[str, object]) -> Offer:
         all_tokens=tokens | frozenset(tokenize(" ".join((brand, model, description)))),
         codes=frozenset(codes),
         desc_codes=desc_codes,
-        numbers=frozenset(_NUMBER.findall(title)),
+        numbers=numbers,
+        all_numbers=numbers | _numbers(model + " " + description),
+        platforms=frozenset(PLATFORMS[t] for t in tokens if t in PLATFORMS),
+        editions=frozenset(EDITIONS[t] for t in tokens if t in EDITIONS),
         compact=compact_code(" ".join((title, model, description))),
         compact_title=compact_code(title + " " + model),
     )

@@ -25,7 +25,7 @@ from repricer.matching.codes import normalize_gtin
 from repricer.matching.discovery import DiscoveryResult
 from repricer.matching.evidence import describe_match
 from repricer.matching.match import Match, match_offers
-from repricer.matching.offers import Offer, prepare_offer
+from repricer.matching.offers import Offer, prepare_offers
 from repricer.matching.scoring import ACCEPT_AT, REVIEW_AT
 from repricer.money import from_minor
 
@@ -52,13 +52,13 @@ def _price(minor: int | None, currency: str | None) -> str:
 def _product_offers(engine: Engine) -> tuple[list[int], list[Offer]]:
     query = select(Product.id, Product.title, Product.brand, Product.category, Product.gtin,
                    Product.price, Product.currency).order_by(Product.id)  # fmt: skip
-    ids, offers = [], []
+    ids, records = [], []
     with session_scope(engine) as session:
         for pid, title, brand, category, gtin, price, currency in session.execute(query):
             ids.append(pid)
-            offers.append(prepare_offer({"title": title, "brand": brand, "category": category,
-                                         "gtin": gtin, "price": _price(price, currency)}))  # fmt: skip
-    return ids, offers
+            records.append({"title": title, "brand": brand, "category": category, "gtin": gtin,
+                            "price": _price(price, currency)})  # fmt: skip
+    return ids, prepare_offers(records)
 
 
 def _candidate_offers(engine: Engine, competitor_id: int) -> tuple[list[Candidate], list[Offer]]:
@@ -67,19 +67,12 @@ def _candidate_offers(engine: Engine, competitor_id: int) -> tuple[list[Candidat
             session.scalars(select(Candidate).where(Candidate.competitor_id == competitor_id))
         )
         session.expunge_all()
-    offers = [
-        prepare_offer(
-            {
-                "title": c.title,
-                "brand": c.brand,
-                "model": c.model,
-                "gtin": c.gtin,
-                "price": _price(c.price, c.currency),
-            }
-        )
+    records = (
+        {"title": c.title, "brand": c.brand, "model": c.model, "gtin": c.gtin,
+         "price": _price(c.price, c.currency)}
         for c in rows
-    ]
-    return rows, offers
+    )  # fmt: skip
+    return rows, prepare_offers(records)
 
 
 def _method(match: Match, ours: Offer, theirs: Offer) -> str:
@@ -162,6 +155,19 @@ def list_proposals(
             }
             for lst, sku_, title, name in session.execute(query).all()
         ]
+
+
+def proposal_competitors(engine: Engine) -> list[str]:
+    """Names of the competitors that have proposals (any review status), sorted."""
+    query = (
+        select(Competitor.name)
+        .join(Listing, Listing.competitor_id == Competitor.id)
+        .where(Listing.status.in_(REVIEW_STATUSES), Listing.score.is_not(None))
+        .distinct()
+        .order_by(Competitor.name)
+    )
+    with session_scope(engine) as session:
+        return list(session.scalars(query))
 
 
 def _latest_page(session: Session, listing_id: int) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from repricer.matching.features import FEATURE_NAMES, pair_features
-from repricer.matching.offers import Offer, prepare_offer
+from repricer.matching.offers import Offer, prepare_offers
 
 if TYPE_CHECKING:
     import lightgbm
@@ -76,6 +76,6 @@ def score_pairs(pairs: Sequence[tuple[Mapping[str, object], Mapping[str, object]
     (strings, any missing or empty) and, when present, ``gtin``. A pair scoring at or
     above :data:`ACCEPT_AT` is the same product.
     """
-    left = [prepare_offer(ours) for ours, _ in pairs]
-    right = [prepare_offer(theirs) for _, theirs in pairs]
+    left = prepare_offers(ours for ours, _ in pairs)
+    right = prepare_offers(theirs for _, theirs in pairs)
     return [float(s) for s in score_offers(left, right)]

@@ -9,45 +9,49 @@ costs one 304.
 
 A stock sync only updates ``stock_qty``/``available`` of offers the full feed created
 (unknown keys are counted, never added) and never touches costs. Items absent from the
-source keep their stock. Guards, checked before anything is written (a rejected source
-changes nothing): no valid row; none of its keys known; or more than the supplier's
-``max_missing_share`` of its available items going out of stock at once.
+source keep their stock. It runs in the same skeleton as the full feed
+(:mod:`repricer.feeds.run`: lease, ``stock_syncs`` row, conditional fetch) and reads the
+file through the same parsers, so a cut CSV (no final line break, a quote left open, a
+short last row) or broken YML is refused whole. A row whose stock cell is neither a
+count nor an availability word is skipped (reported by line and SKU), never read as out
+of stock; a count above the bounds of :mod:`repricer.money` refuses the whole source,
+naming file, line and SKU. Guards, checked before anything is written (a rejected
+source changes nothing): no valid row; no offers yet; none of its keys known; or more
+than the supplier's ``max_missing_share`` of its available items going out of stock at
+once.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, select, update
 
 from repricer.config import Settings, SupplierSettings
-from repricer.db.models import StockSync, Supplier, SupplierOffer, utcnow
-from repricer.db.upsert import upsert_rows
-from repricer.exceptions import ConfigError, FeedError, InputFileError
-from repricer.feeds._aliases import FEED_ALIASES
-from repricer.feeds.parsers import iter_rows
-from repricer.feeds.records import KEY_FIELDS, parse_bool, parse_stock, text
-from repricer.feeds.sources import FetchedFeed, FetchError, fetch_feed
-from repricer.table_reader import map_header, open_table
+from repricer.db.models import StockSync, SupplierOffer, utcnow
+from repricer.exceptions import FeedError
+from repricer.feeds.guards import FeedRejected
+from repricer.feeds.parsers import describe_ref, iter_rows
+from repricer.feeds.records import KEY_FIELDS, RowFault, StockRow, build_stock_row
+from repricer.feeds.run import APPLIED, run_sync
+from repricer.feeds.sources import feed_name
 
 _syncs = cast(Table, StockSync.__table__)
-_suppliers = cast(Table, Supplier.__table__)
 _offers = cast(Table, SupplierOffer.__table__)
-APPLIED = ("ok", "not_modified")
-
-StockRow = tuple[str, int | None, bool]  # key, stock_qty (None: not said), available
+MAX_REPORTED_ROWS = 50
 
 
 @dataclass
 class StockSyncResult:
-    """One stock-only sync. status: ok | not_modified | rejected | failed."""
+    """One stock-only sync. status: ok | not_modified | rejected | failed. ``row_errors``
+    holds the first skipped rows (``"line 7: sku S1: stock 'abc' is not a count"``)."""
 
     supplier: str
     status: str = "running"
+    sync_id: int | None = None
     seen: int = 0
     changed: int = 0
     stockouts: int = 0
@@ -56,6 +60,7 @@ class StockSyncResult:
     http_status: int | None = None
     error: str | None = None
     duration_s: float = 0.0
+    row_errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -72,7 +77,7 @@ class StockSyncResult:
         )
 
 
-class StockRejected(Exception):
+class StockRejected(FeedRejected):
     """A guard refused the stock source; never escapes :func:`sync_stock_feed`."""
 
 
@@ -88,38 +93,42 @@ def sync_stock_feeds(
             raise FeedError(
                 f"has no stock_url/stock_path (stock sources: {names})", supplier=supplier
             )
-    return [sync_stock_feed(engine, s) for s in targets]
+    return [sync_stock_feed(settings, engine, s) for s in targets]
 
 
-def sync_stock_feed(engine: Engine, supplier: SupplierSettings) -> StockSyncResult:
+def sync_stock_feed(
+    settings: Settings, engine: Engine, supplier: SupplierSettings
+) -> StockSyncResult:
     """Sync one supplier's stock-only source; see the module docstring. Never raises for
-    a bad source (the result says what happened)."""
-    started = time.monotonic()
-    supplier_id, sync_id, etag, last_modified = _begin(engine, supplier)
+    a bad source (the result says what happened). Runs in
+    :func:`repricer.feeds.run.run_sync` under the lease ``stock:<supplier>``."""
     result = StockSyncResult(supplier.name)
-    feed: FetchedFeed | None = None
-    try:
-        feed = fetch_feed(stock_source(supplier), etag=etag, last_modified=last_modified)
-        result.http_status = feed.http_status
-        if feed.not_modified:
-            result.status = "not_modified"
-        else:
-            assert feed.path is not None
-            rows = {key: (qty, avail) for key, qty, avail in _read(feed.path, supplier, result)}
-            _apply(engine, supplier, supplier_id, rows, result)
-            result.status = "ok"
-    except (FetchError, ConfigError) as exc:
-        result.status, result.error = "failed", str(exc)
-    except (StockRejected, InputFileError) as exc:
-        result.status, result.error = "rejected", str(exc)
-    except Exception as exc:  # a broken database or a bug: record it, go on
-        result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
-    finally:
-        if feed is not None:
-            feed.cleanup()
-    result.duration_s = round(time.monotonic() - started, 3)
-    _finish(engine, sync_id, result, feed, etag, last_modified)
-    return result
+    source = stock_source(supplier)
+
+    def load(path: Path, supplier_id: int) -> None:
+        rows = {row.key: (row.stock_qty, row.available) for row in _read(path, source, result)}
+        _apply(engine, supplier, supplier_id, rows, result)
+
+    return run_sync(
+        engine,
+        _syncs,
+        source,
+        result,
+        load,
+        _counts,
+        lease=f"stock:{supplier.name}",
+        ttl=settings.database.lease_ttl,
+    )
+
+
+def _counts(result: StockSyncResult) -> dict[str, object]:
+    """The stock_syncs columns of this kind of sync."""
+    return {
+        "seen": result.seen,
+        "changed": result.changed,
+        "unknown": result.unknown,
+        "skipped": result.skipped,
+    }
 
 
 def stock_source(supplier: SupplierSettings) -> SupplierSettings:
@@ -127,67 +136,20 @@ def stock_source(supplier: SupplierSettings) -> SupplierSettings:
     return supplier.model_copy(update={"url": supplier.stock_url, "path": supplier.stock_path})
 
 
-def _begin(engine: Engine, supplier: SupplierSettings) -> tuple[int, int, str | None, str | None]:
-    with engine.begin() as conn:
-        upsert_rows(
-            conn,
-            _suppliers,
-            [{"name": supplier.name, "priority": supplier.priority, "created_at": utcnow()}],
-            key=["name"],
-            update=["priority"],
-        )
-        supplier_id = conn.execute(
-            select(_suppliers.c.id).where(_suppliers.c.name == supplier.name)
-        ).scalar_one()
-        previous = conn.execute(
-            select(_syncs.c.etag, _syncs.c.last_modified)
-            .where(_syncs.c.supplier_id == supplier_id, _syncs.c.status.in_(APPLIED))
-            .order_by(_syncs.c.id.desc())
-            .limit(1)
-        ).first()
-        sync_id = conn.execute(
-            _syncs.insert()
-            .values(supplier_id=supplier_id, started_at=utcnow(), status="running")
-            .returning(_syncs.c.id)
-        ).scalar_one()
-    etag, last_modified = previous if previous else (None, None)
-    return supplier_id, sync_id, etag, last_modified
-
-
-def _read(path: Path, supplier: SupplierSettings, result: StockSyncResult) -> Iterator[StockRow]:
-    """Valid rows of the source (a repeated key: the last row wins)."""
-    for _ref, raw in _raw_rows(path, supplier):
-        key = text(raw.get(KEY_FIELDS[supplier.key]))
-        stock, flag = parse_stock(raw.get("stock")), parse_bool(raw.get("available"))
-        if key is None or (stock is None and flag is None):
+def _read(path: Path, source: SupplierSettings, result: StockSyncResult) -> Iterator[StockRow]:
+    """Valid rows of the source (a repeated key: the last row wins). A cut file or a
+    count beyond bounds refuses the whole source, naming the file, line and SKU."""
+    needs = ({KEY_FIELDS[source.key]}, {"stock", "available"})
+    for ref, raw in iter_rows(path, source, needs):
+        row = build_stock_row(raw, source.key)
+        if isinstance(row, RowFault):
+            raise StockRejected(f"{feed_name(source)}: {describe_ref(ref)}: {row.reason}")
+        if isinstance(row, str):
             result.skipped += 1
+            if len(result.row_errors) < MAX_REPORTED_ROWS:
+                result.row_errors.append(f"{describe_ref(ref)}: {row}")
             continue
-        available = (flag if flag is not None else True) and (stock is None or stock > 0)
-        yield key, stock, available
-
-
-def _raw_rows(path: Path, supplier: SupplierSettings) -> Iterator[tuple[str | int, dict[str, Any]]]:
-    if supplier.format == "yml":
-        yield from iter_rows(path, supplier)
-        return
-    reader = open_table(
-        path,
-        format=supplier.format,
-        encoding=supplier.encoding,
-        delimiter=supplier.delimiter,
-        sheet=supplier.sheet,
-    )
-    mapping = map_header(reader.header, FEED_ALIASES, supplier.columns)
-    fields = set(mapping.values())
-    if KEY_FIELDS[supplier.key] not in fields or not fields & {"stock", "available"}:
-        raise InputFileError(
-            f"a stock source needs a {supplier.key} column and a stock or availability "
-            f"column (headers: {', '.join(map(str, reader.header))})",
-            path=path,
-            line=reader.header_line,
-        )
-    for line, cells in reader:
-        yield line, {mapping[h]: v for h, v in cells.items() if h in mapping}
+        yield row
 
 
 def _apply(
@@ -229,6 +191,10 @@ def _check_guards(
 ) -> None:
     if not rows:
         raise StockRejected(f"empty stock source: no valid rows ({result.skipped} skipped)")
+    if not stored:
+        raise StockRejected(
+            f"{supplier.name} has no offers yet: its full feed must be synced first"
+        )
     if result.unknown == len(rows):
         raise StockRejected(
             f"none of its {len(rows)} keys is an offer of {supplier.name} (is it this "
@@ -251,34 +217,3 @@ def _write(conn: Connection, supplier_id: int, changes: list[tuple[str, int | No
         .values(stock_qty=bindparam("b_qty"), available=bindparam("b_avail"), updated_at=utcnow())
     )
     conn.execute(stmt, [{"b_key": k, "b_qty": q, "b_avail": a} for k, q, a in changes])
-
-
-def _finish(
-    engine: Engine,
-    sync_id: int,
-    result: StockSyncResult,
-    feed: FetchedFeed | None,
-    etag: str | None,
-    last_modified: str | None,
-) -> None:
-    """Close the stock_syncs row; validators are kept only for an applied source."""
-    if result.status == "ok" and feed is not None:
-        etag, last_modified = feed.etag, feed.last_modified
-    elif result.status == "not_modified" and feed is not None:
-        etag, last_modified = feed.etag or etag, feed.last_modified or last_modified
-    else:
-        etag = last_modified = None
-    values = {
-        "finished_at": utcnow(),
-        "status": result.status,
-        "seen": result.seen,
-        "changed": result.changed,
-        "unknown": result.unknown,
-        "skipped": result.skipped,
-        "http_status": result.http_status,
-        "etag": etag,
-        "last_modified": last_modified,
-        "error": result.error,
-    }
-    with engine.begin() as conn:
-        conn.execute(update(_syncs).where(_syncs.c.id == sync_id).values(**values))

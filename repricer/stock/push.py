@@ -3,8 +3,11 @@
 :func:`push_stock` compares the wanted stock (:func:`repricer.stock.levels.wanted_stock`)
 with the journal of what was pushed (:mod:`repricer.stock.journal`) and sends only the
 differences, products going out of stock first, in batches of the connector's limit.
-Each accepted batch is journaled in one transaction; failed items are not, so the next
-push retries them. Then the pushed SKUs are read back (``fetch_stock``) and each is
+It runs in the loop the price push shares
+(:func:`repricer.storefront.batches.push_batches`: lease checked before each batch, the
+batch sent, its answer recorded in one transaction). Accepted items are journaled;
+failed items, a batch the storefront failed whole and batches not reached are not, so
+the next push sends them. Then the pushed SKUs are read back (``fetch_stock``) and each is
 marked ``confirmed`` or ``mismatch``; mismatches are listed in the summary.
 
 Stock needs no approval: it is the suppliers' fact, not a decision. The push runs under
@@ -14,8 +17,6 @@ the database's push lease, so it never interleaves with a price push.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -27,8 +28,7 @@ from repricer.lease import PUSH, hold_lease
 from repricer.stock.journal import pushed_states, record_checked, record_pushed
 from repricer.stock.levels import wanted_stock
 from repricer.storefront.base import Connector, PushResult, Stock, StockItem, make_connector
-
-SAMPLE = 20  # how many failures/mismatches the summary lists
+from repricer.storefront.batches import SAMPLE, Failure, PushTally, push_batches, read_back
 
 
 @dataclass(frozen=True)
@@ -39,22 +39,13 @@ class StockMismatch:
 
 
 @dataclass
-class StockSummary:
-    """What a stock push did. ``stockouts`` counts changes to out of stock (sent first)."""
+class StockSummary(PushTally):
+    """What a stock push did (the counts of :class:`PushTally` and these).
+    ``stockouts`` counts changes to out of stock (sent first)."""
 
-    connector: str
-    dry_run: bool = False
-    candidates: int = 0
     stockouts: int = 0
-    pushed: int = 0
-    failed: int = 0
-    confirmed: int = 0
-    unverified: int = 0
     mismatched: int = 0
     mismatches: list[StockMismatch] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    error: str | None = None
-    duration_s: float = 0.0
 
     def __str__(self) -> str:
         verb = "would push" if self.dry_run else "pushed"
@@ -65,9 +56,6 @@ class StockSummary:
             f"mismatch {self.mismatched}, unverified {self.unverified} "
             f"({self.duration_s:.1f}s)"
         )
-
-    def as_dict(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if not isinstance(v, list)}
 
 
 def push_stock(
@@ -89,7 +77,7 @@ def push_stock(
     started = time.monotonic()
     name = connector.name if connector else settings.storefront.kind
     summary = StockSummary(connector=name, dry_run=dry_run)
-    with _push_lease(settings, engine, wait):
+    with hold_lease(engine, PUSH, ttl=settings.database.lease_ttl, wait=wait) as lease:
         items = stock_changes(settings, engine, name)
         summary.candidates = len(items)
         summary.stockouts = sum(not i.in_stock for i in items)
@@ -97,21 +85,14 @@ def push_stock(
             own = connector is None
             connector = connector or make_connector(settings, engine)
             try:
-                pushed = _push_batches(engine, connector, items, summary)
+                steps = _StockSteps(engine, connector)
+                pushed = push_batches(steps, items, connector.max_batch, summary, lease)
                 _read_back(engine, connector, pushed, summary)
             finally:
                 if own:
                     connector.close()
     summary.duration_s = time.monotonic() - started
     return summary
-
-
-@contextmanager
-def _push_lease(settings: Settings, engine: Engine, wait: float) -> Iterator[None]:
-    """Hold the database's push lease for the whole stock push (waiting up to ``wait``
-    seconds for a running push; LeaseHeldError names it after that)."""
-    with hold_lease(engine, PUSH, ttl=settings.database.lease_ttl, wait=wait):
-        yield
 
 
 def stock_changes(settings: Settings, engine: Engine, connector: str) -> list[StockItem]:
@@ -145,34 +126,39 @@ def stock_changes(settings: Settings, engine: Engine, connector: str) -> list[St
     ]
 
 
-def _push_batches(
-    engine: Engine, connector: Connector, items: list[StockItem], summary: StockSummary
-) -> list[StockItem]:
-    pushed: list[StockItem] = []
-    for start in range(0, len(items), connector.max_batch):
-        batch = items[start : start + connector.max_batch]
-        try:
-            results = connector.push_stock(batch)
-        except StorefrontError as exc:
-            summary.error = str(exc)
-            break
+@dataclass
+class _StockSteps:
+    """The stock push's steps of :func:`repricer.storefront.batches.push_batches`.
+
+    Stock needs no claim: nothing else moves it, and the journal row is written only
+    once the storefront accepted the item, so whatever is not journaled (a failed item,
+    a batch the storefront failed whole, a crash before recording) is sent again by the
+    next push; setting absolute stock twice is harmless."""
+
+    engine: Engine
+    connector: Connector
+    kind: str = "stock-push"
+
+    def claim(self, chunk: list[StockItem]) -> list[StockItem]:
+        return chunk
+
+    def send(self, batch: list[StockItem]) -> list[PushResult]:
+        return list(self.connector.push_stock(batch))
+
+    def record(
+        self, batch: list[StockItem], results: list[PushResult]
+    ) -> tuple[list[StockItem], list[Failure]]:
         ok = {r.change_id for r in results if r.ok}
+        errors = {r.change_id: r.error or "failed" for r in results if not r.ok}
         accepted = [i for i in batch if i.product_id in ok]
-        record_pushed(engine, connector.name, accepted)
-        pushed += accepted
-        summary.pushed += len(accepted)
-        _note_failures(batch, results, ok, summary)
-    return pushed
+        record_pushed(self.engine, self.connector.name, accepted)
+        failed = [
+            (i.sku, errors.get(i.product_id, "no result")) for i in batch if i.product_id not in ok
+        ]
+        return accepted, failed
 
-
-def _note_failures(
-    batch: list[StockItem], results: list[PushResult], ok: set[int], summary: StockSummary
-) -> None:
-    errors = {r.change_id: r.error or "failed" for r in results if not r.ok}
-    failed = [i for i in batch if i.product_id not in ok]
-    summary.failed += len(failed)
-    room = SAMPLE - len(summary.failures)
-    summary.failures += [(i.sku, errors.get(i.product_id, "no result")) for i in failed[:room]]
+    def give_up(self, batch: list[StockItem], error: str) -> list[Failure]:
+        return [(i.sku, error) for i in batch]  # not journaled: the next push sends them
 
 
 def _read_back(
@@ -180,20 +166,9 @@ def _read_back(
 ) -> None:
     """Compare what the storefront shows with what was pushed; journal the outcome.
     SKUs the storefront does not return (or a failed read-back) count as unverified."""
-    if not pushed:
-        return
-    try:
-        seen = connector.fetch_stock([i.sku for i in pushed])
-    except StorefrontError as exc:
-        summary.unverified = len(pushed)
-        summary.error = summary.error or f"read-back failed: {exc}"
-        return
     checked: list[tuple[int, str, str | None]] = []
-    for item in pushed:
-        shown = seen.get(item.sku)
-        if shown is None:
-            summary.unverified += 1
-        elif shows(item, shown):
+    for item, shown in read_back(pushed, _sku, connector.fetch_stock, summary):
+        if shows(item, shown):
             checked.append((item.product_id, "confirmed", None))
         else:
             wanted = Stock(item.quantity, item.in_stock)
@@ -203,6 +178,10 @@ def _read_back(
                 summary.mismatches.append(StockMismatch(item.sku, wanted, shown))
     summary.confirmed = sum(status == "confirmed" for _, status, _ in checked)
     record_checked(engine, checked)
+
+
+def _sku(item: StockItem) -> str:
+    return item.sku
 
 
 def shows(item: StockItem, seen: Stock) -> bool:

@@ -12,7 +12,8 @@ a second one exits naming the holder. Then, in order:
 2. **Re-validate** each against today's catalog bounds, effective cost and rule floor
    (:mod:`repricer.storefront.validate`, :mod:`repricer.storefront.floors`); those that
    would now break a guard become ``held`` (attempt row ``held`` with the reason).
-3. **Push** in batches of the connector's limit. Each batch is first claimed
+3. **Push** in batches of the connector's limit, through the loop the stock push shares
+   (:func:`repricer.storefront.batches.push_batches`). Each batch is first claimed
    (``approved -> pushing``, compare-and-set): a change rejected, expired or superseded
    since step 1 is not claimed and never sent. After the storefront answers, ONE
    transaction writes an attempt row per item, moves accepted changes to ``pushed`` and
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -36,19 +36,23 @@ from sqlalchemy import Engine, select
 
 from repricer.config import Settings
 from repricer.db.models import PriceChange, Product, RepricingRun
-from repricer.exceptions import LeaseLostError, NotFoundError, StorefrontError
-from repricer.faults import fault_point
+from repricer.exceptions import NotFoundError, StorefrontError
 from repricer.feeds.effective import effective_costs
-from repricer.lease import PUSH, Lease, hold_lease
+from repricer.lease import PUSH, hold_lease
 from repricer.money import format_money
 from repricer.states import move
 from repricer.storefront.base import Connector, PushItem, PushResult, make_connector
+from repricer.storefront.batches import (
+    SAMPLE,
+    Failure,
+    Progress,
+    PushTally,
+    push_batches,
+    read_back,
+)
 from repricer.storefront.floors import rule_floors
 from repricer.storefront.journal import Entry, claim, record_batch, write_entries
 from repricer.storefront.validate import hold_reasons
-
-Progress = Callable[[int, int], None]
-SAMPLE = 20  # how many failures/holds/mismatches the summary lists
 
 
 @dataclass(frozen=True)
@@ -60,25 +64,16 @@ class Mismatch:
 
 
 @dataclass
-class PushSummary:
-    """What a push did. ``failures``/``holds`` list (sku, reason), at most 20 of each."""
+class PushSummary(PushTally):
+    """What a price push did (the counts of :class:`PushTally` and these).
+    ``holds`` lists (sku, reason), at most 20."""
 
-    connector: str
-    dry_run: bool = False
-    candidates: int = 0
-    pushed: int = 0
-    failed: int = 0
     held: int = 0
     superseded: int = 0
     withdrawn: int = 0  # rejected, expired or superseded after selection: not sent
     recovered: int = 0  # left ``pushing`` by a push that died: sent again
-    confirmed: int = 0
-    unverified: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)
     holds: list[tuple[str, str]] = field(default_factory=list)
-    error: str | None = None
-    duration_s: float = 0.0
 
     def __str__(self) -> str:
         verb = "would push" if self.dry_run else "pushed"
@@ -94,9 +89,7 @@ class PushSummary:
         )
 
     def as_dict(self) -> dict[str, object]:
-        return {k: v for k, v in self.__dict__.items() if not isinstance(v, list)} | {
-            "mismatch": len(self.mismatches)
-        }
+        return super().as_dict() | {"mismatch": len(self.mismatches)}
 
 
 def push_changes(
@@ -133,7 +126,11 @@ def push_changes(
         connector = connector or make_connector(settings, engine)
         try:
             _record_holds(engine, summary.connector, held, reasons, superseded)
-            pushed = _push_batches(engine, connector, _items(ready), summary, progress, lease)
+            items = _items(ready)
+            if not items and connector.name == "file":
+                connector.push([])  # the file storefront also carries stock: refresh it
+            steps = _PriceSteps(engine, connector, summary)
+            pushed = push_batches(steps, items, connector.max_batch, summary, lease, progress)
             _read_back(engine, connector, pushed, summary)
         finally:
             if own:
@@ -266,61 +263,39 @@ def _items(frame: pd.DataFrame) -> list[PushItem]:
     ]
 
 
-def _push_batches(
-    engine: Engine,
-    connector: Connector,
-    items: list[PushItem],
-    summary: PushSummary,
-    progress: Progress | None,
-    lease: Lease,
-) -> list[PushItem]:
-    if not items and connector.name == "file":
-        connector.push([])  # the file storefront also carries stock: refresh it
-    pushed: list[PushItem] = []
-    skus = {i.change_id: i.sku for i in items}
-    for start in range(0, len(items), connector.max_batch):
-        try:
-            lease.check()
-        except LeaseLostError as exc:
-            summary.error = str(exc)
-            break
-        chunk = items[start : start + connector.max_batch]
-        claimed = claim(engine, [i.change_id for i in chunk])
+@dataclass
+class _PriceSteps:
+    """The price push's steps of :func:`repricer.storefront.batches.push_batches`."""
+
+    engine: Engine
+    connector: Connector
+    summary: PushSummary
+    kind: str = "push"
+
+    def claim(self, chunk: list[PushItem]) -> list[PushItem]:
+        """``approved -> pushing``; a change withdrawn since selection is not sent."""
+        claimed = claim(self.engine, [i.change_id for i in chunk])
         batch = [i for i in chunk if i.change_id in claimed]
-        summary.withdrawn += len(chunk) - len(batch)
-        fault_point("push:claimed")
-        results = _send(engine, connector, batch, summary)
-        if results is None:
-            break
-        fault_point("push:sent")
-        accepted, failures = record_batch(engine, connector.name, uuid.uuid4().hex, batch, results)
-        pushed += accepted
-        summary.pushed += len(accepted)
-        summary.failed += len(failures)
-        room = SAMPLE - len(summary.failures)
-        summary.failures += [(skus[f.change_id], f.error or "failed") for f in failures[:room]]
-        if progress:
-            progress(start + len(chunk), len(items))
-    return pushed
+        self.summary.withdrawn += len(chunk) - len(batch)
+        return batch
 
+    def send(self, batch: list[PushItem]) -> list[PushResult]:
+        # Anything but a StorefrontError (Ctrl-C) leaves the batch ``pushing``: it may
+        # have arrived, so it is not reviewable until the next push re-sends it.
+        return list(self.connector.push(batch))
 
-def _send(
-    engine: Engine, connector: Connector, batch: list[PushItem], summary: PushSummary
-) -> list[PushResult] | None:
-    """The storefront's answer for a claimed batch; None when the push must stop (the
-    batch is then recorded as failed and the next push retries it). Anything else that
-    interrupts the send (Ctrl-C) leaves the batch ``pushing``: it may have arrived, so
-    it is not reviewable until the next push re-sends it."""
-    if not batch:
-        return []
-    try:
-        return list(connector.push(batch))
-    except StorefrontError as exc:
-        summary.error = str(exc)
-        failed = [PushResult(i.change_id, False, None, str(exc)) for i in batch]
-        _, failures = record_batch(engine, connector.name, uuid.uuid4().hex, batch, failed)
-        summary.failed += len(failures)
-        return None
+    def record(
+        self, batch: list[PushItem], results: list[PushResult]
+    ) -> tuple[list[PushItem], list[Failure]]:
+        accepted, failures = record_batch(
+            self.engine, self.connector.name, uuid.uuid4().hex, batch, results
+        )
+        skus = {i.change_id: i.sku for i in batch}
+        return accepted, [(skus[f.change_id], f.error or "failed") for f in failures]
+
+    def give_up(self, batch: list[PushItem], error: str) -> list[Failure]:
+        """The batch becomes ``failed``: the next push retries it."""
+        return self.record(batch, [PushResult(i.change_id, False, None, error) for i in batch])[1]
 
 
 def _read_back(
@@ -330,20 +305,9 @@ def _read_back(
 
     SKUs the storefront does not return (or a read-back that fails) count as unverified.
     """
-    if not pushed:
-        return
-    try:
-        seen = connector.fetch_prices([i.sku for i in pushed])
-    except StorefrontError as exc:
-        summary.unverified = len(pushed)
-        summary.error = summary.error or f"read-back failed: {exc}"
-        return
     entries: list[Entry] = []
-    for item in pushed:
-        price = seen.get(item.sku)
-        if price is None:
-            summary.unverified += 1
-        elif price.amount == item.price and price.currency == item.currency:
+    for item, price in read_back(pushed, _sku, connector.fetch_prices, summary):
+        if price.amount == item.price and price.currency == item.currency:
             entries.append(Entry(item.change_id, "confirmed", price.amount))
         else:
             shown = format_money(price.amount, price.currency)
@@ -356,3 +320,7 @@ def _read_back(
         for outcome in ("confirmed", "mismatch"):
             ids = [e.change_id for e in entries if e.status == outcome]
             move(conn, ids, "pushed", outcome)
+
+
+def _sku(item: PushItem) -> str:
+    return item.sku

@@ -22,7 +22,7 @@ PER_SITEMAP = 1000  # URLs per sitemap file
 
 @dataclass
 class ShopProduct:
-    """One page: ``gtin`` may be empty; ``price`` in kopecks. Change an entry to change
+    """One page: ``gtin`` and ``brand`` may be empty; ``price`` in kopecks. Change an entry to change
     its page (pages are rendered on request)."""
 
     id: int
@@ -30,9 +30,12 @@ class ShopProduct:
     gtin: str
     sku: str
     price: int
+    brand: str = ""
 
     def page(self) -> str:
-        shown = PageProduct(self.name, self.price, sku=self.sku, gtin=self.gtin or None)
+        shown = PageProduct(
+            self.name, self.price, sku=self.sku, gtin=self.gtin or None, brand=self.brand or None
+        )
         return product_page(shown)
 
 

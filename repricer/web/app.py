@@ -1,6 +1,7 @@
 """The ASGI application: routes, templates, and the security middleware around them.
 
-Handlers (:mod:`repricer.web.queue_views`, :mod:`repricer.web.pages`) parse the request,
+Handlers (:mod:`repricer.web.queue_views`, :mod:`repricer.web.match_views`,
+:mod:`repricer.web.pages`) parse the request,
 call the same library functions as the CLI and render a template; templates only format.
 """
 
@@ -55,12 +56,13 @@ def create_app(
 ) -> Starlette:
     """The workspace app over ``engine``. ``credentials`` None means no authentication
     (loopback only; :func:`repricer.web.security.check_bind` enforces that at start)."""
-    from repricer.web import pages, queue_views
+    from repricer.web import match_views, pages, queue_views
 
     ctx = WebContext(settings, engine, credentials or Credentials(), CsrfGuard(), current_user())
     routes = [
         Route("/", pages.home),
         *queue_views.routes(),
+        *match_views.routes(),
         *pages.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -35,6 +35,7 @@ class Found:
     gtin: str | None = None
     title: str | None = None
     url: str | None = None
+    brand: str | None = None
     reason: str | None = None
     candidates: tuple[Decimal, ...] = ()
 

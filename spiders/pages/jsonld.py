@@ -157,7 +157,17 @@ def _read_product(
         url=_url(node),
         reason=found.reason,
         candidates=found.candidates,
+        brand=_brand(_deref(node.get("brand") or node.get("manufacturer"), index)),
     )
+
+
+def _brand(value: Any) -> str | None:
+    """``"Bosch"``, ``{"@type": "Brand", "name": "Bosch"}`` or a list of those."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("name")
+    return clean_text(value, 200)
 
 
 def _read_variants(

@@ -66,6 +66,7 @@ def find_opengraph(meta: dict[str, str]) -> Found | None:
             meta.get("product:ean") or meta.get("product:gtin") or meta.get("product:upc")
         ),
         title=clean_text(meta.get("og:title")),
+        brand=clean_text(meta.get("product:brand"), 200),
     )
 
 

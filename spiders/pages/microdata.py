@@ -31,7 +31,7 @@ PRODUCT = re.compile(
 )
 WANTED = frozenset(
     {"price", "lowprice", "pricecurrency", "availability", "name", "sku", "mpn", "productid", "url",
-     "gtin", "gtin8", "gtin12", "gtin13", "gtin14", "hascurrencyvalue", "hascurrency"}
+     "gtin", "gtin8", "gtin12", "gtin13", "gtin14", "hascurrencyvalue", "hascurrency", "brand"}
 )  # fmt: skip
 
 
@@ -145,6 +145,7 @@ def _describe(props: Props, price_text: str, method: str) -> Found:
         gtin=next((g for g in gtins if g), None),
         title=clean_text(first("name")),
         url=first("url"),
+        brand=clean_text(first("brand"), 200),
     )
 
 

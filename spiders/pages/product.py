@@ -52,6 +52,7 @@ class ExtractedProduct:
     method: str | None = None
     reason: str | None = None
     is_product: bool = False
+    brand: str | None = None
 
 
 def extract_product(
@@ -92,6 +93,7 @@ def extract_product(
         method=price.method if price else None,
         reason=reason,
         is_product=bool(found) or (price is not None),
+        brand=next((f.brand for f in found if f.brand), None),
     )
 
 

@@ -52,6 +52,8 @@ class DiscoverSpider(SitemapSpider):
             f"https://{self.competitor.domain}/robots.txt"
         ]
         self.pages = 0
+        # A request made for no listing (robots.txt) must be on this competitor's site.
+        self.egress_sites = [self.competitor]
         super().__init__(**kwargs)
 
     @classmethod
@@ -129,7 +131,7 @@ class DiscoverSpider(SitemapSpider):
         return [
             CandidateItem(
                 competitor=self.competitor.name, url=response.url, title=extracted.title,
-                gtin=extracted.gtin, sku=extracted.sku, price=extracted.price,
+                gtin=extracted.gtin, brand=extracted.brand, sku=extracted.sku, price=extracted.price,
                 currency=currency, found_via=found_via,
             )
         ]  # fmt: skip

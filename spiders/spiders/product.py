@@ -13,6 +13,7 @@ from the DB. Without ``run_id`` it records its own crawl run. The spider only fe
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import cached_property
 from typing import Any
 
 import scrapy
@@ -21,7 +22,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from repricer.cluster.node import settings_from_payload
-from repricer.config import Settings, load_settings
+from repricer.config import CompetitorSettings, Settings, load_settings
 from repricer.crawl import finish_run, start_run
 from repricer.db.engine import make_engine
 from repricer.egress import response_refusal
@@ -70,6 +71,12 @@ class ProductSpider(scrapy.Spider):
             self.targets = shard_targets(
                 self.engine, self.targets, self.run_id, sku_from or None, sku_to or None
             )
+
+    @cached_property
+    def egress_sites(self) -> list[CompetitorSettings]:
+        """The competitors of this crawl: a request made for no listing (robots.txt)
+        must be on one's site (:class:`spiders.middlewares.EgressPolicyMiddleware`)."""
+        return list({t.competitor.name: t.competitor for t in self.targets}.values())
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ProductSpider:

@@ -39,6 +39,7 @@ def _shop() -> list[ShopProduct]:
             _gtin(i) if i % 2 == 0 else "",
             f"MX-{1000 + i}Z",
             (1000 + i) * 100,
+            f"Brand{i % 7}",
         )
         for i in range(PAGES)
     ]
@@ -90,6 +91,7 @@ def test_discover_match_review_and_drift(
         candidates = {c.url: c for c in session.scalars(select(Candidate))}
         assert len(candidates) == PAGES
         assert candidates[http_server.url("/p/2")].gtin == "0" + _gtin(2)
+        assert candidates[http_server.url("/p/9")].brand == "Brand2"
         rows = session.execute(
             select(Product.sku, Listing).join(Product, Product.id == Listing.product_id)
         ).all()

@@ -61,10 +61,35 @@ FLOORS = {"Walmart-Amazon": 0.85, "Amazon-Google": 0.70, "Abt-Buy": 0.88}
 @pytest.mark.skipif(DATA is None, reason="labelled pairs (shared/matching) not present")
 @pytest.mark.parametrize("name", list(FLOORS))
 def test_valid_f1_floor(name: str) -> None:
+    precision, recall, f1 = _valid_figures(name)
+    assert f1 >= FLOORS[name], (precision, recall, f1)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(DATA is None, reason="labelled pairs (shared/matching) not present")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Walmart-Amazon",
+        pytest.param(
+            "Amazon-Google",
+            marks=pytest.mark.xfail(
+                strict=True, reason="software editions: about 0.75 precision at the F1 floor"
+            ),
+        ),
+        "Abt-Buy",
+    ],
+)
+def test_valid_precision_floor(name: str) -> None:
+    precision, recall, f1 = _valid_figures(name)
+    assert precision >= 0.90, (precision, recall, f1)
+
+
+def _valid_figures(name: str) -> tuple[float, float, float]:
+    """Pairwise precision, recall and F1 at ACCEPT_AT on one set's valid pairs."""
     assert DATA is not None
     data = read_pairs(DATA / name / "valid.txt")
     predicted = [s >= ACCEPT_AT for s in score_pairs(data.pairs)]
     tp = sum(1 for y, p in zip(data.labels, predicted, strict=True) if y and p)
     precision, recall = tp / max(sum(predicted), 1), tp / max(sum(data.labels), 1)
-    f1 = 2 * precision * recall / (precision + recall)
-    assert f1 >= FLOORS[name], (precision, recall, f1)
+    return precision, recall, 2 * precision * recall / (precision + recall)

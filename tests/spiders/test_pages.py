@@ -21,7 +21,7 @@ from spiders.pages import ExtractedProduct, extract_product, looks_blocked, pars
 
 CASES_DIR = Path(__file__).parents[1] / "fixtures" / "pages"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "expected.json").exists())
-FIELDS = ("currency", "availability", "sku", "gtin", "title", "method", "is_product")
+FIELDS = ("currency", "availability", "sku", "gtin", "title", "method", "is_product", "brand")
 
 
 def _load(name: str) -> tuple[bytes, dict[str, Any]]:

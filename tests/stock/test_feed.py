@@ -84,6 +84,9 @@ def offers(engine: Engine) -> dict[str, tuple[int | None, bool]]:
 def test_stock_source_updates_stock_only_and_polls_cheaply(
     settings, engine, http_server, shop
 ) -> None:
+    StockSource(http_server, "sku;stock\nS1;0\n")
+    [early] = sync_stock_feeds(settings, engine)
+    assert early.status == "rejected" and "full feed must be synced first" in (early.error or "")
     [full] = sync_feeds(settings, engine)
     assert full.ok
     source = StockSource(http_server, "Артикул;Остаток\nS1;0\nS2;12\nS3;нет\nNEW;4\n;3\n")
@@ -112,7 +115,7 @@ def test_a_refused_stock_source_changes_nothing(settings, engine, http_server, s
     assert push_stock(settings, engine).candidates == 0 and shop.items == before
     source.publish("code;price\nX;1\n")
     [wrong] = sync_stock_feeds(settings, engine)
-    assert wrong.status == "rejected" and "needs a sku column" in (wrong.error or "")
+    assert wrong.status == "rejected" and "no column for sku" in (wrong.error or "")
 
 
 def test_a_rejected_full_feed_leaves_storefront_stock_unchanged(
@@ -146,3 +149,119 @@ def test_cli(settings, engine, http_server, shop) -> None:
     assert out.exit_code == 0 and "pushed 10 (1 out of stock)" in out.output, out.output
     out = runner.invoke(app, ["--config", config, "stock", "sync", "--supplier", "nobody"])
     assert out.exit_code == 1 and "has no stock_url/stock_path" in out.output
+
+
+def offer_rows(engine: Engine) -> list[tuple[object, ...]]:
+    """Every stored offer column that a stock sync could touch."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                SupplierOffer.key,
+                SupplierOffer.stock_qty,
+                SupplierOffer.available,
+                SupplierOffer.cost,
+                SupplierOffer.updated_at,
+            ).order_by(SupplierOffer.key)
+        )
+        return [tuple(row) for row in rows]
+
+
+REFUSED = [
+    pytest.param(
+        "sku;stock\nS1;7\nS2;12\nS3;4", ("stock.csv:4", "S3", "looks cut"), id="cut-last-line"
+    ),
+    pytest.param(
+        'sku;stock\nS1;7\nS2;"12\nS3;4\n', ("stock.csv:4", "malformed CSV"), id="cut-open-quote"
+    ),
+    pytest.param("sku;stock\nS1;7\nS2\n", ("stock.csv:3", "looks cut"), id="cut-short-row"),
+    pytest.param(
+        "sku;stock\nS1;7\nS2;99999999999999999999\nS3;0\n",
+        ("stock.csv: line 3", "sku S2", "above the limit"),
+        id="count-beyond-bounds",
+    ),
+    pytest.param(
+        "sku;stock\nS0;abc\nS1;1e9\nS2;0x10\nS3;DROP TABLE offers\n",
+        ("empty stock source", "4 skipped"),
+        id="garbage-only",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "named"), REFUSED)
+def test_a_cut_or_hostile_stock_file_is_refused_and_changes_nothing(
+    settings, engine, http_server, body, named
+) -> None:
+    [full] = sync_feeds(settings, engine)
+    assert full.ok
+    before = offer_rows(engine)
+    http_server.route("/stock.csv", lambda _req: Response(200, body.encode("cp1251")))
+    [result] = sync_stock_feeds(settings, engine)
+    assert result.status == "rejected", result
+    assert all(part in (result.error or "") for part in named), result.error
+    assert offer_rows(engine) == before
+    with engine.connect() as conn:
+        last = select(StockSync.status, StockSync.etag).order_by(StockSync.id.desc())
+        assert tuple(conn.execute(last).first() or ()) == ("rejected", None)
+
+
+def test_garbage_counts_are_skipped_by_line_and_never_read_as_out_of_stock(
+    settings, engine, http_server
+) -> None:
+    sync_feeds(settings, engine)
+    body = "sku;stock\nS1;abc\nS2;0x10\nS3;3\nS4;нет\n"
+    source = StockSource(http_server, body)
+    [result] = sync_stock_feeds(settings, engine)
+    assert (result.status, result.changed, result.skipped) == ("ok", 2, 2)
+    assert result.row_errors == [
+        "line 2: sku S1: stock 'abc' is not a count",
+        "line 3: sku S2: stock '0x10' is not a count",
+    ]
+    stock = offers(engine)
+    assert stock["S1"] == (5, True) and stock["S2"] == (5, True)  # kept, not zeroed
+    assert stock["S3"] == (3, True) and stock["S4"] == (0, False)
+    source.publish(body)
+    out = CliRunner().invoke(app, ["--config", str(settings.config_path), "stock", "sync"])
+    assert out.exit_code == 0 and "acme: skipped line 2: sku S1" in out.output, out.output
+
+
+def test_a_stock_sync_left_running_by_a_dead_process_is_closed(
+    settings, engine, http_server
+) -> None:
+    sync_feeds(settings, engine)
+    StockSource(http_server, "sku;stock\nS1;3\n")
+    with engine.begin() as conn:
+        supplier_id = conn.execute(select(SupplierOffer.supplier_id)).scalars().first()
+        conn.execute(StockSync.__table__.insert().values(supplier_id=supplier_id, status="running"))
+    [result] = sync_stock_feeds(settings, engine)
+    assert result.ok
+    with engine.connect() as conn:
+        statuses = conn.execute(select(StockSync.status).order_by(StockSync.id)).scalars().all()
+    assert statuses == ["interrupted", "ok"]
+
+
+def test_feeds_status_shows_the_stock_only_source_beside_the_full_feed(
+    settings, engine, http_server
+) -> None:
+    config = ["--config", str(settings.config_path)]
+    out = CliRunner().invoke(app, [*config, "feeds", "status", "--json"])
+    assert out.exit_code == 0, out.output
+    assert [(r["kind"], r["status"], r["due"]) for r in json.loads(out.output)] == [
+        ("feed", "never", True),
+        ("stock", "never", True),
+    ]
+    sync_feeds(settings, engine)
+    StockSource(http_server, "sku;stock\nS1;0\nS2;abc\nNEW;3\n")
+    sync_stock_feeds(settings, engine)
+    out = CliRunner().invoke(app, [*config, "feeds", "status", "--json"])
+    feed, stock = json.loads(out.output)
+    assert (feed["supplier"], feed["kind"], feed["status"], feed["seen"]) == (
+        "acme",
+        "feed",
+        "ok",
+        10,
+    )
+    assert (stock["supplier"], stock["kind"], stock["status"]) == ("acme", "stock", "ok")
+    assert (stock["seen"], stock["changed"], stock["skipped"], stock["unknown"]) == (2, 1, 1, 1)
+    assert stock["due"] is False and stock["missing"] is None and stock["offers"] == 10
+    out = CliRunner().invoke(app, [*config, "feeds", "status"])
+    assert out.exit_code == 0 and "stock" in out.output and "kind" in out.output, out.output

@@ -11,9 +11,11 @@ from sqlalchemy import Engine, select, update
 
 from repricer.config import Settings
 from repricer.db.models import StockState, SupplierOffer
-from repricer.exceptions import StorefrontError
+from repricer.exceptions import LeaseLostError, StorefrontError
+from repricer.lease import Lease
 from repricer.loopback import LoopbackServer
 from repricer.stock import push_stock
+from repricer.stock.journal import pushed_states
 from tests.storefront.fakes import WC, FakeHttpStorefront, FakeWooCommerce
 from tests.storefront.seed import add_offer, add_products
 
@@ -206,3 +208,37 @@ def test_file_storefront_carries_the_same_stock(settings_from, engine, tmp_path)
     assert (summary.pushed, summary.confirmed) == (2, 2)
     lines = (settings.storefront.file.path / "prices.csv").read_text().splitlines()
     assert lines[1:] == ["A,100.00,RUB,0,false", "B,100.00,RUB,6,true"]
+
+
+def test_a_storefront_outage_stops_the_push_and_loses_nothing(
+    settings, engine, shop, monkeypatch
+) -> None:
+    seed_simple(engine, shop, {f"S{i:03d}": 5 for i in range(250)})
+    monkeypatch.setenv("REPRICER_WOOCOMMERCE_SECRET", "cs_wrong_secret_value")
+    down = push_stock(settings, engine)
+    assert (down.pushed, down.failed) == (0, 100) and "HTTP 401" in (down.error or "")
+    assert len(down.failures) == 20 and down.failures[0][0] == "S000"
+    assert not shop.stock_received and pushed_states(engine, "woocommerce").empty
+    monkeypatch.setenv("REPRICER_WOOCOMMERCE_SECRET", SECRET)
+    up = push_stock(settings, engine)
+    assert (up.candidates, up.pushed, up.confirmed, up.error) == (250, 250, 250, None)
+    assert len(shop.stock_received) == 250 and set(shop.stock_received.values()) == {1}
+
+
+def test_a_push_that_lost_its_lease_stops_before_the_next_batch(
+    settings, engine, shop, monkeypatch
+) -> None:
+    seed_simple(engine, shop, {f"S{i:03d}": 5 for i in range(250)})
+    sent = Lease.check
+
+    def lose_after_first(lease: Lease) -> None:
+        if shop.batch_sizes:
+            raise LeaseLostError("the push lease was taken over by another process")
+        sent(lease)
+
+    monkeypatch.setattr(Lease, "check", lose_after_first)
+    summary = push_stock(settings, engine)
+    assert summary.pushed == 100 and "taken over" in (summary.error or "")
+    assert len(shop.stock_received) == 100
+    monkeypatch.setattr(Lease, "check", sent)
+    assert push_stock(settings, engine).pushed == 150

@@ -21,15 +21,18 @@ def describe_ref(ref: str | int) -> str:
     return f"line {ref}" if isinstance(ref, int) else f"offer {ref}"
 
 
-def iter_rows(path: Path, supplier: SupplierSettings) -> Iterator[RawRow]:
-    """Rows of ``path`` read in the supplier's ``format``."""
+def iter_rows(
+    path: Path, supplier: SupplierSettings, needs: tuple[set[str], ...] | None = None
+) -> Iterator[RawRow]:
+    """Rows of ``path`` read in the supplier's ``format``; a table's header must map a
+    field of each group of ``needs`` (default: the key and the cost)."""
     if supplier.format == "yml":
         from repricer.feeds.parsers.yml import iter_yml
 
         return iter_yml(path, encoding=supplier.encoding)
     from repricer.feeds.parsers.table import iter_table
 
-    return iter_table(path, supplier)
+    return iter_table(path, supplier, needs)
 
 
 __all__ = ["RawRow", "describe_ref", "iter_rows"]

@@ -2,8 +2,9 @@
 
 Columns are mapped by the supplier's ``columns`` setting (``{field: "Header"}``) and
 then by :data:`~repricer.feeds._aliases.FEED_ALIASES` (Артикул, Цена, Остаток, ...).
-The header row is the first row that maps both the key field and the cost, so title
-rows above the table ("Прайс-лист на 01.01") are passed over.
+The header row is the first row that maps both the key field and the cost (for a
+stock-only source: the key and the stock or availability), so title rows above the
+table ("Прайс-лист на 01.01") are passed over.
 
 A CSV file whose last record is cut (a partial download or copy) is refused whole, with
 :class:`InputFileError`, before its last row is handed on: the file does not end with a
@@ -25,11 +26,16 @@ from repricer.feeds.records import KEY_FIELDS
 from repricer.table_reader import TableReader, map_header, open_table
 
 _HEADER_SEARCH_ROWS = 30
+# Groups of fields a header must map: at least one field of each group.
+Needs = tuple[set[str], ...]
 
 
-def iter_table(path: Path, supplier: SupplierSettings) -> Iterator[RawRow]:
+def iter_table(
+    path: Path, supplier: SupplierSettings, needs: Needs | None = None
+) -> Iterator[RawRow]:
     """Yield ``(line number, fields)``; raise InputFileError when the file cannot be read
-    or has no header naming the key column and the cost column."""
+    or has no header with a column of each group of ``needs`` (default: the key and the
+    cost, what a full feed needs)."""
     reader = open_table(
         path,
         format=supplier.format,
@@ -38,7 +44,8 @@ def iter_table(path: Path, supplier: SupplierSettings) -> Iterator[RawRow]:
         sheet=supplier.sheet,
         strict=True,
     )
-    mapping = _locate_header(reader, supplier)
+    needs = needs or tuple({f} for f in sorted({KEY_FIELDS[supplier.key], "cost"}))
+    mapping = _locate_header(reader, supplier, needs)
     rows = reader._rows
     assert rows is not None
     pending: tuple[int, list[Any]] | None = None
@@ -91,13 +98,12 @@ def _ends_with_line_break(path: Path) -> bool:
         return fh.read(1) in (b"\n", b"\r")
 
 
-def _locate_header(reader: TableReader, supplier: SupplierSettings) -> dict[str, str]:
-    required = {KEY_FIELDS[supplier.key], "cost"}
+def _locate_header(reader: TableReader, supplier: SupplierSettings, needs: Needs) -> dict[str, str]:
     first_header = list(reader.header)
     mapping = map_header(reader.header, FEED_ALIASES, supplier.columns)
-    missing = ", ".join(sorted(required - set(mapping.values())))
+    missing = _missing(needs, mapping)
     searched = 0
-    while not required <= set(mapping.values()):
+    while _missing(needs, mapping):
         # The reader's own row iterator, so a shorter title row does not cut the width.
         rows = reader._rows
         found = next(rows, None) if rows is not None and searched < _HEADER_SEARCH_ROWS else None
@@ -113,6 +119,12 @@ def _locate_header(reader: TableReader, supplier: SupplierSettings) -> dict[str,
         reader.header_line = found[0]
         mapping = map_header(reader.header, FEED_ALIASES, supplier.columns)
     return mapping
+
+
+def _missing(needs: Needs, mapping: dict[str, str]) -> str:
+    """The groups ``mapping`` lacks, for the message (``"cost"``, ``"stock or available"``)."""
+    found = set(mapping.values())
+    return ", ".join(" or ".join(sorted(g)) for g in needs if not g & found)
 
 
 def _header_name(cell: Any, index: int) -> str:

@@ -1,0 +1,73 @@
+"""A stock push SIGKILLed right after the storefront accepted a batch, before journaling
+it: the next push sends that batch again and everything else once; nothing is lost
+(SQLite and PostgreSQL). The stock push runs in the same loop as the price push, with
+its own crash points (``stock-push:claimed``, ``stock-push:sent``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from repricer.config import load_settings
+from repricer.loopback import LoopbackServer
+from repricer.stock import push_stock
+from repricer.stock.journal import pushed_states
+from tests.storefront.fakes import FakeWooCommerce
+from tests.storefront.seed import add_offer, add_products
+
+KEY, SECRET = "ck_stock_crash", "cs_stock_crash"
+N = 250  # batches of 100, 100, 50
+SCRIPT = (
+    "import sys; from repricer.cli import main; "
+    "sys.argv = ['repricer', '--config', sys.argv[1], 'stock', 'push']; main()"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["stock-push:claimed", "stock-push:sent"])
+def test_sigkill_at_each_step_of_the_stock_push(
+    any_engine: Engine,
+    http_server: LoopbackServer,
+    tmp_path: Path,
+    point: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shop = FakeWooCommerce(http_server, KEY, SECRET)
+    skus = [f"Q{i:04d}" for i in range(N)]
+    add_products(any_engine, skus)
+    for i, sku in enumerate(skus):
+        shop.add(7000 + i, sku)
+        add_offer(any_engine, sku, 5000, 3)
+    url = any_engine.url.render_as_string(hide_password=False)
+    config = tmp_path / "stock.toml"
+    config.write_text(
+        f'[database]\nurl = "{url}"\nlease_ttl = "2s"\n[storefront]\nkind = "woocommerce"\n'
+        f'[storefront.woocommerce]\nurl = "{http_server.url("")}"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPRICER_")}
+    env |= {
+        "REPRICER_WOOCOMMERCE_KEY": KEY,
+        "REPRICER_WOOCOMMERCE_SECRET": SECRET,
+        "REPRICER_CRASH_AT": point,
+        "PYTHONPATH": os.getcwd(),
+    }
+    child = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(config)], env=env, capture_output=True, timeout=300
+    )
+    assert child.returncode == -9, child.stderr
+    assert pushed_states(any_engine, "woocommerce").empty  # nothing journaled
+    assert sum(shop.stock_received.values()) == (100 if point == "stock-push:sent" else 0)
+
+    monkeypatch.setenv("REPRICER_WOOCOMMERCE_KEY", KEY)
+    monkeypatch.setenv("REPRICER_WOOCOMMERCE_SECRET", SECRET)
+    summary = push_stock(load_settings(config), any_engine, wait=60)
+    assert (summary.pushed, summary.confirmed, summary.error) == (N, N, None)
+    assert len(shop.stock_received) == N and len(pushed_states(any_engine, "woocommerce")) == N
+    twice = sorted(s for s, n in shop.stock_received.items() if n > 1)
+    assert twice == (skus[:100] if point == "stock-push:sent" else [])
