@@ -104,6 +104,17 @@ BUY_PHRASES: tuple[str, ...] = (
     "in winkelwagen", "in winkelmand", "lägg i varukorgen", "köp nu",
     "lisää ostoskoriin", "加入購物車", "直接購買", "立即購買", "カートに入れる",
 )  # fmt: skip
+
+
+def any_phrase(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern finding any of ``phrases`` in a text (one scan instead of one per
+    phrase)."""
+    return re.compile("|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True)))
+
+
+BUY_PHRASE = any_phrase(BUY_PHRASES)
+IN_STOCK_PHRASE = any_phrase(IN_STOCK_PHRASES)
+OUT_OF_STOCK_PHRASE = any_phrase(OUT_OF_STOCK_PHRASES)
 BUY_CLASS = re.compile(
     r"add[-_]?to[-_]?(?:cart|basket|bag|trolley)|buy[-_]?(?:button|now|btn)|btn[-_]buy"
     r"|to[-_]?cart|cart[-_]?button|addtocart|buybox|buy[-_]box",
@@ -142,11 +153,20 @@ class WordSet:
     def __init__(self, *words: str, extra: tuple[str, ...] = ()) -> None:
         self.words = frozenset(words)
         self.extra = extra  # substrings that count anywhere (``oldprice`` in one run)
+        self._answers: dict[str, str | None] = {}  # pages repeat their class names
 
     def search(self, text: str) -> str | None:
         """The first word of ``text`` in the set, or None."""
         if not text:
             return None
+        answer = self._answers.get(text, "")
+        if answer == "":
+            if len(self._answers) > 20_000:
+                self._answers.clear()
+            answer = self._answers[text] = self._search(text)
+        return answer
+
+    def _search(self, text: str) -> str | None:
         text = text.lower()
         hit = next((e for e in self.extra if e in text), None)
         if hit:

@@ -4,8 +4,8 @@ Handles ``@graph``, ``@id`` references, ``mainEntity``, Product / ProductGroup /
 ``hasVariant``, ``offers`` as Offer, AggregateOffer (``lowPrice``), a list or nested
 offers, ``priceSpecification`` (a list too; strikethrough / list price types give the
 old price; a spec quoted per unit is not the item's price), prices as numbers or
-strings, availability URLs. Products inside ItemLists are only used when the page has
-no other product.
+strings, availability URLs. Products inside ItemLists, and events
+with offers (a ticket page), are only used when the page has no other product.
 """
 
 from __future__ import annotations
@@ -32,12 +32,19 @@ PRODUCT_TYPES = frozenset(
     {"product", "productgroup", "individualproduct", "productmodel", "someproducts", "vehicle",
      "car", "book", "offer"}
 )  # fmt: skip
+# What a ticket page sells: read only when the page has no product at all.
+EVENT_TYPES = frozenset(
+    {"event", "musicevent", "theaterevent", "screeningevent", "sportsevent", "comedyevent",
+     "danceevent", "festival", "exhibitionevent", "childrensevent", "literaryevent"}
+)  # fmt: skip
 OLD_PRICE_TYPES = ("strikethroughprice", "listprice", "msrp", "srp", "regularprice")
 GTIN_KEYS = ("gtin13", "gtin", "gtin14", "gtin12", "gtin8", "ean", "isbn")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _GUARD = r"(?:\s|/\*\s*(?:<!\[CDATA\[|\]\]>)?\s*\*/|//\s*(?:<!\[CDATA\[|\]\]>)|<!\[CDATA\[|\]\]>|<!--|-->)"
 _GUARDS_START = re.compile(f"^{_GUARD}+")
 _GUARDS_END = re.compile(f"{_GUARD}+$")
+_GUARD_TAIL = 200  # characters: trailing guards and spaces longer than this stay (and JSON
+# forgives trailing spaces anyway)
 
 
 def find_jsonld(scripts: list[str], page_url: str, heading: Heading = None) -> Found | None:
@@ -47,23 +54,23 @@ def find_jsonld(scripts: list[str], page_url: str, heading: Heading = None) -> F
     if not blocks:
         return None
     index = _index_ids(blocks)
-    main: list[Found] = []
-    listed: list[Found] = []
-    for node, in_list in _walk(blocks, index):
+    read: dict[str, list[Found]] = {"main": [], "listed": [], "event": []}
+    for node, kind in _walk(blocks, index):
         found = _read_product(node, index, page_url)
         if found is not None:
-            (listed if in_list else main).append(found)
+            read[kind].append(found)
+    main, listed = read["main"], read["listed"]
     if not main and listed:
         mine = [p for p in listed if p.url and same_url(p.url, page_url)]
         return mine[0] if len(mine) == 1 else None
-    return choose_product(METHOD, main, page_url, heading)
+    return choose_product(METHOD, main or read["event"], page_url, heading)
 
 
 def load_json(text: str) -> Any:
     """A script's JSON: comment and CDATA guards stripped (``/*<![CDATA[*/ … /*]]>*/``,
     ``<!-- … -->``), trailing commas forgiven, and JavaScript object literals (single
     quotes, bare keys) read as a last resort; None when it is not data."""
-    text = _GUARDS_END.sub("", _GUARDS_START.sub("", text))
+    text = _strip_guards(text)
     if not text:
         return None
     for attempt in (text, _TRAILING_COMMA.sub(r"\1", text)):
@@ -75,6 +82,16 @@ def load_json(text: str) -> Any:
         return chompjs.parse_js_object(text)
     except (ValueError, TypeError):
         return None
+
+
+def _strip_guards(text: str) -> str:
+    """``text`` without the comment/CDATA guards around it. The end is searched in the
+    last characters only: a ``$``-anchored pattern would be tried at every position of
+    a long script."""
+    text = _GUARDS_START.sub("", text, count=1)
+    tail = text[-_GUARD_TAIL:]
+    end = _GUARDS_END.search(tail)
+    return text[: len(text) - len(tail) + end.start()] if end else text
 
 
 def _types(node: dict[str, Any]) -> set[str]:
@@ -106,8 +123,9 @@ def _deref(value: Any, index: dict[str, dict[str, Any]]) -> Any:
 
 def _walk(
     blocks: list[Any], index: dict[str, dict[str, Any]]
-) -> Iterator[tuple[dict[str, Any], bool]]:
-    """Top-level product nodes (False) and products listed in ItemLists (True)."""
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """Product nodes, each with its kind: ``main`` (top level), ``listed`` (in an
+    ItemList) or ``event`` (an event with offers)."""
     stack: list[tuple[Any, bool, int]] = [(b, False, 0) for b in reversed(blocks)]
     while stack:
         item, in_list, depth = stack.pop()
@@ -117,8 +135,12 @@ def _walk(
             continue
         if not isinstance(item, dict) or depth > 6:
             continue
-        if _types(item) & PRODUCT_TYPES:
-            yield item, in_list
+        kinds = _types(item)
+        if kinds & PRODUCT_TYPES:
+            yield item, "listed" if in_list else "main"
+            continue
+        if kinds & EVENT_TYPES and "offers" in item and not in_list:
+            yield item, "event"
             continue
         for key in ("@graph", "mainEntity", "mainEntityOfPage", "about", "item", "itemReviewed"):
             if key in item:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from spiders.pages._phrases import OLD_PRICE_CLASS
+from spiders.pages.element import own_text
 from spiders.pages.found import Found, Heading, choose_product, distinct_prices
-from spiders.pages.heuristics import own_text
 from spiders.pages.region import PageRegion
 from spiders.pages.tree import Node, ancestors, label, lineage
 from spiders.pages.values import (
@@ -68,7 +68,7 @@ def find_microdata(
             props[key].append((_value(element), element))
     top = [(n, p) for n, p in scopes.values() if _owner(n, syntax, owners) is None]
     if not top:
-        return _loose_prices(loose) if syntax is MICRODATA else None
+        return _loose_prices(loose, region) if syntax is MICRODATA else None
     read = [(f, n) for f, n in ((_read_scope(n, p, syntax), n) for n, p in top) if f is not None]
     # Several products: those in other products' blocks are not the page's.
     main = [f for f, n in read if not region.unrelated(n)] if len(read) > 1 else []
@@ -170,10 +170,15 @@ def _nested_old(element: Node) -> Decimal | None:
     return None
 
 
-def _loose_prices(props: Props) -> Found | None:
-    """``itemprop="price"`` outside any Product scope (an Offer alone, or bare tags)."""
-    pairs = props.get("price") or []
-    prices = distinct_prices([p for p in (parse_price(v) for v, _e in pairs) if p is not None])
+def _loose_prices(props: Props, region: PageRegion) -> Found | None:
+    """``itemprop="price"`` outside any Product scope (an Offer alone, or bare tags);
+    those inside other products' blocks (a carousel of cards) are theirs."""
+
+    def mine(key: str) -> list[str]:
+        return [v for v, e in props.get(key) or [] if not region.unrelated(e)]
+
+    values = mine("price")
+    prices = distinct_prices([p for p in map(parse_price, values) if p is not None])
     if len(prices) != 1:
         return (
             Found("microdata", reason=f"{len(prices)} different itemprop=price values",
@@ -181,11 +186,11 @@ def _loose_prices(props: Props) -> Found | None:
             if prices
             else None
         )  # fmt: skip
-    currency = props.get("pricecurrency")
-    availability = props.get("availability")
+    currency = mine("pricecurrency")
+    availability = mine("availability")
     return Found(
         "microdata",
         price=prices[0],
-        currency=find_currency(currency[0][0]) if currency else find_currency(pairs[0][0]),
-        availability=parse_availability(availability[0][0]) if availability else "unknown",
+        currency=find_currency(currency[0]) if currency else find_currency(values[0]),
+        availability=parse_availability(availability[0]) if availability else "unknown",
     )

@@ -25,18 +25,28 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from spiders.pages._phrases import BUY_CLASS, BUY_PHRASES, UNRELATED_CONTAINER, UNRELATED_TAGS
+from spiders.pages._phrases import BUY_CLASS, BUY_PHRASE, UNRELATED_CONTAINER, UNRELATED_TAGS
 from spiders.pages.found import same_url
-from spiders.pages.tree import Document, Node, is_hidden, label, lineage, squash, text_of
+from spiders.pages.tree import (
+    Document,
+    Node,
+    is_hidden,
+    label,
+    lineage,
+    squash,
+    text_of,
+)
 
 _FURNITURE_ROLES = frozenset({"navigation", "dialog", "complementary", "banner", "contentinfo"})
 # Swatches, size and colour choices: their prices are other variants' (the buy control
 # itself is an anchor, so a price inside it is never judged).
 _CHOICE_TAGS = frozenset({"button", "option", "select", "label"})
 _CHOICE_ROLES = frozenset({"radio", "option", "tab", "menuitem", "menuitemradio"})
+_LONGEST_LABEL = 400  # characters of text, spaces included, a buy control's label may have
+_FAR = 1000  # steps "to" an anchor in another tree (or without any anchor)
+_CONTROL_TAGS = frozenset({"a", "button"})
 _BUY_CSS = (
-    "button,input[type=submit],input[type=button],a[class*=cart i],a[id*=cart i],"
-    "[class*=add-to-cart i],[id*=add-to-cart i],[class*=addtocart i],[id*=addtocart i],"
+    "button,input[type=submit],input[type=button],[class*=cart i],[id*=cart i],"
     "[class*=buy i],[id*=buy i],[name*=add i],a[class*=cta i]"
 )
 
@@ -53,7 +63,13 @@ class PageRegion:
 
     @cached_property
     def heading(self) -> Node | None:
-        """The product's title element: the first visible ``<h1>`` outside furniture."""
+        """The product's title element: the first visible ``<h1>`` outside furniture
+        (the first ``<h1>`` of the page is read before all of them are looked for)."""
+        first = self.doc.css_first("h1")
+        if first is None:
+            return None
+        if text_of(first) and not self._furniture_or_hidden(first):
+            return first
         for node in self.doc.css("h1"):
             if text_of(node) and not self._furniture_or_hidden(node):
                 return node
@@ -71,8 +87,20 @@ class PageRegion:
         ]  # fmt: skip
         if not buttons or self.heading is None:
             return buttons[0] if buttons else None
-        path = _path_steps(self.heading)
-        return min(buttons, key=lambda n: _distance(n, path))
+        return min(buttons, key=self._from_heading)
+
+    @cached_property
+    def state_labels(self) -> list[Node]:
+        """Labels beside the buy label inside one clickable control (``<a><span>Add to
+        cart</span><span>Sold out</span></a>``): the stylesheet shows the one that fits
+        the product's state, so their words say nothing about it."""
+        button = self.buy_button
+        parent = button.parent if button is not None else None
+        if button is None or parent is None or parent.tag not in _CONTROL_TAGS:
+            return []
+        if button.tag in _CONTROL_TAGS:
+            return []
+        return [n for n in parent.iter() if n.mem_id != button.mem_id]
 
     @cached_property
     def scope(self) -> Node | Document:
@@ -121,13 +149,23 @@ class PageRegion:
     def _anchor_paths(self) -> list[dict[int, int]]:
         return [_path_steps(a) for a in (self.heading, self.buy_button) if a is not None]
 
+    @cached_property
+    def _from_heading(self) -> _Steps:
+        return _Steps(_path_steps(self.heading) if self.heading is not None else {})
+
+    @cached_property
+    def _from_anchors(self) -> list[_Steps]:
+        heading = [self._from_heading] if self.heading is not None else []
+        button = [_Steps(_path_steps(self.buy_button))] if self.buy_button is not None else []
+        return heading + button
+
     @property
     def has_anchor(self) -> bool:
         return bool(self._anchor_paths)
 
     def distance(self, node: Node) -> int:
         """Steps through the tree from ``node`` to the nearest anchor (large without)."""
-        return min((_distance(node, path) for path in self._anchor_paths), default=1000)
+        return min((steps(node) for steps in self._from_anchors), default=_FAR)
 
     def unrelated(self, node: Node) -> str | None:
         """Why ``node`` is not part of the main product (see the module doc), or None."""
@@ -212,11 +250,11 @@ def _is_buy(node: Node) -> bool:
     attrs = node.attributes
     if BUY_CLASS.search(f"{label(node)} {attrs.get('name') or ''}"):
         return True
-    text = squash(
-        f"{text_of(node) if node.tag != 'input' else ''} {attrs.get('value') or ''} "
-        f"{attrs.get('aria-label') or ''}"
-    ).lower()
-    return 0 < len(text) < 60 and any(phrase in text for phrase in BUY_PHRASES)
+    own = node.text(deep=True) if node.tag != "input" else ""
+    if len(own) > _LONGEST_LABEL:
+        return False  # a whole block, not a button's label
+    text = squash(f"{own} {attrs.get('value') or ''} {attrs.get('aria-label') or ''}").lower()
+    return 0 < len(text) < 60 and BUY_PHRASE.search(text) is not None
 
 
 def _path_steps(node: Node) -> dict[int, int]:
@@ -224,12 +262,28 @@ def _path_steps(node: Node) -> dict[int, int]:
     return {n.mem_id: i for i, n in enumerate(lineage(node))}
 
 
-def _distance(node: Node, path: dict[int, int]) -> int:
-    for i, current in enumerate(lineage(node)):
-        steps = path.get(current.mem_id)
-        if steps is not None:
-            return i + steps
-    return 1000
+class _Steps:
+    """Steps through the tree from a node to one anchor (up to the first block the two
+    share, then down), remembered for every node on the way up: price elements of one
+    page share most of their ancestors."""
+
+    def __init__(self, path: dict[int, int]) -> None:
+        self.path = path  # the anchor and its ancestors -> steps up from the anchor
+        self.known: dict[int, int] = {}
+
+    def __call__(self, node: Node) -> int:
+        walked: list[int] = []
+        found = _FAR
+        for current in lineage(node):
+            key = current.mem_id
+            steps = self.known.get(key, self.path.get(key))
+            if steps is not None:
+                found = steps
+                break
+            walked.append(key)
+        for up, key in enumerate(reversed(walked), start=1):
+            self.known[key] = found + up if found < _FAR else _FAR
+        return self.known[walked[0]] if walked else found
 
 
 def _is_repeated_card(node: Node) -> bool:

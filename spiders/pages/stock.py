@@ -1,6 +1,7 @@
 """Availability from the main product's buy control when no data and no stock badge
 says it: a visible, enabled add-to-cart button means the product can be bought now; a
-disabled one, or stock words around it saying otherwise, mean it cannot."""
+disabled one, or stock words around it saying otherwise, mean it cannot (not the
+control's other state labels, which the stylesheet hides while it can)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,11 @@ def find_visible_stock(region: PageRegion) -> str:
     attrs = button.attributes
     if "disabled" in attrs or attrs.get("aria-disabled") == "true":
         return OUT_OF_STOCK
+    labels = [t for t in map(text_of, region.state_labels) if t]
     for block in ancestors(button)[:3]:
         text = text_of(block)
+        for other in labels:
+            text = text.replace(other, " ")
         if len(text) > _NEAR_TEXT:
             break
         if availability_from_text(text) == OUT_OF_STOCK:

@@ -18,9 +18,9 @@ from repricer._currencies import ALIASES
 from repricer.money import normalize_currency, parse_amount
 from spiders.pages._phrases import (
     IN_STOCK,
-    IN_STOCK_PHRASES,
+    IN_STOCK_PHRASE,
     OUT_OF_STOCK,
-    OUT_OF_STOCK_PHRASES,
+    OUT_OF_STOCK_PHRASE,
     PER_UNIT,
     SCHEMA_AVAILABILITY,
     UNKNOWN,
@@ -94,9 +94,9 @@ def availability_from_text(text: str) -> str:
     text = squash(text).lower()
     if not text:
         return UNKNOWN
-    if any(phrase in text for phrase in OUT_OF_STOCK_PHRASES):
+    if OUT_OF_STOCK_PHRASE.search(text):
         return OUT_OF_STOCK
-    if any(phrase in text for phrase in IN_STOCK_PHRASES):
+    if IN_STOCK_PHRASE.search(text):
         return IN_STOCK
     return UNKNOWN
 

@@ -36,18 +36,17 @@ STOCK = {"InStock": "in_stock", "OutOfStock": "out_of_stock"}
 
 # Pages the extractor does not read right yet: page id prefix -> why.
 PRICE_GAPS: dict[str, str] = {
-    "3f5c52ae": "a bare $ on a .com page in Spanish: read as USD, the page is Chilean (CLP)",
-    "9f0c6ced": "a bare $ on a .com page in Spanish: read as USD, the page is Chilean (CLP)",
-    "412fe668": "the price sits in plain table cells without a price class or a currency sign",
-    "91f8f14d": "the price sits in plain table cells without a price class or a currency sign",
-    "b11bf690": "several loose itemprop=price values; the visible price is not matched",
-    "b7af5919": "two prices beside the title (price range of sizes)",
+    "b7af5919": "a price range of sizes ($3.499 - $4.059) and no variant chosen: no single price",
 }
 STOCK_GAPS: dict[str, str] = {
-    "4b3a1705": "a 'Produkt niedostępny' badge the stylesheet may hide is read as out of stock",
-    "7a838a16": "a 'Produkt niedostępny' badge the stylesheet may hide is read as out of stock",
-    "b475627f": "the JSON-LD offer says OutOfStock; the truth says InStock",
-    "f48e9949": "the JSON-LD offer says OutOfStock; the truth says InStock",
+    "b475627f": (
+        "doubtful truth: the JSON-LD says OutOfStock and the page shows the price as"
+        " unavailable, with a stock e-mail alert in place of a buy button"
+    ),
+    "f48e9949": (
+        "doubtful truth: the JSON-LD says OutOfStock for the colour the URL selects and"
+        " every size is marked disabled; only a size of another colour can be ordered"
+    ),
     "b4298c1b": "doubtful truth: the ad says NOT SOLD, as 5579758b does, which the truth calls InStock",
 }
 
