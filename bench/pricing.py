@@ -225,6 +225,7 @@ def _tables(products: pd.DataFrame, observations: pd.DataFrame) -> dict[str, pd.
                 "id": listing_ids, "product_id": observations["product_id"], "competitor_id": codes,
                 "url": "u" + pd.Series(listing_ids).astype(str), "match_method": "manual",
                 "confidence": 1.0, "active": True, "created_at": stamp,
+                "status": "accepted", "evidence": "[]",
             }
         ),
         "observations": pd.DataFrame(

@@ -275,6 +275,16 @@ class SchedulerSettings(_Section):
     crawl_workers: int = Field(2, ge=1)
 
 
+class RetentionSettings(_Section):
+    """``repricer db prune`` defaults and the scheduled ``db:prune`` job."""
+
+    enabled: bool = True
+    older_than: Annotated[
+        timedelta, BeforeValidator(parse_duration), _at_least(timedelta(hours=1))
+    ] = timedelta(days=90)
+    every: Interval = timedelta(days=1)
+
+
 AlertCondition = Literal[
     "feed_failed", "site_unhealthy", "queue_waiting", "undercut", "push_failed"
 ]
@@ -308,6 +318,7 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = CrawlSettings()
     storefront: StorefrontSettings = StorefrontSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    retention: RetentionSettings = RetentionSettings()
     matching: MatchingSettings = MatchingSettings()
     alerts: list[AlertSettings] = []
     config_path: Path | None = Field(None, exclude=True)

@@ -1,7 +1,8 @@
 """The scheduled jobs: what each job id does, and the ``job_runs`` record around each run.
 
 Job ids are fixed: ``feeds:<supplier>``, ``stock:<supplier>`` (a stock-only source),
-``crawl:<competitor>``, ``reprice``, ``push``, ``stock-push`` and ``review:expire``.
+``crawl:<competitor>``, ``reprice``, ``push``, ``stock-push``, ``review:expire`` and
+``db:prune`` (retention, when ``retention.enabled``).
 A job's work function returns a one-line detail, or raises to fail the run.
 :func:`record_job_run` wraps every run so that it always ends as exactly one
 ``job_runs`` row with status ok, failed or aborted; nothing a job raises escapes it.
@@ -34,6 +35,7 @@ STOCK_PUSH = "stock-push"
 STOCK_PUSH_WAIT_S = 120.0  # a stock push waits this long for a running price push
 EXPIRE = "review:expire"
 EXPIRE_EVERY = timedelta(hours=1)
+PRUNE = "db:prune"
 
 
 class JobFailed(Exception):
@@ -92,7 +94,7 @@ class JobSpec:
 def default_jobs(settings: Settings) -> list[JobSpec]:
     """The jobs the config asks for: a feed sync per supplier, a crawl per competitor
     (our own store included: its observations are history, not competitor prices),
-    repricing, the push job, and hourly expiry of stale approvals."""
+    repricing, the push job, hourly expiry of stale approvals and the retention prune."""
     # Stock needs no approval: with auto_push, a feed that changed availability requests
     # a stock push right away (debounced by seconds), without waiting for the repricing.
     stock = settings.storefront.stock
@@ -116,6 +118,8 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
     if stock_push:
         jobs.append(JobSpec(STOCK_PUSH, stock_push_work, debounce=stock.debounce))
     jobs.append(JobSpec(EXPIRE, expire_work, EXPIRE_EVERY))
+    if settings.retention.enabled:
+        jobs.append(JobSpec(PRUNE, prune_work, settings.retention.every))
     return jobs
 
 
@@ -260,3 +264,11 @@ def expire_work(ctx: JobContext) -> str:
     from repricer.review import expire_approvals
 
     return f"{expire_approvals(ctx.settings, ctx.engine)} approval(s) expired"
+
+
+def prune_work(ctx: JobContext) -> str:
+    """Delete history older than ``retention.older_than`` (see :mod:`repricer.retention`)."""
+    from repricer.retention import prune
+
+    result = prune(ctx.engine, ctx.settings.retention.older_than)
+    return result.describe() if result.total else NoNews(result.describe())

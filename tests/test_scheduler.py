@@ -235,7 +235,9 @@ def test_list_jobs_shows_config_jobs_next_run_and_last_result(
     with session_scope(engine) as session:
         session.add(JobRun(job_id="feeds:acme", status="failed", detail="boom"))
     rows = {r["job"]: r for r in list_jobs(settings, engine)}
-    assert set(rows) == {"feeds:acme", "crawl:shop", "reprice", "push", "review:expire"}
+    assert set(rows) == {
+        "feeds:acme", "crawl:shop", "reprice", "push", "review:expire", "db:prune"
+    }  # fmt: skip
     assert rows["feeds:acme"]["every"] == "15 min"
     assert rows["feeds:acme"]["last_status"] == "failed"
     assert rows["crawl:shop"]["next_run"] is None

@@ -7,7 +7,9 @@ A product whose offers are all out of stock gets its cheapest known cost with
 For the storefront's stock (:mod:`repricer.stock.levels`) two adjustments may apply
 first: a supplier's ``min_stock`` (fewer units count as none) and suppliers taken as
 gone (all their offers count as out of stock).
-Computed with one query and a vectorised sort, never a loop per product.
+Computed with one query read as columns (:func:`repricer.db.columnar.read_frame`: COPY
+on PostgreSQL, the sqlite3 cursor on SQLite; no ORM rows) and a vectorised sort, never a
+loop per product.
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.orm import Session
 
+from repricer.db.columnar import read_frame
 from repricer.db.models import Supplier, SupplierOffer
 
 COLUMNS = ["product_id", "cost", "currency", "stock_qty", "available", "supplier"]
 _offers = cast(Table, SupplierOffer.__table__)
 _suppliers = cast(Table, Supplier.__table__)
+_DTYPES = {
+    "product_id": "int64", "cost": "Int64", "currency": "object", "stock_qty": "Int64",
+    "available": "bool", "supplier": "object", "priority": "int64",
+}  # fmt: skip
 
 
 def effective_costs(
@@ -52,10 +59,11 @@ def effective_costs(
     )
     if isinstance(conn, Engine):
         with conn.connect() as connection:
-            rows = connection.execute(stmt).all()
+            frame = read_frame(connection, stmt, _DTYPES)
     else:
-        rows = conn.execute(stmt).all()
-    frame = pd.DataFrame.from_records(rows, columns=[*COLUMNS, "priority"])
+        frame = read_frame(
+            conn if isinstance(conn, Connection) else conn.connection(), stmt, _DTYPES
+        )
     return _pick(frame, min_stock or {}, gone)
 
 

@@ -3,7 +3,10 @@
 Sources: ``price_changes`` (our old price and the cost at every run, the new price once
 pushed, the proposed price of the chosen run), ``supplier_offers`` (today's cheapest
 available cost), ``observations`` (competitor prices trusted as in
-:mod:`repricer.reports.market`) and ``products.price`` (our price now).
+:mod:`repricer.reports.market`), ``observation_daily`` (each day's last competitor price
+where ``repricer db prune`` thinned the observations) and ``products.price`` (our price
+now). A prune also removes old finished runs, so our own price and cost reach back only
+as far as the runs kept.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Executable, func, select
 
 from repricer.db.models import (
     Competitor,
     Listing,
     Observation,
+    ObservationDaily,
     PriceChange,
     Product,
     PushAttempt,
@@ -172,7 +176,30 @@ def _competitor_prices(conn: Connection, product_id: int, currency: str) -> pd.D
         )
     )
     frame = read_frame(conn, trusted_observations(query))
+    daily = read_frame(conn, _daily_prices(product_id, currency))
+    frames = [f for f in (frame, daily) if not f.empty]
+    if frames:
+        frame = pd.concat(frames, ignore_index=True)
     return _points(frame, frame["competitor"], "competitor")
+
+
+def _daily_prices(product_id: int, currency: str) -> Executable:
+    """Each folded day's last price (observation_daily holds trusted prices only)."""
+    day = ObservationDaily
+    return (
+        select(
+            day.last_at.label("at"),
+            day.last_price.label("price"),
+            Competitor.name.label("competitor"),
+        )
+        .join(Listing, Listing.id == day.listing_id)
+        .join(Competitor, Competitor.id == Listing.competitor_id)
+        .where(
+            Listing.product_id == product_id,
+            Competitor.is_self.is_(False),
+            (day.currency == currency) | day.currency.is_(None),
+        )
+    )
 
 
 def _listings(conn: Connection, product_id: int) -> pd.DataFrame:

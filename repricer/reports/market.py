@@ -3,7 +3,8 @@
 Uses the latest trustworthy observation per listing at the time of the run: status ok
 with a price, not an anomaly or a mismatch, not from a crawl that found the site
 unhealthy, an active listing, a competitor that is not our own store, in the product's
-currency.
+currency. Where ``repricer db prune`` thinned old observations, a day's last price in
+``observation_daily`` (folded from trusted observations only) stands in for them.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from datetime import datetime
 from typing import TypeVarTuple
 
 import pandas as pd
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Executable, Select, select
 
 from repricer.db.models import (
     Competitor,
     CrawlSiteStats,
     Listing,
     Observation,
+    ObservationDaily,
     PriceChange,
 )
 from repricer.db.trusted import site_health_join, trusted_conditions
@@ -58,8 +60,39 @@ def latest_observations(conn: Connection, run_id: int, until: datetime) -> pd.Da
         )
         .order_by(Observation.listing_id, Observation.observed_at, Observation.id)
     )
-    frame = read_frame(conn, trusted_observations(query))
+    seen = read_frame(conn, trusted_observations(query))
+    daily = read_frame(conn, _daily_last_prices(run_id, until))
+    frames = [f for f in (daily, seen) if not f.empty]
+    if not frames:
+        return seen
+    frame = pd.concat(frames, ignore_index=True)
+    frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True)
+    frame = frame.sort_values(["listing_id", "observed_at"], kind="stable")
     return frame.drop_duplicates("listing_id", keep="last")
+
+
+def _daily_last_prices(run_id: int, until: datetime) -> Executable:
+    """The run's listings' folded days (see :mod:`repricer.retention`), as observations."""
+    day = ObservationDaily
+    return (
+        select(
+            PriceChange.product_id,
+            day.listing_id,
+            day.last_at.label("observed_at"),
+            day.last_price.label("price"),
+            Competitor.name.label("competitor"),
+        )
+        .join(Listing, Listing.product_id == PriceChange.product_id)
+        .join(Competitor, Competitor.id == Listing.competitor_id)
+        .join(day, day.listing_id == Listing.id)
+        .where(
+            PriceChange.run_id == run_id,
+            Listing.active.is_(True),
+            Competitor.is_self.is_(False),
+            day.last_at <= until,
+            (day.currency == PriceChange.currency) | day.currency.is_(None),
+        )
+    )
 
 
 def market_prices(conn: Connection, run_id: int, until: datetime) -> pd.DataFrame:

@@ -45,6 +45,7 @@ NEEDS_DB: dict[str, list[str]] = {
     "listings review reject": ["1"],
     "schedule run": [],
     "schedule list": [],
+    "db prune": [],
 }
 # Commands that create or migrate the database themselves, or need none.
 OWN_DATABASE = {"init", "demo", "doctor", "serve", "db upgrade", "db downgrade", "db current"}

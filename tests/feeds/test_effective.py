@@ -73,7 +73,9 @@ def by_product(frame: pd.DataFrame, ids: dict[str, int]) -> dict[str, tuple[Any,
     }
 
 
-def test_cheapest_in_stock_wins(engine: Engine) -> None:
+def test_cheapest_in_stock_wins(any_engine: Engine) -> None:
+    """Read as columns (COPY on PostgreSQL, the sqlite3 cursor on SQLite): same answers."""
+    engine = any_engine
     ids = seed(
         engine,
         {"a": 0, "b": 5, "c": 0},
@@ -110,8 +112,8 @@ def test_cheapest_in_stock_wins(engine: Engine) -> None:
     assert "LONELY" not in rows and len(rows) == 4  # no offer, no row; unmapped offers ignored
 
 
-def test_no_offers_gives_an_empty_frame(engine: Engine) -> None:
-    frame = effective_costs(engine)
+def test_no_offers_gives_an_empty_frame(any_engine: Engine) -> None:
+    frame = effective_costs(any_engine)
     assert frame.empty and list(frame.columns)[:2] == ["product_id", "cost"]
 
 
