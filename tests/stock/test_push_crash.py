@@ -5,9 +5,7 @@ its own crash points (``stock-push:claimed``, ``stock-push:sent``)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,15 +15,12 @@ from repricer.config import load_settings
 from repricer.loopback import LoopbackServer
 from repricer.stock import push_stock
 from repricer.stock.journal import pushed_states
+from tests.storefront.child import child_env, repricer_argv, woocommerce_config
 from tests.storefront.fakes import FakeWooCommerce
 from tests.storefront.seed import add_offer, add_products
 
 KEY, SECRET = "ck_stock_crash", "cs_stock_crash"
 N = 250  # batches of 100, 100, 50
-SCRIPT = (
-    "import sys; from repricer.cli import main; "
-    "sys.argv = ['repricer', '--config', sys.argv[1], 'stock', 'push']; main()"
-)
 
 
 @pytest.mark.slow
@@ -43,22 +38,14 @@ def test_sigkill_at_each_step_of_the_stock_push(
     for i, sku in enumerate(skus):
         shop.add(7000 + i, sku)
         add_offer(any_engine, sku, 5000, 3)
-    url = any_engine.url.render_as_string(hide_password=False)
-    config = tmp_path / "stock.toml"
-    config.write_text(
-        f'[database]\nurl = "{url}"\nlease_ttl = "2s"\n[storefront]\nkind = "woocommerce"\n'
-        f'[storefront.woocommerce]\nurl = "{http_server.url("")}"\n',
-        encoding="utf-8",
+    config = woocommerce_config(
+        tmp_path / "stock.toml", any_engine, http_server, database='lease_ttl = "2s"\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REPRICER_")}
-    env |= {
-        "REPRICER_WOOCOMMERCE_KEY": KEY,
-        "REPRICER_WOOCOMMERCE_SECRET": SECRET,
-        "REPRICER_CRASH_AT": point,
-        "PYTHONPATH": os.getcwd(),
-    }
     child = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(config)], env=env, capture_output=True, timeout=300
+        repricer_argv(config, "stock", "push"),
+        env=child_env(KEY, SECRET, REPRICER_CRASH_AT=point),
+        capture_output=True,
+        timeout=300,
     )
     assert child.returncode == -9, child.stderr
     assert pushed_states(any_engine, "woocommerce").empty  # nothing journaled

@@ -9,9 +9,7 @@ other exits 1 naming the first; every change reaches the store exactly once.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -22,16 +20,13 @@ from repricer.db.models import PriceChange
 from repricer.exceptions import ReviewError
 from repricer.loopback import LoopbackServer, Request, Response
 from repricer.review import reject
+from tests.storefront.child import child_env, repricer_argv, woocommerce_config
 from tests.storefront.fakes import WC, FakeWooCommerce
 from tests.storefront.seed import add_changes, add_products, add_run, statuses
 from tests.support.waiting import wait_until
 
 KEY, SECRET = "ck_conc", "cs_conc"
 N = 300  # three batches of 100
-SCRIPT = (
-    "import sys; from repricer.cli import main; "
-    "sys.argv = ['repricer', '--config', sys.argv[1], 'push']; main()"
-)
 
 
 def _setup(
@@ -53,26 +48,16 @@ def _setup(
         add_products(engine, [sku], storefront_id=str(7000 + i))
         shop.add(7000 + i, sku)
     add_changes(engine, add_run(engine), {s: 20000 + i for i, s in enumerate(skus)})
-    url = engine.url.render_as_string(hide_password=False)
-    config = tmp_path / "push.toml"
-    config.write_text(
-        f'[database]\nurl = "{url}"\n[storefront]\nkind = "woocommerce"\ntimeout = "150s"\n'
-        f'[storefront.woocommerce]\nurl = "{server.url("")}"\n',
-        encoding="utf-8",
+    config = woocommerce_config(
+        tmp_path / "push.toml", engine, server, storefront='timeout = "150s"\n'
     )
     return shop, config, gate
 
 
 def _push(config: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REPRICER_")}
-    env |= {
-        "REPRICER_WOOCOMMERCE_KEY": KEY,
-        "REPRICER_WOOCOMMERCE_SECRET": SECRET,
-        "PYTHONPATH": os.getcwd(),
-    }
     return subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, str(config)],
-        env=env,
+        repricer_argv(config, "push"),
+        env=child_env(KEY, SECRET),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from repricer.config import load_settings
 from repricer.db.models import PushAttempt
 from repricer.loopback import LoopbackServer, Request
 from repricer.storefront import push_changes
+from tests.storefront.child import child_env, repricer_argv
 from tests.storefront.fakes import FakeWooCommerce
 from tests.storefront.seed import add_changes, add_products, add_run, statuses
 from tests.support.waiting import wait_until
@@ -45,17 +45,10 @@ def test_sigkill_mid_push_then_rerun(
     )
     text = config.read_text()  # the killed push's lease lapses after 2 s
     config.write_text(text.replace("[database]\n", '[database]\nlease_ttl = "2s"\n', 1))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REPRICER_")}
-    env |= {
-        "REPRICER_WOOCOMMERCE_KEY": KEY,
-        "REPRICER_WOOCOMMERCE_SECRET": SECRET,
-        "PYTHONPATH": os.getcwd(),
-    }
     shop.delay = 0.3  # a slow store: each request takes 0.3 s
-    script = "import sys; from repricer.cli import main; sys.argv = ['repricer', '--config', sys.argv[1], 'push']; main()"
     child = subprocess.Popen(
-        [sys.executable, "-c", script, str(config)],
-        env=env,
+        repricer_argv(config, "push"),
+        env=child_env(KEY, SECRET),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

@@ -4,9 +4,7 @@ change never ends in two states (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,15 +14,12 @@ from repricer.config import load_settings
 from repricer.lease import PUSH, lease_holder
 from repricer.loopback import LoopbackServer
 from repricer.storefront import push_changes
+from tests.storefront.child import child_env, repricer_argv, woocommerce_config
 from tests.storefront.fakes import FakeWooCommerce
 from tests.storefront.seed import add_changes, add_products, add_run, statuses
 
 KEY, SECRET = "ck_crash", "cs_crash"
 N = 250  # batches of 100, 100, 50
-SCRIPT = (
-    "import sys; from repricer.cli import main; "
-    "sys.argv = ['repricer', '--config', sys.argv[1], 'push']; main()"
-)
 
 
 @pytest.mark.slow
@@ -42,22 +37,14 @@ def test_sigkill_at_each_step_of_push(
         add_products(any_engine, [sku], storefront_id=str(9000 + i))
         shop.add(9000 + i, sku)
     add_changes(any_engine, add_run(any_engine), {s: 30000 + i for i, s in enumerate(skus)})
-    url = any_engine.url.render_as_string(hide_password=False)
-    config = tmp_path / "push.toml"
-    config.write_text(
-        f'[database]\nurl = "{url}"\nlease_ttl = "2s"\n[storefront]\nkind = "woocommerce"\n'
-        f'[storefront.woocommerce]\nurl = "{http_server.url("")}"\n',
-        encoding="utf-8",
+    config = woocommerce_config(
+        tmp_path / "push.toml", any_engine, http_server, database='lease_ttl = "2s"\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REPRICER_")}
-    env |= {
-        "REPRICER_WOOCOMMERCE_KEY": KEY,
-        "REPRICER_WOOCOMMERCE_SECRET": SECRET,
-        "REPRICER_CRASH_AT": point,
-        "PYTHONPATH": os.getcwd(),
-    }
     child = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(config)], env=env, capture_output=True, timeout=300
+        repricer_argv(config, "push"),
+        env=child_env(KEY, SECRET, REPRICER_CRASH_AT=point),
+        capture_output=True,
+        timeout=300,
     )
     assert child.returncode == -9, child.stderr
     left = statuses(any_engine)
