@@ -5,6 +5,9 @@ itself it stops the reactor from downloading while a large page is read. With
 ``[crawl] extract_workers = N`` the spider hands each page to one of N worker
 processes and awaits the answer, so downloads go on meanwhile; with 0 it extracts in
 the crawling process as before. Same function, same arguments, same result either way.
+The page goes over as the response's bytes and Content-Type: deciding its encoding (a
+page without a charset in its headers is decoded whole to find one) is work for the
+worker too (:func:`extract_response`).
 A crawl of fewer than ``MIN_PAGES`` pages extracts in the crawling process too: spawning
 a worker (it imports the extraction code) costs more than it would save there.
 
@@ -23,16 +26,37 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from scrapy.http import TextResponse
+
 from repricer.config import SelectorSettings
 from spiders.pages import ExtractedProduct, extract_product
 
 log = logging.getLogger(__name__)
 MIN_PAGES = 50
+_UTF8 = frozenset({"utf-8", "utf8", "ascii", "us-ascii"})
+
+
+def extract_response(
+    kind: type[TextResponse],
+    url: str,
+    body: bytes,
+    content_type: bytes | None,
+    encoding: str | None,
+    selectors: SelectorSettings | None = None,
+) -> ExtractedProduct:
+    """``extract_product`` of a downloaded text response of class ``kind`` (Scrapy's
+    ``HtmlResponse`` …) with the given Content-Type and explicit ``encoding`` (set by
+    the browser handler), decoded as Scrapy decodes it: UTF-8 bodies go to the parser
+    as bytes, others as the text Scrapy reads."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = kind(url, body=body, headers=headers, encoding=encoding)
+    source = body if response.encoding in _UTF8 else response.text
+    return extract_product(source, url, selectors)
 
 
 class ExtractionPool:
-    """``await pool.extract(html, url, selectors)``: ``extract_product`` in a worker
-    process (``workers`` > 0) or in this one (``workers`` == 0)."""
+    """``await pool.extract(response, selectors)``: ``extract_product`` of the page in a
+    worker process (``workers`` > 0) or in this one (``workers`` == 0)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = max(0, workers)
@@ -49,20 +73,25 @@ class ExtractionPool:
                 self.executor.submit(int)
 
     async def extract(
-        self, html: str | bytes, url: str, selectors: SelectorSettings | None = None
+        self, response: TextResponse, selectors: SelectorSettings | None = None
     ) -> ExtractedProduct:
+        """The product of a downloaded page (:func:`extract_response`)."""
+        # ``_encoding``: the encoding the response was built with, if any (reading
+        # ``response.encoding`` would decode an undeclared page here, in the reactor).
+        explicit = getattr(response, "_encoding", None)
+        content_type = response.headers.get("Content-Type")
+        task = (type(response), response.url, response.body, content_type, explicit)
         executor = self.executor
         if executor is None:
-            return extract_product(html, url, selectors)
+            return extract_response(*task, selectors)
         try:
-            future = executor.submit(extract_product, html, url, selectors)
-            return await asyncio.wrap_future(future)
+            return await asyncio.wrap_future(executor.submit(extract_response, *task, selectors))
         except BrokenProcessPool:
             if self.executor is executor:  # the first page to see it says so
                 log.warning("an extraction worker died: extracting in the crawling process")
                 self.executor = None
                 executor.shutdown(wait=False, cancel_futures=True)
-            return extract_product(html, url, selectors)
+            return extract_response(*task, selectors)
 
     def close(self) -> None:
         if self.executor is not None:

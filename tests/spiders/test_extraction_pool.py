@@ -9,6 +9,7 @@ import signal
 from collections.abc import Callable
 
 import pytest
+from scrapy.http import HtmlResponse
 from sqlalchemy import Engine, select
 
 from repricer.catalog import sync_competitors
@@ -28,16 +29,28 @@ PAGES = [
 ]
 
 
+def _responses() -> list[HtmlResponse]:
+    """The pages as served: UTF-8 without a charset, cp1251 named only in the header,
+    and UTF-8 with an encoding set by the handler (as the browser's are)."""
+    out = []
+    for i, (html, _) in enumerate(PAGES):
+        url = f"http://127.0.0.1/p/{i}"
+        if i % 3 == 0:
+            out.append(HtmlResponse(url, body=html.encode(), headers={"Content-Type": "text/html"}))
+        elif i % 3 == 1:
+            headers = {"Content-Type": "text/html; charset=windows-1251"}
+            body = html.replace("₽", "руб.").encode("cp1251")  # no ₽ in cp1251
+            out.append(HtmlResponse(url, body=body, headers=headers))
+        else:
+            out.append(HtmlResponse(url, body=html.encode(), encoding="utf-8"))
+    return out
+
+
 def _extract_all(pool: ExtractionPool) -> list[ExtractedProduct]:
     selectors = SelectorSettings.model_validate(SELECTORS)
 
     async def run() -> list[ExtractedProduct]:
-        return await asyncio.gather(
-            *(
-                pool.extract(html.encode(), f"http://127.0.0.1/p/{i}", selectors)
-                for i, (html, _) in enumerate(PAGES)
-            )
-        )
+        return await asyncio.gather(*(pool.extract(r, selectors) for r in _responses()))
 
     return asyncio.run(run())
 
@@ -60,6 +73,7 @@ def test_workers_extract_what_the_crawling_process_would() -> None:
         pool.close()
     assert results == _inline()
     assert [r.price is not None for r in results] == [True, True, True, True, False]
+    assert results[1].title == "Товар 1"  # cp1251, named in the header only
     assert pool.executor is None
 
 
