@@ -12,7 +12,8 @@ A crawl of fewer than ``MIN_PAGES`` pages extracts in the crawling process too: 
 a worker (it imports the extraction code) costs more than it would save there.
 
 Workers are spawned (forking a process that runs an event loop, threads and database
-connections is unsafe) when the spider opens, and shut down when it closes. A worker
+connections is unsafe) when the spider opens, and shut down when it closes; pages that
+arrive before every worker is up are extracted in the crawling process. A worker
 that dies (killed, out of memory) costs no page: the pages it held, and every later
 one, are extracted in the crawling process (a pool that broke once is not trusted
 with the rest of the crawl).
@@ -23,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from scrapy.http import TextResponse
@@ -61,6 +63,7 @@ class ExtractionPool:
     def __init__(self, workers: int) -> None:
         self.workers = max(0, workers)
         self.executor: ProcessPoolExecutor | None = None
+        self.starting: list[Future[int]] = []
 
     def start(self, pages: int = MIN_PAGES) -> None:
         """Spawn the workers for a crawl of ``pages`` pages (none for a small one)."""
@@ -69,8 +72,7 @@ class ExtractionPool:
                 self.workers, mp_context=multiprocessing.get_context("spawn")
             )
             # Start the workers now (spawned lazily otherwise, on the first pages).
-            for _ in range(self.workers):
-                self.executor.submit(int)
+            self.starting = [self.executor.submit(os.getpid) for _ in range(self.workers)]
 
     async def extract(
         self, response: TextResponse, selectors: SelectorSettings | None = None
@@ -82,7 +84,7 @@ class ExtractionPool:
         content_type = response.headers.get("Content-Type")
         task = (type(response), response.url, response.body, content_type, explicit)
         executor = self.executor
-        if executor is None:
+        if executor is None or not self.ready():
             return extract_response(*task, selectors)
         try:
             return await asyncio.wrap_future(executor.submit(extract_response, *task, selectors))
@@ -92,6 +94,12 @@ class ExtractionPool:
                 self.executor = None
                 executor.shutdown(wait=False, cancel_futures=True)
             return extract_response(*task, selectors)
+
+    def ready(self) -> bool:
+        """Every worker has started (answered its first task)."""
+        if self.starting and all(f.done() for f in self.starting):
+            self.starting = []
+        return not self.starting
 
     def close(self) -> None:
         if self.executor is not None:

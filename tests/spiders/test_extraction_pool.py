@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 from collections.abc import Callable
+from concurrent.futures import wait
 
 import pytest
 from scrapy.http import HtmlResponse
@@ -68,6 +69,10 @@ def test_workers_extract_what_the_crawling_process_would() -> None:
     pool.start(MIN_PAGES)
     try:
         assert pool.executor is not None
+        starting = _extract_all(pool)  # read here or by workers, as they come up
+        assert starting == _inline()
+        wait(pool.starting)
+        assert pool.ready()
         results = _extract_all(pool)
     finally:
         pool.close()
@@ -91,7 +96,7 @@ def test_a_dead_worker_costs_no_page(caplog: pytest.LogCaptureFixture) -> None:
     pool = ExtractionPool(1)
     pool.start(MIN_PAGES)
     assert pool.executor is not None
-    _extract_all(pool)  # the worker is up
+    wait(pool.starting)  # the worker is up
     for pid in list(pool.executor._processes):  # the test kills a worker
         os.kill(pid, signal.SIGKILL)
     with caplog.at_level("WARNING", logger=extraction_pool.__name__):
