@@ -137,6 +137,11 @@ class SupplierOffer(Base):
         Money, comment="a cost from the feed held for review (moved beyond hold_cost_ratio)"
     )
     held_at: Mapped[datetime | None]
+    feed_fp: Mapped[int | None] = mapped_column(
+        BigInteger,
+        comment="fingerprint of the feed item last applied whole; NULL once anything else "
+        "writes the row (it is then read again)",
+    )
 
 
 class FeedSync(Base):
@@ -162,6 +167,9 @@ class FeedSync(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text, comment="why the sync failed or was rejected")
     warnings: Mapped[list[str]] = mapped_column(default=list)
+    content_hash: Mapped[str | None] = mapped_column(
+        String(64), comment="SHA-256 of the applied feed file and the settings that read it"
+    )
 
 
 class Competitor(Base):
