@@ -112,7 +112,13 @@ class SupplierOffer(Base):
     """
 
     __tablename__ = "supplier_offers"
-    __table_args__ = (UniqueConstraint("supplier_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("supplier_id", "key"),
+        # Covers what a feed sync reads of every stored offer (fingerprint, flags, id).
+        Index(
+            "ix_supplier_offers_fingerprints", "supplier_id", "feed_fp", "available", "product_id"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"))

@@ -20,7 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table, and_, exists, null, select, update
 
 from repricer.db.models import Supplier, SupplierOffer, utcnow
-from repricer.feeds.staging import incoming
+from repricer.feeds.staging import incoming, staged_any
 from repricer.money import format_money
 
 _offers = cast(Table, SupplierOffer.__table__)
@@ -49,6 +49,8 @@ class HeldCost:
 def hold_cost_moves(conn: Connection, supplier_id: int, ratio: Decimal) -> list[HeldCost]:
     """In the staged feed, put back the stored cost of every item whose cost moves
     beyond ``ratio``; return what was held. Call before applying the feed."""
+    if not staged_any(conn):
+        return []
     scaled = int(ratio * _SCALE)
     stored = _offers.alias("stored")
     beyond = (incoming.c.cost * _SCALE > stored.c.cost * scaled) | (
@@ -77,6 +79,8 @@ def record_holds(
     """After the feed is applied: mark the held items (an item held again at the same
     cost keeps the time it was first held), and clear an earlier hold on every other
     item of the feed (its cost is now the feed's own)."""
+    if not staged_any(conn):
+        return
     in_feed = exists().where(incoming.c.key == _offers.c.key)
     clear = update(_offers).where(
         _offers.c.supplier_id == supplier_id, _offers.c.held_cost.is_not(None), in_feed

@@ -25,7 +25,6 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    exists,
     false,
     func,
     literal,
@@ -36,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from repricer.db.models import Product, SupplierOffer
+from repricer.feeds.fingerprints import Skipped
 from repricer.feeds.records import RECORD_FIELDS
 
 _meta = MetaData()
@@ -59,15 +59,15 @@ incoming = Table(
     prefixes=["TEMPORARY"],
     sqlite_with_rowid=False,  # one B-tree keyed by key: faster to fill and to probe
 )
-# Stored fingerprints the feed did not repeat (its changed and absent offers), when
-# unchanged offers were skipped: only those rows can be missing from the feed.
-stale = Table(
-    "feed_stale",
-    _meta,
-    Column("fp", BigInteger, primary_key=True),
-    prefixes=["TEMPORARY"],
-    sqlite_with_rowid=False,
+# Ids of stored offers: available ones absent from the feed (found by :func:`analyse`),
+# and offers skipped as unchanged that have no product yet.
+absent = Table(
+    "feed_absent", _meta, Column("id", Integer, primary_key=True), prefixes=["TEMPORARY"]
 )
+waiting = Table(
+    "feed_waiting", _meta, Column("id", Integer, primary_key=True), prefixes=["TEMPORARY"]
+)
+_TEMPORARY = (incoming, absent, waiting)
 offers = cast(Table, SupplierOffer.__table__)
 products = cast(Table, Product.__table__)
 # Fields compared to decide whether a stored offer changed (besides product_id).
@@ -103,20 +103,20 @@ def create_staging(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         for pragma in _SQLITE_SYNC_PRAGMAS:
             conn.exec_driver_sql(pragma)
-    for table in (incoming, stale):
+    for table in _TEMPORARY:
         table.drop(conn, checkfirst=True)
         table.create(conn)
 
 
 def clear_staging(conn: Connection) -> None:
     """Empty the staged feed, to read the file again another way."""
-    conn.execute(incoming.delete())
-    conn.execute(stale.delete())
+    for table in _TEMPORARY:
+        conn.execute(table.delete())
 
 
 def drop_staging(conn: Connection) -> None:
     """Drop the temporary tables and give the caches back (the connection is pooled)."""
-    for table in (incoming, stale):
+    for table in _TEMPORARY:
         table.drop(conn, checkfirst=True)
     if conn.dialect.name == "sqlite":
         for pragma in _SQLITE_DEFAULT_PRAGMAS:
@@ -145,6 +145,18 @@ def _staging_insert(paramstyle: str | None) -> str:
     )
 
 
+def staged_any(conn: Connection) -> bool:
+    """Whether any offer is staged. With none (nothing new or changed), statements that
+    join the staged offers are skipped: SQLite would scan every stored offer for them."""
+    return conn.execute(select(incoming.c.key).limit(1)).first() is not None
+
+
+def _unindexed(column: Any) -> Any:
+    # ``+ 0`` keeps SQLite (no statistics on the main tables) from choosing the
+    # supplier index over a more selective one (product_id IS NULL: a handful of rows).
+    return column + 0
+
+
 def product_match(key_setting: str, key: Any = None) -> Any:
     """Scalar subquery: our product id for ``key`` (default ``feed_incoming.key``) under
     the supplier's key setting."""
@@ -153,17 +165,18 @@ def product_match(key_setting: str, key: Any = None) -> Any:
     return select(func.min(products.c.id)).where(column == key).scalar_subquery()
 
 
-def stage_stale(conn: Connection, prints: Sequence[int]) -> None:
-    """Record the stored fingerprints the feed did not repeat (see :data:`stale`)."""
+def _stage_ids(conn: Connection, table: Table, ids: Sequence[int]) -> None:
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {stale.name} (fp) VALUES ({mark})"
-    for start in range(0, len(prints), 50_000):
-        conn.exec_driver_sql(sql, [(int(p),) for p in prints[start : start + 50_000]])
+    sql = f"INSERT INTO {table.name} (id) VALUES ({mark})"
+    for start in range(0, len(ids), 50_000):
+        conn.exec_driver_sql(sql, [(int(i),) for i in ids[start : start + 50_000]])
 
 
 def restaged_prints(conn: Connection, supplier_id: int) -> list[int]:
     """Stored fingerprints of the staged keys: one the feed also repeated unchanged
     means a key written twice in the feed (the caller then reads the feed whole)."""
+    if not staged_any(conn):
+        return []
     stmt = (
         select(offers.c.feed_fp)
         .join(incoming, incoming.c.key == offers.c.key)
@@ -172,72 +185,73 @@ def restaged_prints(conn: Connection, supplier_id: int) -> list[int]:
     return list(conn.execute(stmt).scalars())
 
 
-def _in_feed(delta: bool) -> Any:
-    """Whether a stored offer is in the staged feed: its key is staged or, when
-    unchanged offers were skipped, its fingerprint was repeated (stored, not stale)."""
-    staged = exists().where(incoming.c.key == offers.c.key)
-    if not delta:
-        return staged
-    repeated = and_(offers.c.feed_fp.is_not(None), offers.c.feed_fp.not_in(select(stale.c.fp)))
-    return or_(staged, repeated)
-
-
 def analyse(
     conn: Connection,
     supplier_id: int,
     key_setting: str,
     max_cost_change: Decimal,
-    *,
-    matched: int = 0,
-    delta: bool = False,
+    skipped: Skipped,
 ) -> FeedDiff:
-    """Count what the staged feed (and ``matched`` offers skipped as unchanged, when
-    ``delta``) changes, for the guards; writes nothing."""
+    """Count what the staged feed, with the offers ``skipped`` as unchanged, changes,
+    for the guards; writes nothing but the temporary tables."""
     mine = offers.c.supplier_id == supplier_id
     staged, duplicates = conn.execute(
         select(func.count(), func.coalesce(func.sum(incoming.c.dup), 0))
     ).one()
     dup_keys = conn.execute(select(incoming.c.key).where(incoming.c.dup > 0).limit(10)).scalars()
-    known, missing = conn.execute(
-        select(func.count(), func.count().filter(~_in_feed(delta))).where(mine, offers.c.available)
-    ).one()
-    ratio_bp = int(max_cost_change * 10000)
-    moved = func.abs(incoming.c.cost - offers.c.cost) * 10000 > offers.c.cost * ratio_bp
-    compared, big = conn.execute(
-        select(func.count(), func.count().filter(moved))
-        .select_from(offers.join(incoming, incoming.c.key == offers.c.key))
-        .where(mine, offers.c.cost > 0)
-    ).one()
-    unmapped = conn.execute(
-        select(func.count()).select_from(incoming).where(product_match(key_setting).is_(None))
-    ).scalar_one()
-    if delta and matched:
-        unmapped += _unmapped_repeated(conn, supplier_id, key_setting)
+    _analyse_staged(conn)
+    missing = _find_absent(conn, supplier_id, skipped.absent.tolist())
+    compared = big = unmapped = 0
+    if staged:
+        ratio_bp = int(max_cost_change * 10000)
+        moved = func.abs(incoming.c.cost - offers.c.cost) * 10000 > offers.c.cost * ratio_bp
+        compared, big = conn.execute(
+            select(func.count(), func.count().filter(moved))
+            .select_from(incoming.join(offers, incoming.c.key == offers.c.key))
+            .where(mine, offers.c.cost > 0)
+        ).one()
+        unmapped = conn.execute(
+            select(func.count()).select_from(incoming).where(product_match(key_setting).is_(None))
+        ).scalar_one()
+    if len(skipped.waiting):
+        _stage_ids(conn, waiting, skipped.waiting.tolist())
+        unmapped += conn.execute(
+            select(func.count())
+            .select_from(waiting.join(offers, offers.c.id == waiting.c.id))
+            .where(product_match(key_setting, offers.c.key).is_(None))
+        ).scalar_one()
     return FeedDiff(
-        staged + matched,
+        staged + skipped.matched,
         int(duplicates),
         list(dup_keys),
-        known,
+        skipped.known,
         missing,
-        compared + matched,
+        compared + skipped.matched,
         big,
         unmapped,
     )
 
 
-def _unmapped_repeated(conn: Connection, supplier_id: int, key_setting: str) -> int:
-    """Offers skipped as unchanged that still match none of our products."""
-    return int(
-        conn.execute(
-            select(func.count()).where(
-                offers.c.supplier_id == supplier_id,
-                offers.c.product_id.is_(None),
-                offers.c.feed_fp.is_not(None),
-                offers.c.feed_fp.not_in(select(stale.c.fp)),
-                product_match(key_setting, offers.c.key).is_(None),
-            )
-        ).scalar_one()
-    )
+def _find_absent(conn: Connection, supplier_id: int, candidates: Sequence[int]) -> int:
+    """Of the ``candidates`` (available stored offers not skipped as unchanged), keep
+    in ``feed_absent`` those whose key is not staged; returns how many."""
+    _stage_ids(conn, absent, candidates)
+    if candidates and staged_any(conn):
+        in_feed = (
+            select(offers.c.id)
+            .select_from(incoming.join(offers, offers.c.key == incoming.c.key))
+            .where(offers.c.supplier_id == supplier_id)
+        )
+        conn.execute(absent.delete().where(absent.c.id.in_(in_feed)))
+    return int(conn.execute(select(func.count()).select_from(absent)).scalar_one())
+
+
+def _analyse_staged(conn: Connection) -> None:
+    """Give SQLite's planner the staged offers' count (a sample), so a join with a few
+    changed offers starts from them rather than from every stored offer."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
+        conn.exec_driver_sql(f"ANALYZE temp.{incoming.name}")
 
 
 def apply_changes(
@@ -246,14 +260,22 @@ def apply_changes(
     key_setting: str,
     now: datetime,
     complete: bool,
-    *,
-    delta: bool = False,
 ) -> tuple[int, int]:
     """Upsert staged rows that differ from the stored ones (their data, or only their
-    fingerprint); with ``complete``, mark the supplier's items absent from the feed
-    unavailable. When unchanged offers were skipped (``delta``), those still without a
-    product get one that now matches. Returns (changed, missing): rows whose data
+    fingerprint); give offers skipped as unchanged and still without a product the one
+    that now matches; with ``complete``, mark the supplier's items absent from the feed
+    (found by :func:`analyse`) unavailable. Returns (changed, missing): rows whose data
     changed, rows marked missing."""
+    changed = 0
+    if staged_any(conn):
+        changed = _upsert_staged(conn, supplier_id, key_setting, now)
+    changed += _match_waiting(conn, key_setting, now)
+    missing = _mark_missing(conn, supplier_id, now) if complete else 0
+    return changed, missing
+
+
+def _upsert_staged(conn: Connection, supplier_id: int, key_setting: str, now: datetime) -> int:
+    """Write staged offers that are new or differ; returns how many differ in data."""
     product_id = product_match(key_setting)
     stored = offers.alias("stored")
     joined = incoming.outerjoin(
@@ -278,24 +300,16 @@ def apply_changes(
         .where(or_(new_or_different, stored.c.feed_fp.is_distinct_from(incoming.c.feed_fp)))
     )
     _upsert_from(conn, source, [c.name for c in source.selected_columns])
-    if delta:
-        changed += _match_repeated(conn, supplier_id, key_setting, now)
-    missing = _mark_missing(conn, supplier_id, now, delta) if complete else 0
-    return int(changed), missing
+    return int(changed)
 
 
-def _match_repeated(conn: Connection, supplier_id: int, key_setting: str, now: datetime) -> int:
+def _match_waiting(conn: Connection, key_setting: str, now: datetime) -> int:
     """Give offers skipped as unchanged, still without a product, the one that now
     matches (a product imported since)."""
     product_id = product_match(key_setting, offers.c.key)
     stmt = (
         update(offers)
-        .where(
-            offers.c.supplier_id == supplier_id,
-            offers.c.product_id.is_(None),
-            ~exists().where(incoming.c.key == offers.c.key),
-            product_id.is_not(None),
-        )
+        .where(offers.c.id.in_(select(waiting.c.id)), product_id.is_not(None))
         .values(product_id=product_id, updated_at=now)
     )
     return int(conn.execute(stmt).rowcount or 0)
@@ -312,21 +326,23 @@ def _upsert_from(conn: Connection, source: Any, columns: list[str]) -> int:
     return int(conn.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount or 0)
 
 
-def _mark_missing(conn: Connection, supplier_id: int, now: datetime, delta: bool) -> int:
+def _mark_missing(conn: Connection, supplier_id: int, now: datetime) -> int:
     # A missing item's fingerprint goes: if it comes back as it was, it is read again.
     stmt = (
         update(offers)
-        .where(offers.c.supplier_id == supplier_id, offers.c.available, ~_in_feed(delta))
+        .where(
+            _unindexed(offers.c.supplier_id) == supplier_id,
+            offers.c.id.in_(select(absent.c.id)),
+        )
         .values(available=false(), updated_at=now, feed_fp=None)
     )
     return int(conn.execute(stmt).rowcount or 0)
 
 
-def describe_missing(
-    conn: Connection, supplier_id: int, limit: int = 5, *, delta: bool = False
-) -> list[str]:
-    """A few keys of known items absent from the staged feed, for the rejection message."""
+def describe_missing(conn: Connection, supplier_id: int, limit: int = 5) -> list[str]:
+    """A few keys of known items absent from the staged feed (found by :func:`analyse`),
+    for the rejection message."""
     stmt = select(offers.c.key).where(
-        offers.c.supplier_id == supplier_id, offers.c.available, ~_in_feed(delta)
+        offers.c.supplier_id == supplier_id, offers.c.id.in_(select(absent.c.id))
     )
     return list(conn.execute(stmt.limit(limit)).scalars())

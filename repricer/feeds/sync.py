@@ -241,9 +241,7 @@ def _stage(
         rows, index = _stage_read(
             conn, path, supplier, supplier_id, currency, result, report, False
         )
-    if index.delta:
-        staging.stage_stale(conn, index.stale().tolist())
-    result.skipped_same = len(index.matched())
+    result.skipped_same = index.matched()
     return rows, index
 
 
@@ -251,7 +249,7 @@ def _repeated(conn: Connection, supplier_id: int, index: PrintIndex) -> bool:
     if index.repeats():
         return True
     restaged = np.array(staging.restaged_prints(conn, supplier_id), dtype=np.int64)
-    return bool(np.isin(restaged, index.matched()).any())
+    return index.repeated(restaged)
 
 
 def _restart(conn: Connection, result: SyncResult) -> None:
@@ -366,14 +364,8 @@ def _apply(
     conn.execute(
         update(_suppliers).where(_suppliers.c.id == supplier_id).values(priority=supplier.priority)
     )
-    matched = len(index.matched())
     diff = staging.analyse(
-        conn,
-        supplier_id,
-        supplier.key,
-        supplier.max_cost_change,
-        matched=matched,
-        delta=index.delta,
+        conn, supplier_id, supplier.key, supplier.max_cost_change, index.skipped()
     )
     result.seen, result.duplicates, result.unmapped = diff.staged, diff.duplicates, diff.unmapped
     result.missing = diff.missing if supplier.complete else 0
@@ -385,9 +377,7 @@ def _apply(
         result.warnings.append(f"{result.skipped} row(s) skipped")
     reason = check_guards(supplier, diff, result.skipped)
     if reason and "missing from the feed" in reason:
-        reason += (
-            f" (e.g. {', '.join(staging.describe_missing(conn, supplier_id, delta=index.delta))})"
-        )
+        reason += f" (e.g. {', '.join(staging.describe_missing(conn, supplier_id))})"
     if reason and accept_changes and diff.staged:
         result.warnings.append(f"applied with --accept-changes although {reason}")
     elif reason:
@@ -395,7 +385,7 @@ def _apply(
     held = hold_cost_moves(conn, supplier_id, supplier.hold_cost_ratio)
     now = utcnow()
     result.changed, result.missing = staging.apply_changes(
-        conn, supplier_id, supplier.key, now, supplier.complete, delta=index.delta
+        conn, supplier_id, supplier.key, now, supplier.complete
     )
     record_holds(conn, supplier_id, held, now)
     result.held = len(held)

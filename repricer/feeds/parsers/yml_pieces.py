@@ -15,6 +15,7 @@ which reports errors with their line.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from repricer.feeds.parsers.yml import offer_fields
 BLOCK = 8 << 20  # bytes read at a time: memory stays flat whatever the feed's size
 _CLOSE = b"</offer>"
 _OPEN = b"<offer"
+_USUAL_STARTS = (b"\n<offer ", b"<offer ", b"\r\n<offer ", b"\n<offer>")
 _OPENER_BYTES = (b" ", b"\t", b"\r", b"\n", b">")
 _WHITESPACE = b" \t\r\n"
 _NOT_PLAIN_PROLOG = (b"<!DOCTYPE", b"<!ENTITY", b"xmlns", b"<!--")
@@ -57,9 +59,9 @@ class OfferPieces:
                 rest += chunk
                 cut = rest.rfind(_CLOSE)
                 if cut >= 0:
-                    pieces = rest[:cut].split(_CLOSE)
+                    body = rest[:cut]
                     rest = rest[cut + len(_CLOSE) :]
-                    yield _checked(pieces)
+                    yield _checked(body)
                 elif len(rest) > _MAX_PROLOG:
                     raise NotPlain("an offer larger than a block")
                 if not chunk:
@@ -106,7 +108,14 @@ class OfferPieces:
             raise NotPlain("not a YML catalog")
 
 
-def _checked(pieces: list[bytes]) -> list[bytes]:
+def _checked(body: bytes) -> list[bytes]:
+    """``body`` cut at each ``</offer>``; every piece must be whitespace, then one
+    ``<offer`` element's opening and content, with no other ``<offer`` in it."""
+    pieces = body.split(_CLOSE)
+    # The usual layout, one offer a line, checked in C: every piece starts so, and the
+    # block holds no other "<offer".
+    if body.count(_OPEN) == len(pieces) and all(map(bytes.startswith, pieces, _usual())):
+        return pieces
     for piece in pieces:
         start = len(piece) - len(piece.lstrip(_WHITESPACE))
         if (
@@ -116,6 +125,10 @@ def _checked(pieces: list[bytes]) -> list[bytes]:
         ):
             raise NotPlain("something other than an offer between offers")
     return pieces
+
+
+def _usual() -> Iterator[tuple[bytes, ...]]:
+    return itertools.repeat(_USUAL_STARTS)
 
 
 def _parser(encoding: str) -> Any:

@@ -28,6 +28,12 @@ def upgrade() -> None:
                 "else writes the row (it is then read again)",
             )
         )
+    with op.batch_alter_table("supplier_offers", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_supplier_offers_fingerprints",
+            ["supplier_id", "feed_fp", "available", "product_id"],
+            unique=False,
+        )
     with op.batch_alter_table("feed_syncs", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -43,4 +49,5 @@ def downgrade() -> None:
     with op.batch_alter_table("feed_syncs", schema=None) as batch_op:
         batch_op.drop_column("content_hash")
     with op.batch_alter_table("supplier_offers", schema=None) as batch_op:
+        batch_op.drop_index("ix_supplier_offers_fingerprints")
         batch_op.drop_column("feed_fp")
