@@ -54,9 +54,7 @@ def offers(n: int, changed_every: int = 0) -> Iterator[FeedOffer]:
         )
 
 
-def write_yml(
-    path: Path, n: int, changed_every: int = 0, date: str = "2026-11-23 10:00"
-) -> None:
+def write_yml(path: Path, n: int, changed_every: int = 0, date: str = "2026-11-23 10:00") -> None:
     with path.open("w", encoding="utf-8") as out:
         out.writelines(yml_lines(offers(n, changed_every), shop="Bench", date=date))
 
