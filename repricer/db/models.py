@@ -151,8 +151,9 @@ class SupplierOffer(Base):
 
 
 class FeedSync(Base):
-    """One supplier feed sync. status: running | ok | not_modified | rejected | failed |
-    interrupted (its process died; closed when the next sync of the supplier starts)."""
+    """One supplier feed sync. status: running | ok | not_modified | unchanged (the same
+    file as the last applied sync: skipped) | rejected | failed | interrupted (its process
+    died; closed when the next sync of the supplier starts)."""
 
     __tablename__ = "feed_syncs"
     __table_args__ = (Index("ix_feed_syncs_supplier_started", "supplier_id", "started_at"),)
