@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 N = 3
+_CHUNK = 50_000  # pairs per sparse row product: bounds the temporary matrices' memory
 
 
 def char_ngrams(title: str) -> list[str]:
@@ -68,7 +69,20 @@ def title_char_cosines(
     matrix = _rows(distinct, idf)
     rows_l = np.fromiter((position[t] for t in left), np.int64, len(left))
     rows_r = np.fromiter((position[t] for t in right), np.int64, len(right))
-    cosines = np.asarray(matrix[rows_l].multiply(matrix[rows_r]).sum(axis=1)).ravel()
+    cosines = (
+        np.concatenate(
+            [
+                np.asarray(
+                    matrix[rows_l[i : i + _CHUNK]]
+                    .multiply(matrix[rows_r[i : i + _CHUNK]])
+                    .sum(axis=1)
+                ).ravel()
+                for i in range(0, len(left), _CHUNK)
+            ]
+        )
+        if len(left)
+        else np.zeros(0)
+    )
     empty = np.fromiter((not a or not b for a, b in zip(left, right, strict=True)), bool, len(left))
     cosines[empty] = np.nan
     return cosines
