@@ -87,6 +87,8 @@ CONFIGS = (
     Config("base"),
     Config("base-monotone", monotone=True),
     Config("small-monotone", {"num_leaves": 15, "min_data_in_leaf": 40}, monotone=True),
+    Config("wide", {"num_leaves": 63, "min_data_in_leaf": 10}),
+    Config("regularised", {"min_data_in_leaf": 50, "lambda_l2": 10.0, "feature_fraction": 0.6}),
     Config("older-features-monotone", monotone=True, drop=NEWER_FEATURES),
 )
 
@@ -314,6 +316,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/matching"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--only", help="cross-validate this configuration alone (quicker)")
+    parser.add_argument("--out", type=Path, default=MODEL_DIR, help="where the model is written")
     args = parser.parse_args()
     train_data = {s: read_pairs(args.data / s / "train.txt") for s in SETS}
     valid_data = {s: read_pairs(args.data / s / "valid.txt") for s in SETS}
@@ -349,10 +352,10 @@ def main() -> None:
     valid_figures = report("valid", by_set(valid, calibrated), accept)
     noise = label_noise(valid_data)
     print(f"accept_at {accept}, review_at {review}; valid label noise {noise}")
-    MODEL_DIR.mkdir(parents=True, exist_ok=True)
-    (MODEL_DIR / "matcher.lgb.txt").write_text(booster.model_to_string(), encoding="utf-8")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "matcher.lgb.txt").write_text(booster.model_to_string(), encoding="utf-8")
     for name, weights in (("idf.json", text.idf), ("char_idf.json", text.char_idf)):
-        (MODEL_DIR / name).write_text(json.dumps(weights, separators=(",", ":")), "utf-8")
+        (args.out / name).write_text(json.dumps(weights, separators=(",", ":")), "utf-8")
     meta = {
         "accept_at": accept,
         "review_at": review,
@@ -366,7 +369,7 @@ def main() -> None:
         "unused_features": list(best.config.drop),
         "calibration": {"raw": cal_x, "probability": cal_y},
     }
-    (MODEL_DIR / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    (args.out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
