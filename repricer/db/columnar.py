@@ -5,7 +5,8 @@ per row in between.
 PostgreSQL the query runs as ``COPY (query) TO STDOUT`` in CSV and pandas' C parser
 reads the stream as it arrives; on SQLite the sqlite3 cursor hands over tuples in
 chunks that numpy turns into columns. :func:`write_rows` inserts rows with ``COPY ...
-FROM STDIN`` on PostgreSQL and ``executemany`` elsewhere. Both run on the caller's
+FROM STDIN`` on PostgreSQL and one driver-level ``executemany`` elsewhere (values
+converted per distinct object, not per row). Both run on the caller's
 connection, inside its transaction.
 
 Queries should yield numbers where they can (ids, minor units, 0/1, epoch
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -32,7 +34,6 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    insert,
     literal,
     type_coerce,
 )
@@ -69,7 +70,14 @@ def _fetch(
     cursor = conn.execute(stmt).cursor  # the DBAPI cursor: plain tuples, no Row objects
     assert cursor is not None
     parts: list[list[Any]] = [[] for _ in names]
+    numeric = all(dtypes[name] in ("int64", "bool") for name in names)
     while rows := cursor.fetchmany(_CHUNK):
+        if numeric:  # one flat pass over the values, no per-column tuples
+            flat = np.fromiter(chain.from_iterable(rows), np.int64, len(rows) * len(names))
+            table = flat.reshape(len(rows), len(names))
+            for i, name in enumerate(names):
+                parts[i].append(table[:, i].astype(dtypes[name]))
+            continue
         for i, values in enumerate(zip(*rows, strict=True)):
             parts[i].append(_column(values, dtypes[names[i]]))
     cursor.close()
@@ -82,11 +90,16 @@ def _fetch(
 
 def _column(values: Sequence[Any], dtype: str) -> Any:
     if dtype == "int64":
-        return np.array(values, dtype=np.int64)
+        return np.fromiter(values, dtype=np.int64, count=len(values))
     if dtype == "bool":
-        return np.array(values, dtype=bool)
+        return np.fromiter(values, dtype=bool, count=len(values))
     if dtype in ("Int64", "boolean"):
-        return pd.array(np.array(values, dtype=object), dtype=dtype)  # type: ignore[call-overload]
+        boxed = np.array(values, dtype=object)
+        null = np.asarray(boxed == None, dtype=bool)  # noqa: E711 (elementwise)
+        boxed[null] = 0
+        if dtype == "Int64":
+            return pd.arrays.IntegerArray(boxed.astype(np.int64), null)
+        return pd.arrays.BooleanArray(boxed.astype(bool), null)
     return np.array(values, dtype=object)
 
 
@@ -170,11 +183,46 @@ def write_rows(
         raw = conn.connection.driver_connection
         assert raw is not None
         names = ", ".join(columns)
-        as_json = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+        encoders = [
+            _memo(json.dumps) if isinstance(table.c[c].type, JSON) else None for c in columns
+        ]
         with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in rows:
-                if as_json:
-                    row = tuple(json.dumps(v) if i in as_json else v for i, v in enumerate(row))
+                if any(encoders):
+                    row = tuple(e(v) if e else v for e, v in zip(encoders, row, strict=True))
                 copy.write_row(row)
         return
-    conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+    processors = [_memo(_processor(table, name, conn)) for name in columns]
+    marks = ", ".join("?" * len(columns))
+    conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})",
+        [tuple(p(v) if p else v for p, v in zip(processors, row, strict=True)) for row in rows],
+    )
+
+
+def _processor(table: Table, name: str, conn: Connection) -> Callable[[Any], Any] | None:
+    """How SQLAlchemy turns a Python value of the column into the driver's (JSON text,
+    datetime text on SQLite), or None when it passes values through."""
+    column_type = table.c[name].type
+    if isinstance(column_type, JSON):
+        return json.dumps
+    processor: Callable[[Any], Any] | None = column_type.bind_processor(conn.dialect)
+    return processor
+
+
+def _memo(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """``processor`` remembering its answer per value object: a column whose rows
+    share a few objects (the same flags list, one timestamp) is converted once each."""
+    if processor is None:
+        return None
+    seen: dict[int, tuple[Any, Any]] = {}
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        hit = seen.get(id(value))
+        if hit is None or hit[0] is not value:
+            hit = seen[id(value)] = (value, processor(value))
+        return hit[1]
+
+    return convert
