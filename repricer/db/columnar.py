@@ -2,8 +2,9 @@
 per row in between.
 
 :func:`read_frame` runs a SELECT and returns a DataFrame of the given dtypes. On
-PostgreSQL the query runs as ``COPY (query) TO STDOUT`` in CSV and pandas' C parser
-reads the stream as it arrives; on SQLite the sqlite3 cursor hands over tuples in
+PostgreSQL the server writes the rows as CSV text in large blocks (``string_agg``
+over numbered rows, read through a server-side cursor one block at a time) and pandas'
+C parser reads them as they arrive; on SQLite the sqlite3 cursor hands over tuples in
 chunks that numpy turns into columns. :func:`write_rows` inserts rows with ``COPY ...
 FROM STDIN`` on PostgreSQL and one driver-level ``executemany`` elsewhere (values
 converted per distinct object, not per row). Both run on the caller's
@@ -31,12 +32,16 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     case,
     cast,
     func,
     literal,
+    literal_column,
+    select,
     type_coerce,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
 _CHUNK = 250_000  # rows per fetchmany on SQLite: bounds the tuples alive at once
@@ -85,6 +90,9 @@ def _fetch(
         name: _concat(part) if part else _column((), dtypes[name])
         for name, part in zip(names, parts, strict=True)
     }
+    for name in names:  # text stays Python objects with None for NULL (no str inference)
+        if dtypes[name] == "object":
+            data[name] = pd.Series(data[name], dtype=object)
     return pd.DataFrame(data, columns=names)
 
 
@@ -109,10 +117,10 @@ def _concat(parts: list[Any]) -> Any:
     return pd.concat([pd.Series(p) for p in parts], ignore_index=True).array
 
 
-class _CopyStream(io.RawIOBase):
-    """A file over the blocks of a COPY TO STDOUT, read as pandas asks for them."""
+class _BlockStream(io.RawIOBase):
+    """A file over blocks of bytes, read as pandas asks for them."""
 
-    def __init__(self, blocks: Iterator[Any]) -> None:
+    def __init__(self, blocks: Iterator[bytes]) -> None:
         self._blocks = blocks
         self._pending = memoryview(b"")
 
@@ -124,7 +132,7 @@ class _CopyStream(io.RawIOBase):
             block = next(self._blocks, None)
             if block is None:
                 return 0
-            self._pending = memoryview(bytes(block))
+            self._pending = memoryview(block)
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
@@ -144,14 +152,16 @@ _TRUE = ["t", "1", "true"]  # PostgreSQL writes booleans as t/f, expressions may
 def _copy_out(
     conn: Connection, stmt: Select[Any], names: list[str], dtypes: Mapping[str, str]
 ) -> pd.DataFrame:
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    compiled = _csv_blocks(stmt, names, dtypes).compile(
+        dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+    )
     raw = conn.connection.driver_connection
     assert raw is not None
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy,
-    ):
-        stream = io.BufferedReader(_CopyStream(iter(copy)), buffer_size=1 << 20)
+    with raw.cursor(name="repricer_read_frame") as cursor:
+        cursor.itersize = 1  # one block (up to _CHUNK rows of CSV) per round trip
+        cursor.execute(str(compiled), compiled.params)
+        blocks = (f"{text}\n".encode() for (text,) in cursor if text is not None)
+        stream = io.BufferedReader(_BlockStream(blocks), buffer_size=1 << 20)
         frame = pd.read_csv(
             stream,
             header=None,
@@ -170,6 +180,31 @@ def _copy_out(
         elif dtypes[name] == "object":
             frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
     return frame
+
+
+def _csv_blocks(stmt: Select[Any], names: list[str], dtypes: Mapping[str, str]) -> Select[Any]:
+    """SQL: the rows of ``stmt`` as CSV text, ``_CHUNK`` lines per row of the result, in
+    the statement's order. PostgreSQL sends a COPY one message per row, which costs
+    Python more than the rows themselves; these blocks cross in a few messages."""
+    rows = stmt.subquery("rows")
+    cells = [_csv_cell(column, dtypes[name]) for column, name in zip(rows.c, names, strict=True)]
+    numbered = select(
+        func.concat_ws(",", *cells).label("line"), func.row_number().over().label("n")
+    ).subquery("numbered")
+    block = (numbered.c.n - 1) // _CHUNK
+    ordered: Any = aggregate_order_by(literal_column("E'\\n'"), numbered.c.n)
+    blocks: Select[Any] = select(func.string_agg(numbered.c.line, ordered))
+    return blocks.group_by(block).order_by(block)
+
+
+def _csv_cell(column: Any, dtype: str) -> ColumnElement[str]:
+    """SQL: one CSV field; NULL is the empty field, text is quoted (so an empty text
+    is ``""``, as COPY writes it)."""
+    text = cast(column, Text)
+    if dtype == "object":
+        quoted = literal('"') + func.replace(text, '"', '""') + literal('"')
+        return case((column.is_(None), ""), else_=quoted)
+    return func.coalesce(text, "")
 
 
 def write_rows(
