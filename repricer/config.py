@@ -190,6 +190,8 @@ class CrawlSettings(_Section):
     timeout: Positive = timedelta(seconds=30)
     retries: int = Field(2, ge=0)
     autothrottle: bool = True
+    # Processes extracting pages beside the crawl's reactor (0: in it); spiders.extraction_pool.
+    extract_workers: int = Field(1, ge=0)
     anomaly_threshold: Fraction = Decimal("0.5")
     unhealthy_share: Fraction = Decimal("0.3")
     min_confidence: float = Field(0.8, ge=0, le=1)

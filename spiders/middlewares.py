@@ -4,6 +4,8 @@ robots.txt middleware that gives every waiting request the parsed rules."""
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from typing import Any
 
 from scrapy import Request
@@ -12,7 +14,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
-from repricer.egress import crawl_refusal, untargeted_refusal
+from repricer.egress import crawl_refusal, parse_ip, untargeted_refusal
 
 EGRESS_REFUSED = "egress refused"
 
@@ -26,21 +28,64 @@ class EgressPolicyMiddleware:
     to the competitor whose site it is on, among the spider's ``egress_sites``
     (:func:`repricer.egress.untargeted_refusal`); on no competitor's site it is refused.
     Placed first, so nothing else (robots.txt included) is fetched for a refused request.
+
+    The policy reads only the scheme, host and port, so a decision is remembered per
+    (competitor, scheme, host, port): one that needed no name resolution for the whole
+    crawl, one that resolved a name for ``LOOKUP_TTL_S`` (the address a page really
+    came from is checked again after the download, ``repricer.egress.response_refusal``).
+    Only a name resolution leaves the reactor thread.
     """
+
+    LOOKUP_TTL_S = 60.0
 
     def __init__(self, crawler: Any = None) -> None:
         self.crawler = crawler
+        self.decisions: dict[tuple[str | None, str, str, int | None], tuple[str | None, float]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> EgressPolicyMiddleware:
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
-        reason = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: self.refusal(request)
-        )
+        reason = await self.decide(request)
         if reason is not None:
             raise IgnoreRequest(f"{EGRESS_REFUSED}: {reason}")
+
+    async def decide(self, request: Request) -> str | None:
+        """The remembered decision for the request's site, or a fresh one."""
+        target = request.meta.get("target")
+        parts = urlparse_cached(request)
+        try:
+            port = parts.port
+        except ValueError:  # a port out of range: the policy names the reason
+            return self.refusal(request)
+        host = (parts.hostname or "").lower()
+        if not host:
+            return self.refusal(request)
+        key = (target.competitor.name if target is not None else None, parts.scheme, host, port)
+        known = self.decisions.get(key)
+        now = time.monotonic()
+        if known is not None and known[1] > now:
+            return known[0]
+        if self.needs_lookup(request, host):
+            reason = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: self.refusal(request)
+            )
+            expires = now + self.LOOKUP_TTL_S
+        else:
+            reason, expires = self.refusal(request), math.inf
+        self.decisions[key] = (reason, expires)
+        return reason
+
+    def needs_lookup(self, request: Request, host: str) -> bool:
+        """A host name (not an address) that a non-local competitor's check resolves."""
+        if parse_ip(host) is not None:
+            return False
+        target = request.meta.get("target")
+        if target is not None:
+            return not target.competitor.local
+        spider = getattr(self.crawler, "spider", None)
+        return any(not site.local for site in getattr(spider, "egress_sites", ()))
 
     def refusal(self, request: Request) -> str | None:
         """Why ``request`` must not be sent, or None."""

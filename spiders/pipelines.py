@@ -1,9 +1,16 @@
 """``ObservationStorePipeline``: validate observation items, flag anomalies and GTIN
-mismatches, store them in batches, and write per-competitor health for the run."""
+mismatches, store them in batches, and write per-competitor health for the run.
+
+A batch is stored (one transaction) every ``BATCH_SIZE`` pages, or when a page arrives
+``FLUSH_EVERY_S`` seconds or more after the last store, and whatever is left when the
+spider closes. A crawl killed outright (SIGKILL, power loss) therefore loses at most
+the pages of one batch; they are fetched again by the next run.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from decimal import Decimal
@@ -20,6 +27,7 @@ from spiders.shard import ShardClaim
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 200
+FLUSH_EVERY_S = 5.0
 _COLUMNS = (
     "listing_id", "status", "price", "old_price", "currency", "availability", "method",
     "http_status", "reason", "title", "gtin",
@@ -42,6 +50,7 @@ class ObservationStorePipeline:
         self.pending: list[dict[str, Any]] = []
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
         self.last_good: dict[int, tuple[int, str | None]] = {}
+        self.flushed_at = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ObservationStorePipeline:
@@ -64,7 +73,7 @@ class ObservationStorePipeline:
         counts[_bucket(row["status"])] += 1
         counts["anomaly"] += row["is_anomaly"]
         counts["mismatch"] += row["is_mismatch"]
-        if len(self.pending) >= BATCH_SIZE:
+        if len(self.pending) >= BATCH_SIZE or time.monotonic() - self.flushed_at >= FLUSH_EVERY_S:
             self.flush()
         return item
 
@@ -109,6 +118,7 @@ class ObservationStorePipeline:
         return abs(Decimal(price - last[0])) / Decimal(last[0]) > self.threshold
 
     def flush(self) -> None:
+        self.flushed_at = time.monotonic()
         if not self.pending or self.lost:
             return
         with session_scope(self.engine) as session:

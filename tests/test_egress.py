@@ -4,6 +4,7 @@ a real crawl (Scrapy child process) against two servers on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 from types import SimpleNamespace
 
@@ -12,6 +13,7 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from sqlalchemy import Engine, select
 
+from repricer import egress
 from repricer.catalog import sync_competitors
 from repricer.config import Settings
 from repricer.crawl import run_crawl
@@ -239,3 +241,63 @@ def test_a_robots_txt_redirect_off_site_is_not_followed(
     with session_scope(engine) as session:
         [obs] = session.execute(select(Observation)).scalars().all()
     assert (obs.listing_id, obs.status, obs.price) == (ids[("shop", "/p/ok")], "ok", 100000)
+
+
+def _lookups(monkeypatch: pytest.MonkeyPatch, addresses: dict[str, str]) -> list[str]:
+    """Answer name lookups from ``addresses`` and record each one asked."""
+    asked: list[str] = []
+
+    def getaddrinfo(host: str, port: int, *args: object, **kwargs: object) -> list[object]:
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (addresses[host], port))]
+
+    monkeypatch.setattr(egress.socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def _targeted(url: str, domain: str, *, local: bool = False) -> Request:
+    competitor = SimpleNamespace(name=domain, domain=domain, aliases=[], local=local)
+    return Request(url, meta={"target": SimpleNamespace(competitor=competitor)})
+
+
+def test_the_middleware_resolves_a_host_once_and_keeps_refusing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked = _lookups(monkeypatch, {"shop.example": "93.184.216.34", "inner.example": "10.0.0.7"})
+
+    async def crawl(middleware: EgressPolicyMiddleware) -> None:
+        for i in range(3):
+            await middleware.process_request(
+                _targeted(f"https://shop.example/p/{i}", "shop.example")
+            )
+            with pytest.raises(IgnoreRequest, match=r"non-public address 10\.0\.0\.7"):
+                await middleware.process_request(
+                    _targeted(f"https://inner.example/p/{i}", "inner.example")
+                )
+            with pytest.raises(IgnoreRequest, match="not on the competitor's domain"):
+                await middleware.process_request(_targeted("https://evil.example/", "shop.example"))
+
+    asyncio.run(crawl(EgressPolicyMiddleware(SimpleNamespace(spider=None))))
+    assert asked == ["shop.example", "inner.example"]  # once per host, not per request
+    expiring = EgressPolicyMiddleware(SimpleNamespace(spider=None))
+    expiring.LOOKUP_TTL_S = 0.0  # a remembered resolution expires: asked again
+    asyncio.run(crawl(expiring))
+    assert asked.count("shop.example") == 4 and asked.count("inner.example") == 4
+
+
+def test_the_middleware_resolves_nothing_for_addresses_and_local_competitors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked = _lookups(monkeypatch, {})
+    middleware = EgressPolicyMiddleware(SimpleNamespace(spider=None))
+
+    async def crawl() -> None:
+        await middleware.process_request(
+            _targeted("http://localhost:8080/p", "localhost:8080", local=True)
+        )
+        with pytest.raises(IgnoreRequest, match="non-public address"):
+            await middleware.process_request(_targeted("http://127.0.0.1/p", "127.0.0.1"))
+
+    asyncio.run(crawl())
+    asyncio.run(crawl())
+    assert asked == []

@@ -112,7 +112,13 @@ class SupplierOffer(Base):
     """
 
     __tablename__ = "supplier_offers"
-    __table_args__ = (UniqueConstraint("supplier_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("supplier_id", "key"),
+        # Covers what a feed sync reads of every stored offer (fingerprint, flags, id).
+        Index(
+            "ix_supplier_offers_fingerprints", "supplier_id", "feed_fp", "available", "product_id"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"))
@@ -137,11 +143,17 @@ class SupplierOffer(Base):
         Money, comment="a cost from the feed held for review (moved beyond hold_cost_ratio)"
     )
     held_at: Mapped[datetime | None]
+    feed_fp: Mapped[int | None] = mapped_column(
+        BigInteger,
+        comment="fingerprint of the feed item last applied whole; NULL once anything else "
+        "writes the row (it is then read again)",
+    )
 
 
 class FeedSync(Base):
-    """One supplier feed sync. status: running | ok | not_modified | rejected | failed |
-    interrupted (its process died; closed when the next sync of the supplier starts)."""
+    """One supplier feed sync. status: running | ok | not_modified | unchanged (the same
+    file as the last applied sync: skipped) | rejected | failed | interrupted (its process
+    died; closed when the next sync of the supplier starts)."""
 
     __tablename__ = "feed_syncs"
     __table_args__ = (Index("ix_feed_syncs_supplier_started", "supplier_id", "started_at"),)
@@ -162,6 +174,9 @@ class FeedSync(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text, comment="why the sync failed or was rejected")
     warnings: Mapped[list[str]] = mapped_column(default=list)
+    content_hash: Mapped[str | None] = mapped_column(
+        String(64), comment="SHA-256 of the applied feed file and the settings that read it"
+    )
 
 
 class Competitor(Base):

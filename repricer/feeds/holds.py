@@ -20,7 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table, and_, exists, null, select, update
 
 from repricer.db.models import Supplier, SupplierOffer, utcnow
-from repricer.feeds.staging import incoming
+from repricer.feeds.staging import incoming, staged_any
 from repricer.money import format_money
 
 _offers = cast(Table, SupplierOffer.__table__)
@@ -49,6 +49,8 @@ class HeldCost:
 def hold_cost_moves(conn: Connection, supplier_id: int, ratio: Decimal) -> list[HeldCost]:
     """In the staged feed, put back the stored cost of every item whose cost moves
     beyond ``ratio``; return what was held. Call before applying the feed."""
+    if not staged_any(conn):
+        return []
     scaled = int(ratio * _SCALE)
     stored = _offers.alias("stored")
     beyond = (incoming.c.cost * _SCALE > stored.c.cost * scaled) | (
@@ -62,15 +64,23 @@ def hold_cost_moves(conn: Connection, supplier_id: int, ratio: Decimal) -> list[
     ).all()
     held = [HeldCost("", key, currency, old, new) for key, currency, old, new in rows]
     for item in held:
-        conn.execute(update(incoming).where(incoming.c.key == item.key).values(cost=item.cost))
+        # Not applied whole: no fingerprint, so the item is read again next time.
+        conn.execute(
+            update(incoming)
+            .where(incoming.c.key == item.key)
+            .values(cost=item.cost, feed_fp=null())
+        )
     return held
 
 
 def record_holds(
     conn: Connection, supplier_id: int, held: Sequence[HeldCost], now: datetime
 ) -> None:
-    """After the feed is applied: mark the held items, and clear an earlier hold on
-    every other item of the feed (its cost is now the feed's own)."""
+    """After the feed is applied: mark the held items (an item held again at the same
+    cost keeps the time it was first held), and clear an earlier hold on every other
+    item of the feed (its cost is now the feed's own)."""
+    if not staged_any(conn):
+        return
     in_feed = exists().where(incoming.c.key == _offers.c.key)
     clear = update(_offers).where(
         _offers.c.supplier_id == supplier_id, _offers.c.held_cost.is_not(None), in_feed
@@ -81,7 +91,11 @@ def record_holds(
     for item in held:
         conn.execute(
             update(_offers)
-            .where(_offers.c.supplier_id == supplier_id, _offers.c.key == item.key)
+            .where(
+                _offers.c.supplier_id == supplier_id,
+                _offers.c.key == item.key,
+                _offers.c.held_cost.is_distinct_from(item.held_cost),
+            )
             .values(held_cost=item.held_cost, held_at=now)
         )
 
@@ -123,7 +137,11 @@ def accept_held(engine: Engine, supplier: str, keys: Sequence[str]) -> int:
             stmt = stmt.where(_offers.c.key.in_(list(keys)))
         result = conn.execute(
             stmt.values(
-                cost=_offers.c.held_cost, held_cost=null(), held_at=null(), updated_at=utcnow()
+                cost=_offers.c.held_cost,
+                held_cost=null(),
+                held_at=null(),
+                feed_fp=null(),  # the row is no longer what the feed said: read it again
+                updated_at=utcnow(),
             )
         )
         return int(result.rowcount or 0)

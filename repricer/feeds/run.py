@@ -10,7 +10,8 @@ stock-only sync (:mod:`repricer.stock.feed`, rows in ``stock_syncs``) go through
    ``interrupted``, and opens a ``running`` row;
 3. fetches the source conditionally, with the validators (ETag, Last-Modified) of the
    last applied sync, and hands the file to the kind's ``load``, which either applies it
-   whole or raises (nothing written);
+   whole or raises (nothing written); ``load`` may say the file was ``unchanged`` (the
+   same as the last applied one: nothing to write);
 4. sorts what went wrong: a fetch or config problem is ``failed``, an unreadable or cut
    file or a guard's refusal is ``rejected``, anything else (a broken database, a bug) is
    ``failed`` with its type, and the other suppliers still sync;
@@ -37,7 +38,7 @@ from repricer.feeds.sources import FetchedFeed, FetchError, feed_name, fetch_fee
 from repricer.lease import Lease
 from repricer.redact import redact
 
-APPLIED = ("ok", "not_modified")
+APPLIED = ("ok", "not_modified", "unchanged")
 _suppliers: Table = Supplier.__table__  # type: ignore[assignment]
 
 
@@ -45,7 +46,7 @@ class SyncOutcome(Protocol):
     """What :func:`run_sync` fills in on a kind's result object."""
 
     supplier: str
-    status: str  # running | ok | not_modified | rejected | failed
+    status: str  # running | ok | not_modified | unchanged | rejected | failed
     sync_id: int | None
     http_status: int | None
     error: str | None
@@ -53,8 +54,9 @@ class SyncOutcome(Protocol):
 
 
 R = TypeVar("R", bound=SyncOutcome)
-# (the fetched file, the supplier's id): apply it whole, or raise and write nothing.
-Load = Callable[[Path, int], None]
+# (the fetched file, the supplier's id): apply it whole, or raise and write nothing;
+# returns "unchanged" when the file was skipped as the same as the last applied one.
+Load = Callable[[Path, int], str | None]
 
 
 def run_sync(
@@ -103,8 +105,7 @@ def _run_leased(
             result.status = "not_modified"
         else:
             assert feed.path is not None
-            load(feed.path, supplier_id)
-            result.status = "ok"
+            result.status = load(feed.path, supplier_id) or "ok"
     except (FetchError, ConfigError) as exc:
         result.status, result.error = "failed", str(exc)
         result.http_status = getattr(exc, "http_status", None) or result.http_status
@@ -189,7 +190,7 @@ def finish_sync(
     """Close the sync row. Validators are kept only for an applied source: the new
     response's, or after a 304 the ones that were ``sent`` (unless the 304 brought new ones)."""
     etag, last_modified = sent
-    if result.status == "ok" and feed is not None:
+    if result.status in ("ok", "unchanged") and feed is not None:
         etag, last_modified = feed.etag, feed.last_modified
     elif result.status == "not_modified" and feed is not None:
         etag, last_modified = feed.etag or etag, feed.last_modified or last_modified

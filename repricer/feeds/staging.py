@@ -25,7 +25,6 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    exists,
     false,
     func,
     literal,
@@ -36,7 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from repricer.db.models import Product, SupplierOffer
-from repricer.feeds.records import RECORD_FIELDS, FeedRecord
+from repricer.feeds.fingerprints import Skipped
+from repricer.feeds.records import RECORD_FIELDS
 
 _meta = MetaData()
 incoming = Table(
@@ -54,20 +54,33 @@ incoming = Table(
     Column("old_price", BigInteger),
     Column("stock_qty", Integer),
     Column("available", Boolean),
+    Column("feed_fp", BigInteger),
     Column("dup", Integer, nullable=False),
     prefixes=["TEMPORARY"],
     sqlite_with_rowid=False,  # one B-tree keyed by key: faster to fill and to probe
 )
+# Ids of stored offers: available ones absent from the feed (found by :func:`analyse`),
+# and offers skipped as unchanged that have no product yet.
+absent = Table(
+    "feed_absent", _meta, Column("id", Integer, primary_key=True), prefixes=["TEMPORARY"]
+)
+waiting = Table(
+    "feed_waiting", _meta, Column("id", Integer, primary_key=True), prefixes=["TEMPORARY"]
+)
+_TEMPORARY = (incoming, absent, waiting)
 offers = cast(Table, SupplierOffer.__table__)
 products = cast(Table, Product.__table__)
 # Fields compared to decide whether a stored offer changed (besides product_id).
 COMPARED = [f for f in RECORD_FIELDS if f != "key"]
+# Staged per offer: the record, then its fingerprint (None: not to be recorded).
+STAGED = [*RECORD_FIELDS, "feed_fp"]
 
 
 @dataclass(frozen=True)
 class FeedDiff:
     """What applying the staged feed would do. ``known`` counts the supplier's items
-    now available; ``big_moves`` of ``compared`` costs move more than the threshold."""
+    now available; ``big_moves`` of ``compared`` costs move more than the threshold.
+    Offers skipped as unchanged (``matched``) count as staged and compared."""
 
     staged: int
     duplicates: int
@@ -90,23 +103,32 @@ def create_staging(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         for pragma in _SQLITE_SYNC_PRAGMAS:
             conn.exec_driver_sql(pragma)
-    incoming.drop(conn, checkfirst=True)
-    incoming.create(conn)
+    for table in _TEMPORARY:
+        table.drop(conn, checkfirst=True)
+        table.create(conn)
+
+
+def clear_staging(conn: Connection) -> None:
+    """Empty the staged feed, to read the file again another way."""
+    for table in _TEMPORARY:
+        conn.execute(table.delete())
 
 
 def drop_staging(conn: Connection) -> None:
-    """Drop the temporary table and give the caches back (the connection is pooled)."""
-    incoming.drop(conn, checkfirst=True)
+    """Drop the temporary tables and give the caches back (the connection is pooled)."""
+    for table in _TEMPORARY:
+        table.drop(conn, checkfirst=True)
     if conn.dialect.name == "sqlite":
         for pragma in _SQLITE_DEFAULT_PRAGMAS:
             conn.exec_driver_sql(pragma)
 
 
-def stage_records(conn: Connection, records: Sequence[FeedRecord]) -> None:
-    """Insert one batch; a key already staged is overwritten (last wins) and counted.
+def stage_records(conn: Connection, records: Sequence[tuple[Any, ...]]) -> None:
+    """Insert one batch of ``(*FeedRecord, fingerprint)`` tuples; a key already staged
+    is overwritten (last wins) and counted.
 
-    Records are tuples in column order, handed to the driver's ``executemany`` as they
-    are: this is the per-row hot path of a sync.
+    Tuples go in column order to the driver's ``executemany`` as they are: this is the
+    per-row hot path of a sync.
     """
     if records:
         conn.exec_driver_sql(_staging_insert(conn.dialect.paramstyle), records)
@@ -114,56 +136,146 @@ def stage_records(conn: Connection, records: Sequence[FeedRecord]) -> None:
 
 def _staging_insert(paramstyle: str | None) -> str:
     mark = "?" if paramstyle == "qmark" else "%s"
-    columns = ", ".join(RECORD_FIELDS)
-    marks = ", ".join([mark] * len(RECORD_FIELDS))
-    updates = ", ".join(f"{f} = excluded.{f}" for f in COMPARED)
+    columns = ", ".join(STAGED)
+    marks = ", ".join([mark] * len(STAGED))
+    updates = ", ".join(f"{f} = excluded.{f}" for f in [*COMPARED, "feed_fp"])
     return (
         f"INSERT INTO {incoming.name} ({columns}, dup) VALUES ({marks}, 0) "
         f"ON CONFLICT (key) DO UPDATE SET {updates}, dup = {incoming.name}.dup + 1"
     )
 
 
-def product_match(key_setting: str) -> Any:
-    """Scalar subquery: our product id for ``feed_incoming.key`` under the supplier's key."""
+def staged_any(conn: Connection) -> bool:
+    """Whether any offer is staged. With none (nothing new or changed), statements that
+    join the staged offers are skipped: SQLite would scan every stored offer for them."""
+    return conn.execute(select(incoming.c.key).limit(1)).first() is not None
+
+
+def _unindexed(column: Any) -> Any:
+    # ``+ 0`` keeps SQLite (no statistics on the main tables) from choosing the
+    # supplier index over a more selective one (product_id IS NULL: a handful of rows).
+    return column + 0
+
+
+def product_match(key_setting: str, key: Any = None) -> Any:
+    """Scalar subquery: our product id for ``key`` (default ``feed_incoming.key``) under
+    the supplier's key setting."""
     column = products.c.gtin if key_setting == "barcode" else products.c.sku
-    return select(func.min(products.c.id)).where(column == incoming.c.key).scalar_subquery()
+    key = incoming.c.key if key is None else key
+    return select(func.min(products.c.id)).where(column == key).scalar_subquery()
+
+
+def _stage_ids(conn: Connection, table: Table, ids: Sequence[int]) -> None:
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table.name} (id) VALUES ({mark})"
+    for start in range(0, len(ids), 50_000):
+        conn.exec_driver_sql(sql, [(int(i),) for i in ids[start : start + 50_000]])
+
+
+def restaged_prints(conn: Connection, supplier_id: int) -> list[int]:
+    """Stored fingerprints of the staged keys: one the feed also repeated unchanged
+    means a key written twice in the feed (the caller then reads the feed whole)."""
+    if not staged_any(conn):
+        return []
+    stmt = (
+        select(offers.c.feed_fp)
+        .join(incoming, incoming.c.key == offers.c.key)
+        .where(offers.c.supplier_id == supplier_id, offers.c.feed_fp.is_not(None))
+    )
+    return list(conn.execute(stmt).scalars())
 
 
 def analyse(
-    conn: Connection, supplier_id: int, key_setting: str, max_cost_change: Decimal
+    conn: Connection,
+    supplier_id: int,
+    key_setting: str,
+    max_cost_change: Decimal,
+    skipped: Skipped,
 ) -> FeedDiff:
-    """Count what the staged feed changes, for the guards; writes nothing."""
+    """Count what the staged feed, with the offers ``skipped`` as unchanged, changes,
+    for the guards; writes nothing but the temporary tables."""
     mine = offers.c.supplier_id == supplier_id
     staged, duplicates = conn.execute(
         select(func.count(), func.coalesce(func.sum(incoming.c.dup), 0))
     ).one()
     dup_keys = conn.execute(select(incoming.c.key).where(incoming.c.dup > 0).limit(10)).scalars()
-    ratio_bp = int(max_cost_change * 10000)
-    moved = func.abs(incoming.c.cost - offers.c.cost) * 10000 > offers.c.cost * ratio_bp
-    present = and_(incoming.c.key.is_not(None), offers.c.cost > 0)
-    known, missing, compared, big = conn.execute(
-        select(
-            func.count().filter(offers.c.available),
-            func.count().filter(offers.c.available, incoming.c.key.is_(None)),
-            func.count().filter(present),
-            func.count().filter(present, moved),
-        )
-        .select_from(offers.outerjoin(incoming, incoming.c.key == offers.c.key))
-        .where(mine)
-    ).one()
-    unmapped = conn.execute(
-        select(func.count()).select_from(incoming).where(product_match(key_setting).is_(None))
-    ).scalar_one()
+    _analyse_staged(conn)
+    missing = _find_absent(conn, supplier_id, skipped.absent.tolist())
+    compared = big = unmapped = 0
+    if staged:
+        ratio_bp = int(max_cost_change * 10000)
+        moved = func.abs(incoming.c.cost - offers.c.cost) * 10000 > offers.c.cost * ratio_bp
+        compared, big = conn.execute(
+            select(func.count(), func.count().filter(moved))
+            .select_from(incoming.join(offers, incoming.c.key == offers.c.key))
+            .where(mine, offers.c.cost > 0)
+        ).one()
+        unmapped = conn.execute(
+            select(func.count()).select_from(incoming).where(product_match(key_setting).is_(None))
+        ).scalar_one()
+    if len(skipped.waiting):
+        _stage_ids(conn, waiting, skipped.waiting.tolist())
+        unmapped += conn.execute(
+            select(func.count())
+            .select_from(waiting.join(offers, offers.c.id == waiting.c.id))
+            .where(product_match(key_setting, offers.c.key).is_(None))
+        ).scalar_one()
     return FeedDiff(
-        staged, int(duplicates), list(dup_keys), known, missing, compared, big, unmapped
+        staged + skipped.matched,
+        int(duplicates),
+        list(dup_keys),
+        skipped.known,
+        missing,
+        compared + skipped.matched,
+        big,
+        unmapped,
     )
 
 
+def _find_absent(conn: Connection, supplier_id: int, candidates: Sequence[int]) -> int:
+    """Of the ``candidates`` (available stored offers not skipped as unchanged), keep
+    in ``feed_absent`` those whose key is not staged; returns how many."""
+    _stage_ids(conn, absent, candidates)
+    if candidates and staged_any(conn):
+        in_feed = (
+            select(offers.c.id)
+            .select_from(incoming.join(offers, offers.c.key == incoming.c.key))
+            .where(offers.c.supplier_id == supplier_id)
+        )
+        conn.execute(absent.delete().where(absent.c.id.in_(in_feed)))
+    return int(conn.execute(select(func.count()).select_from(absent)).scalar_one())
+
+
+def _analyse_staged(conn: Connection) -> None:
+    """Give SQLite's planner the staged offers' count (a sample), so a join with a few
+    changed offers starts from them rather than from every stored offer."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
+        conn.exec_driver_sql(f"ANALYZE temp.{incoming.name}")
+
+
 def apply_changes(
-    conn: Connection, supplier_id: int, key_setting: str, now: datetime, complete: bool
+    conn: Connection,
+    supplier_id: int,
+    key_setting: str,
+    now: datetime,
+    complete: bool,
 ) -> tuple[int, int]:
-    """Upsert staged rows that differ from the stored ones; with ``complete``, mark the
-    supplier's items absent from the feed unavailable. Returns (changed, missing)."""
+    """Upsert staged rows that differ from the stored ones (their data, or only their
+    fingerprint); give offers skipped as unchanged and still without a product the one
+    that now matches; with ``complete``, mark the supplier's items absent from the feed
+    (found by :func:`analyse`) unavailable. Returns (changed, missing): rows whose data
+    changed, rows marked missing."""
+    changed = 0
+    if staged_any(conn):
+        changed = _upsert_staged(conn, supplier_id, key_setting, now)
+    changed += _match_waiting(conn, key_setting, now)
+    missing = _mark_missing(conn, supplier_id, now) if complete else 0
+    return changed, missing
+
+
+def _upsert_staged(conn: Connection, supplier_id: int, key_setting: str, now: datetime) -> int:
+    """Write staged offers that are new or differ; returns how many differ in data."""
     product_id = product_match(key_setting)
     stored = offers.alias("stored")
     joined = incoming.outerjoin(
@@ -171,22 +283,36 @@ def apply_changes(
     )
     differs = [stored.c[f].is_distinct_from(incoming.c[f]) for f in COMPARED]
     differs.append(stored.c.product_id.is_distinct_from(product_id))
+    new_or_different = or_(stored.c.id.is_(None), *differs)
+    changed = conn.execute(
+        select(func.count()).select_from(joined).where(new_or_different)
+    ).scalar_one()
     source = (
         select(
             literal(supplier_id).label("supplier_id"),
             incoming.c.key,
             product_id.label("product_id"),
-            *(incoming.c[f] for f in COMPARED),
+            *(incoming.c[f] for f in [*COMPARED, "feed_fp"]),
             literal(now, offers.c.seen_at.type).label("seen_at"),
             literal(now, offers.c.updated_at.type).label("updated_at"),
         )
         .select_from(joined)
-        .where(or_(stored.c.id.is_(None), *differs))
+        .where(or_(new_or_different, stored.c.feed_fp.is_distinct_from(incoming.c.feed_fp)))
     )
-    columns = [c.name for c in source.selected_columns]
-    changed = _upsert_from(conn, source, columns)
-    missing = _mark_missing(conn, supplier_id, now) if complete else 0
-    return changed, missing
+    _upsert_from(conn, source, [c.name for c in source.selected_columns])
+    return int(changed)
+
+
+def _match_waiting(conn: Connection, key_setting: str, now: datetime) -> int:
+    """Give offers skipped as unchanged, still without a product, the one that now
+    matches (a product imported since)."""
+    product_id = product_match(key_setting, offers.c.key)
+    stmt = (
+        update(offers)
+        .where(offers.c.id.in_(select(waiting.c.id)), product_id.is_not(None))
+        .values(product_id=product_id, updated_at=now)
+    )
+    return int(conn.execute(stmt).rowcount or 0)
 
 
 def _upsert_from(conn: Connection, source: Any, columns: list[str]) -> int:
@@ -201,19 +327,22 @@ def _upsert_from(conn: Connection, source: Any, columns: list[str]) -> int:
 
 
 def _mark_missing(conn: Connection, supplier_id: int, now: datetime) -> int:
-    in_feed = exists().where(incoming.c.key == offers.c.key)
+    # A missing item's fingerprint goes: if it comes back as it was, it is read again.
     stmt = (
         update(offers)
-        .where(offers.c.supplier_id == supplier_id, offers.c.available, ~in_feed)
-        .values(available=false(), updated_at=now)
+        .where(
+            _unindexed(offers.c.supplier_id) == supplier_id,
+            offers.c.id.in_(select(absent.c.id)),
+        )
+        .values(available=false(), updated_at=now, feed_fp=None)
     )
     return int(conn.execute(stmt).rowcount or 0)
 
 
 def describe_missing(conn: Connection, supplier_id: int, limit: int = 5) -> list[str]:
-    """A few keys of known items absent from the staged feed, for the rejection message."""
-    in_feed = exists().where(incoming.c.key == offers.c.key)
+    """A few keys of known items absent from the staged feed (found by :func:`analyse`),
+    for the rejection message."""
     stmt = select(offers.c.key).where(
-        offers.c.supplier_id == supplier_id, offers.c.available, ~in_feed
+        offers.c.supplier_id == supplier_id, offers.c.id.in_(select(absent.c.id))
     )
     return list(conn.execute(stmt.limit(limit)).scalars())

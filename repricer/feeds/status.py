@@ -15,6 +15,7 @@ from sqlalchemy import Engine, Table, func, select
 
 from repricer.config import Settings, SupplierSettings
 from repricer.db.models import FeedSync, StockSync, Supplier, SupplierOffer, utcnow
+from repricer.feeds.run import APPLIED
 
 STATUS_COLUMNS = [
     "supplier",
@@ -101,7 +102,7 @@ def _offer_counts(conn: Any, supplier_id: int) -> dict[str, int]:
 def _last_applied(conn: Any, table: Table, supplier_id: int) -> datetime | None:
     value = conn.execute(
         select(table.c.finished_at)
-        .where(table.c.supplier_id == supplier_id, table.c.status.in_(["ok", "not_modified"]))
+        .where(table.c.supplier_id == supplier_id, table.c.status.in_(APPLIED))
         .order_by(table.c.id.desc())
         .limit(1)
     ).scalar_one_or_none()

@@ -7,25 +7,42 @@ offers. Otherwise only rows that differ are written, in one transaction, and ite
 absent from a ``complete`` feed become unavailable (never deleted). Row-level junk is
 skipped and reported by line or offer id; a repeated key keeps the last row. Every sync
 is recorded in ``feed_syncs``.
+
+Unchanged data is not read twice. A file identical to the last applied one, with the
+supplier's offers as that sync left them, ends the sync as ``unchanged``
+(:mod:`repricer.feeds.content`). Otherwise only offers whose fingerprint is not stored
+(:mod:`repricer.feeds.fingerprints`: new or changed since they were applied whole) are
+parsed, checked and staged; the guards count the skipped ones as present and unchanged.
+A key written twice with one occurrence unchanged makes the sync read the file whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
+import numpy as np
 from sqlalchemy import Connection, Engine, Table, update
 
 from repricer.config import Settings, SupplierSettings
 from repricer.db.models import FeedSync, Supplier, utcnow
 from repricer.exceptions import ConfigError, FeedError
 from repricer.feeds import staging
+from repricer.feeds.content import content_hash, last_applied, unchanged_since
+from repricer.feeds.fingerprints import (
+    PrintIndex,
+    load_index,
+    piece_prints,
+    row_print,
+    settings_salt,
+)
 from repricer.feeds.guards import FeedRejected, check_guards, would_change
 from repricer.feeds.holds import hold_cost_moves, record_holds
-from repricer.feeds.parsers import describe_ref, iter_rows
-from repricer.feeds.records import FeedRecord, RowFault, build_record
+from repricer.feeds.parsers import RawRow, describe_ref, iter_rows
+from repricer.feeds.parsers.yml_pieces import NotPlain, OfferPieces
+from repricer.feeds.records import RowFault, build_record
 from repricer.feeds.run import run_sync
 from repricer.feeds.sources import feed_name
 from repricer.redact import redact
@@ -41,9 +58,10 @@ _suppliers = cast(Table, Supplier.__table__)
 
 @dataclass
 class SyncResult:
-    """The outcome of one supplier's sync. ``status``: ok | not_modified | rejected |
-    failed. ``seen`` counts distinct valid offers in the feed; ``row_errors`` holds the
-    first skipped rows (``"line 7: cost 'abc' is not a number"``)."""
+    """The outcome of one supplier's sync. ``status``: ok | not_modified | unchanged |
+    rejected | failed. ``seen`` counts distinct valid offers in the feed (``skipped_same``
+    of them skipped as unchanged, not read again); ``row_errors`` holds the first skipped
+    rows (``"line 7: cost 'abc' is not a number"``)."""
 
     supplier: str
     status: str = "running"
@@ -60,16 +78,20 @@ class SyncResult:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     row_errors: list[str] = field(default_factory=list)
+    content_hash: str | None = None
+    skipped_same: int = 0
 
     @property
     def ok(self) -> bool:
-        return self.status in ("ok", "not_modified")
+        return self.status in ("ok", "not_modified", "unchanged")
 
     def __str__(self) -> str:
         if self.status in ("rejected", "failed"):
             return f"{self.supplier}: {self.status}: {self.error}"
         if self.status == "not_modified":
             return f"{self.supplier}: not modified"
+        if self.status == "unchanged":
+            return f"{self.supplier}: unchanged, the same file as the last sync"
         return (
             f"{self.supplier}: ok, {self.seen} seen, {self.changed} changed, "
             f"{self.missing} missing, {self.skipped} skipped, {self.unmapped} unmapped"
@@ -123,8 +145,8 @@ def sync_feed(
     currency = supplier.currency or settings.pricing.currency
     result = SyncResult(supplier.name)
 
-    def load(path: Path, supplier_id: int) -> None:
-        _load(engine, supplier, supplier_id, path, currency, result, report, accept_changes)
+    def load(path: Path, supplier_id: int) -> str | None:
+        return _load(engine, supplier, supplier_id, path, currency, result, report, accept_changes)
 
     report(supplier.name, "fetching", 0)
     run_sync(
@@ -152,6 +174,7 @@ def _counts(result: SyncResult) -> dict[str, object]:
         "unmapped": result.unmapped,
         "duration_s": result.duration_s,
         "warnings": warnings,
+        "content_hash": result.content_hash if result.status in ("ok", "unchanged") else None,
     }
 
 
@@ -164,36 +187,154 @@ def _load(
     result: SyncResult,
     report: ProgressCallback,
     accept_changes: bool = False,
-) -> None:
+) -> str | None:
     with engine.connect() as conn:
+        result.content_hash = content_hash(path, settings_salt(supplier, currency, "file"))
+        if not accept_changes and _same_as_applied(conn, supplier, supplier_id, result):
+            return "unchanged"
+        conn.rollback()
         staging.create_staging(conn)
         conn.commit()
         with conn.begin():
-            rows = _stage(conn, path, supplier, currency, result, report)
+            rows, index = _stage(conn, path, supplier, supplier_id, currency, result, report)
         report(supplier.name, "writing", rows)
         try:
             with conn.begin():
-                _apply(conn, supplier, supplier_id, result, accept_changes)
+                _apply(conn, supplier, supplier_id, result, index, accept_changes)
         finally:
             with conn.begin():
                 staging.drop_staging(conn)
+    return None
+
+
+def _same_as_applied(
+    conn: Connection, supplier: SupplierSettings, supplier_id: int, result: SyncResult
+) -> bool:
+    """Whether the file is the last applied one and applying it would write nothing;
+    if so, ``result`` repeats that sync's counts."""
+    applied = last_applied(conn, supplier_id)
+    if applied is None or applied.content_hash != result.content_hash:
+        return False
+    if not unchanged_since(conn, supplier_id, applied, supplier.key):
+        return False
+    result.seen, result.skipped, result.unmapped = applied.seen, applied.skipped, applied.unmapped
+    result.skipped_same = applied.seen
+    return True
 
 
 def _stage(
     conn: Connection,
     path: Path,
     supplier: SupplierSettings,
+    supplier_id: int,
     currency: str,
     result: SyncResult,
     report: ProgressCallback,
+) -> tuple[int, PrintIndex]:
+    """Stage the feed's new and changed offers; returns (rows read, fingerprints).
+
+    A key written twice with one occurrence unchanged (the skipped one might not be
+    the last) makes the feed staged whole, skipping nothing."""
+    rows, index = _stage_read(conn, path, supplier, supplier_id, currency, result, report, True)
+    if index.delta and _repeated(conn, supplier_id, index):
+        _restart(conn, result)
+        rows, index = _stage_read(
+            conn, path, supplier, supplier_id, currency, result, report, False
+        )
+    result.skipped_same = index.matched()
+    return rows, index
+
+
+def _repeated(conn: Connection, supplier_id: int, index: PrintIndex) -> bool:
+    if index.repeats():
+        return True
+    restaged = np.array(staging.restaged_prints(conn, supplier_id), dtype=np.int64)
+    return index.repeated(restaged)
+
+
+def _restart(conn: Connection, result: SyncResult) -> None:
+    staging.clear_staging(conn)
+    result.skipped = 0
+    result.row_errors.clear()
+
+
+def _stage_read(
+    conn: Connection,
+    path: Path,
+    supplier: SupplierSettings,
+    supplier_id: int,
+    currency: str,
+    result: SyncResult,
+    report: ProgressCallback,
+    delta: bool,
+) -> tuple[int, PrintIndex]:
+    """Read the file into the staging table: a plain YML file as offer bytes, anything
+    else (or a YML file that is not plain) row by row."""
+    if supplier.format == "yml":
+        salt = settings_salt(supplier, currency, "pieces")
+        index = load_index(conn, supplier_id, salt, delta=delta)
+        try:
+            fresh = _fresh_pieces(OfferPieces(path, supplier.encoding), index)
+            return _stage_records(conn, fresh, supplier, currency, result, report, index), index
+        except NotPlain:
+            _restart(conn, result)
+    salt = settings_salt(supplier, currency, "rows")
+    index = load_index(conn, supplier_id, salt, delta=delta)
+    fresh = _fresh_rows(iter_rows(path, supplier), index)
+    return _stage_records(conn, fresh, supplier, currency, result, report, index), index
+
+
+# (where the row came from, its raw fields, its fingerprint)
+FreshRow = tuple[str | int, dict[str, Any], int]
+
+
+def _fresh_pieces(pieces: OfferPieces, index: PrintIndex) -> Iterator[FreshRow]:
+    """The offers of a plain YML file whose fingerprint is not stored, parsed."""
+    for block in pieces.blocks():
+        prints = piece_prints(block, index.salt)
+        fresh = np.flatnonzero(~index.known(prints))
+        index.read += len(block)
+        for start in range(0, len(fresh), BATCH):
+            part = fresh[start : start + BATCH]
+            parsed = pieces.parse([block[i] for i in part])
+            for (ref, raw), fp in zip(parsed, prints[part].tolist(), strict=True):
+                yield ref, raw, fp
+
+
+def _fresh_rows(rows: Iterable[RawRow], index: PrintIndex) -> Iterator[FreshRow]:
+    """The parsed rows whose fingerprint is not stored."""
+    batch: list[RawRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            yield from _unknown_rows(batch, index)
+            batch = []
+    yield from _unknown_rows(batch, index)
+
+
+def _unknown_rows(batch: list[RawRow], index: PrintIndex) -> Iterator[FreshRow]:
+    prints = [row_print(raw, index.salt) for _ref, raw in batch]
+    known = index.known(np.array(prints, dtype=np.int64))
+    index.read += len(batch)
+    for (ref, raw), fp, skip in zip(batch, prints, known.tolist(), strict=True):
+        if not skip:
+            yield ref, raw, fp
+
+
+def _stage_records(
+    conn: Connection,
+    rows: Iterable[FreshRow],
+    supplier: SupplierSettings,
+    currency: str,
+    result: SyncResult,
+    report: ProgressCallback,
+    index: PrintIndex,
 ) -> int:
-    """Parse the feed into the staging table, counting and reporting junk rows; returns
-    the number of rows read."""
-    batch: list[FeedRecord] = []
-    rows = 0
-    for ref, raw in iter_rows(path, supplier):
+    """Check and stage new and changed offers, counting and reporting junk rows;
+    returns the number of rows read (skipped unchanged ones included)."""
+    batch: list[tuple[Any, ...]] = []
+    for ref, raw, fp in rows:
         record = build_record(raw, supplier.key, currency)
-        rows += 1
         if isinstance(record, RowFault):  # a value not to be guessed at: refuse the feed
             raise FeedRejected(f"{feed_name(supplier)}: {describe_ref(ref)}: {record.reason}")
         if isinstance(record, str):
@@ -201,14 +342,14 @@ def _stage(
             if len(result.row_errors) < MAX_REPORTED_ROWS:
                 result.row_errors.append(f"{describe_ref(ref)}: {record}")
             continue
-        batch.append(record)
+        batch.append((*record, fp))
         if len(batch) >= BATCH:
             staging.stage_records(conn, batch)
             batch.clear()
-            report(supplier.name, "parsing", rows)
+            report(supplier.name, "parsing", index.read)
     staging.stage_records(conn, batch)
-    report(supplier.name, "parsing", rows)
-    return rows
+    report(supplier.name, "parsing", index.read)
+    return index.read
 
 
 def _apply(
@@ -216,13 +357,16 @@ def _apply(
     supplier: SupplierSettings,
     supplier_id: int,
     result: SyncResult,
+    index: PrintIndex,
     accept_changes: bool = False,
 ) -> None:
     # Take the write lock first, so the counts below cannot go stale before the writes.
     conn.execute(
         update(_suppliers).where(_suppliers.c.id == supplier_id).values(priority=supplier.priority)
     )
-    diff = staging.analyse(conn, supplier_id, supplier.key, supplier.max_cost_change)
+    diff = staging.analyse(
+        conn, supplier_id, supplier.key, supplier.max_cost_change, index.skipped()
+    )
     result.seen, result.duplicates, result.unmapped = diff.staged, diff.duplicates, diff.unmapped
     result.missing = diff.missing if supplier.complete else 0
     if diff.duplicates:

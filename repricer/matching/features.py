@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +18,7 @@ from rapidfuzz.distance import Indel
 from rapidfuzz.process import cpdist
 
 from repricer.matching._variants import VARIANT_WORDS
+from repricer.matching.ngrams import title_char_cosines
 from repricer.matching.offers import Offer
 
 FEATURE_NAMES = (
@@ -29,15 +31,26 @@ FEATURE_NAMES = (
     "category_ratio", "title_in_description", "has_description", "has_model",
     "has_category", "variant_words_differ", "unmatched_idf",
     "platform_conflict", "editions_differ", "upgrade_one_side", "academic_one_side",
-    "numbers_disjoint", "short_numbers_missing",
+    "numbers_disjoint", "short_numbers_missing", "rarest_shared_idf", "rarest_missing_idf",
+    "title_char_cosine",
 )  # fmt: skip
 
-_LOOP_COLUMNS = [4, 5, 6, *range(8, len(FEATURE_NAMES))]  # the columns not done by cpdist
+_CHAR_COLUMN = FEATURE_NAMES.index("title_char_cosine")
+_LOOP_COLUMNS = [4, 5, 6, *range(8, _CHAR_COLUMN)]  # the columns not done by cpdist or ngrams
 _MIN_SUBSTRING_CODE = 5  # shorter codes appear inside unrelated strings too often
 
 
+@dataclass(frozen=True)
+class TextWeights:
+    """IDF weights fitted on the training offers: ``idf`` per word token, ``char_idf``
+    per title character trigram (see :mod:`repricer.matching.ngrams`)."""
+
+    idf: Mapping[str, float]
+    char_idf: Mapping[str, float]
+
+
 def pair_features(
-    left: Sequence[Offer], right: Sequence[Offer], idf: Mapping[str, float]
+    left: Sequence[Offer], right: Sequence[Offer], text: TextWeights
 ) -> NDArray[np.float32]:
     """Feature matrix (len(left) x len(FEATURE_NAMES)) for the aligned pairs."""
     if len(left) != len(right):
@@ -57,7 +70,8 @@ def pair_features(
         scorer=Indel.normalized_similarity,
         workers=-1,
     )
-    weights = _Weights(idf)
+    out[:, _CHAR_COLUMN] = title_char_cosines(titles_l, titles_r, text.char_idf)
+    weights = _Weights(text.idf)
     rows = [
         (
             *_token_features(a, b, weights),
@@ -67,6 +81,7 @@ def pair_features(
             *_difference_features(a, b, weights),
             *_edition_features(a, b),
             *_version_features(a, b),
+            *_rarity_features(a, b, weights),
         )
         for a, b in zip(left, right, strict=True)
     ]
@@ -208,3 +223,14 @@ def _version_features(a: Offer, b: Offer) -> tuple[float, float]:
     disjoint = float(not a.numbers & b.numbers) if a.numbers and b.numbers else math.nan
     short, other = (a, b) if len(a.tokens) <= len(b.tokens) else (b, a)
     return disjoint, float(len(short.numbers - other.all_numbers))
+
+
+def _rarity_features(a: Offer, b: Offer, weights: _Weights) -> tuple[float, float]:
+    """The rarest title word both sides share (a rare shared word names the product),
+    and the rarest word of the shorter title found nowhere on the other side (a rare
+    word missing names another product); IDF weights, NaN / 0 when there is none."""
+    shared = a.tokens & b.tokens
+    rarest_shared = max((weights.weight(t) for t in shared), default=math.nan)
+    short, other = (a, b) if len(a.tokens) <= len(b.tokens) else (b, a)
+    missing = short.tokens - other.all_tokens
+    return rarest_shared, max((weights.weight(t) for t in missing), default=0.0)

@@ -1,8 +1,9 @@
 """Score (ours, theirs) offer pairs with the shipped model: the matcher's one entry point.
 
-The model (LightGBM, text format) and the token IDF weights it was trained with live in
-``repricer/matching/model/`` and are built by ``scripts/train_matcher.py``; nothing is
-downloaded at run time. Identifiers outrank the model: a valid GTIN equal on both sides
+The model (LightGBM, text format), the word and character-trigram IDF weights it was
+trained with and its calibration live in ``repricer/matching/model/`` and are built by
+``scripts/train_matcher.py``; nothing is downloaded at run time. Scores are calibrated
+probabilities of a match (isotonic on cross-validated training scores). Identifiers outrank the model: a valid GTIN equal on both sides
 scores 1.0, two valid GTINs that differ cap the score inside the review band.
 """
 
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from repricer.matching.features import FEATURE_NAMES, pair_features
+from repricer.matching.features import FEATURE_NAMES, TextWeights, pair_features
 from repricer.matching.offers import Offer, prepare_offers
 
 if TYPE_CHECKING:
@@ -37,10 +38,23 @@ GTIN_CONFLICT_CAP = round(ACCEPT_AT - 0.01, 4)
 
 @dataclass(frozen=True)
 class MatcherModel:
-    """The loaded booster and the IDF weights its features use."""
+    """The loaded booster, the IDF weights its features use, and the calibration that
+    turns its raw output into a probability of a match (isotonic, fitted on scores of
+    training pairs the booster had not seen: ``calibrate_x`` raw -> ``calibrate_y``)."""
 
     booster: lightgbm.Booster
-    idf: dict[str, float]
+    text: TextWeights
+    calibrate_x: NDArray[np.float64]
+    calibrate_y: NDArray[np.float64]
+
+    def probabilities(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
+        raw = np.asarray(self.booster.predict(features, num_threads=2), dtype=np.float64)
+        return np.interp(raw, self.calibrate_x, self.calibrate_y)
+
+
+def _read_json(name: str) -> dict[str, float]:
+    loaded: dict[str, float] = json.loads((_MODEL_DIR / name).read_text(encoding="utf-8"))
+    return loaded
 
 
 @cache
@@ -52,8 +66,14 @@ def load_model() -> MatcherModel:
     booster = lightgbm.Booster(model_str=(_MODEL_DIR / "matcher.lgb.txt").read_text("utf-8"))
     if tuple(booster.feature_name()) != FEATURE_NAMES:
         raise RuntimeError("the shipped matcher model does not fit these features: retrain it")
-    idf = json.loads((_MODEL_DIR / "idf.json").read_text(encoding="utf-8"))
-    return MatcherModel(booster, idf)
+    text = TextWeights(_read_json("idf.json"), _read_json("char_idf.json"))
+    calibration = _META["calibration"]
+    return MatcherModel(
+        booster,
+        text,
+        np.asarray(calibration["raw"], dtype=np.float64),
+        np.asarray(calibration["probability"], dtype=np.float64),
+    )
 
 
 def score_offers(left: Sequence[Offer], right: Sequence[Offer]) -> NDArray[np.float64]:
@@ -61,8 +81,7 @@ def score_offers(left: Sequence[Offer], right: Sequence[Offer]) -> NDArray[np.fl
     if not left:
         return np.zeros(0)
     model = load_model()
-    features = pair_features(left, right, model.idf)
-    scores = np.asarray(model.booster.predict(features, num_threads=2), dtype=np.float64)
+    scores = model.probabilities(pair_features(left, right, model.text))
     for i, (a, b) in enumerate(zip(left, right, strict=True)):
         if a.gtin and b.gtin:
             scores[i] = 1.0 if a.gtin == b.gtin else min(scores[i], GTIN_CONFLICT_CAP)

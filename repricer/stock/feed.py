@@ -214,6 +214,11 @@ def _write(conn: Connection, supplier_id: int, changes: list[tuple[str, int | No
     stmt = (
         update(_offers)
         .where(and_(_offers.c.supplier_id == supplier_id, _offers.c.key == bindparam("b_key")))
-        .values(stock_qty=bindparam("b_qty"), available=bindparam("b_avail"), updated_at=utcnow())
+        .values(
+            stock_qty=bindparam("b_qty"),
+            available=bindparam("b_avail"),
+            feed_fp=None,  # no longer what the full feed said: its next sync reads the item
+            updated_at=utcnow(),
+        )
     )
     conn.execute(stmt, [{"b_key": k, "b_qty": q, "b_avail": a} for k, q, a in changes])

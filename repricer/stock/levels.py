@@ -27,9 +27,9 @@ from sqlalchemy import Connection, Table, func, select, union_all
 from repricer.config import Settings
 from repricer.db.models import FeedSync, Product, StockSync, Supplier, utcnow
 from repricer.feeds.effective import effective_costs
+from repricer.feeds.run import APPLIED  # an unchanged feed still says the supplier is there
 
 COLUMNS = ["product_id", "sku", "storefront_id", "quantity", "in_stock"]
-APPLIED = ("ok", "not_modified")
 _products = cast(Table, Product.__table__)
 _suppliers = cast(Table, Supplier.__table__)
 _feed_syncs = cast(Table, FeedSync.__table__)

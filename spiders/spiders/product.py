@@ -27,9 +27,10 @@ from repricer.crawl import finish_run, start_run
 from repricer.db.engine import make_engine
 from repricer.egress import response_refusal
 from spiders.browser import CHROMIUM_ARGS, egress_guard
+from spiders.extraction_pool import ExtractionPool
 from spiders.items import ObservationItem
 from spiders.middlewares import EGRESS_REFUSED
-from spiders.pages import ExtractedProduct, extract_product
+from spiders.pages import ExtractedProduct
 from spiders.shard import ShardClaim, shard_targets
 from spiders.status import observe_failure, observe_page
 from spiders.targets import Target, load_targets
@@ -71,6 +72,7 @@ class ProductSpider(scrapy.Spider):
             self.targets = shard_targets(
                 self.engine, self.targets, self.run_id, sku_from or None, sku_to or None
             )
+        self.extraction = ExtractionPool(self.repricer_settings.crawl.extract_workers)
 
     @cached_property
     def egress_sites(self) -> list[CompetitorSettings]:
@@ -140,7 +142,14 @@ class ProductSpider(scrapy.Spider):
         scrapy_settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", timeout_ms, priority="spider")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        self.logger.info("crawl run %s: %d listings", self.run_id, len(self.targets))
+        self.extraction.start(len(self.targets))
+        workers = self.extraction.workers if self.extraction.executor else 0
+        self.logger.info(
+            "crawl run %s: %d listings, %d extraction worker(s)",
+            self.run_id,
+            len(self.targets),
+            workers,
+        )
         for target in self.targets:
             yield self.request_for(target)
 
@@ -157,9 +166,9 @@ class ProductSpider(scrapy.Spider):
             target.url, callback=self.parse, errback=self.on_error, meta=meta, dont_filter=True
         )
 
-    def parse(self, response: Response, **kwargs: Any) -> list[ObservationItem]:
-        # A plain function, not a generator: Scrapy re-reads a generator callback's
-        # source (inspect + ast) on every response to warn about ``return`` values.
+    async def parse(self, response: Response, **kwargs: Any) -> list[ObservationItem]:
+        # A coroutine returning a list, not a generator: Scrapy re-reads a generator
+        # callback's source (inspect + ast) on every response to warn about ``return``.
         target: Target = response.meta["target"]
         competitor = target.competitor
         refusal = response_refusal(
@@ -182,7 +191,9 @@ class ProductSpider(scrapy.Spider):
             try:
                 # UTF-8 bodies go to the parser as bytes (no decode and re-encode).
                 source = response.body if response.encoding in _UTF8 else text
-                extracted = extract_product(source, response.url, target.competitor.selectors)
+                extracted = await self.extraction.extract(
+                    source, response.url, target.competitor.selectors
+                )
             except Exception as exc:  # a page must never cost the rest of the crawl
                 self.logger.exception("extraction failed on %s", response.url)
                 return [observe_failure(target, exc, response.status)]
@@ -197,6 +208,7 @@ class ProductSpider(scrapy.Spider):
         return observe_failure(target, failure.value or RuntimeError("unknown failure"))
 
     def closed(self, reason: str) -> None:
+        self.extraction.close()
         if self.shard is not None:
             self.shard.finish(self.engine, reason)
         if self.own_run:

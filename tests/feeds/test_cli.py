@@ -33,7 +33,7 @@ def test_sync_then_status(write_config: Callable[[str], Path], engine: object) -
     (row,) = json.loads(result.stdout)
     assert (row["supplier"], row["status"], row["seen"], row["changed"], row["skipped"]) == (
         "gamma",
-        "ok",
+        "unchanged",
         3,
         0,
         3,

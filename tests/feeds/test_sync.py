@@ -151,9 +151,9 @@ def test_unchanged_resync_writes_nothing_and_304_skips(
     # Without validators the server sends the feed again; nothing differs, nothing is written.
     http_server.route("/feed.yml", Response(200, body))
     third = sync_one(settings, engine)
-    assert (third.status, third.seen, third.changed) == ("ok", 5, 0)
+    assert (third.status, third.seen, third.changed) == ("unchanged", 5, 0)
     assert stored_offers(engine, "acme") == before
-    assert [s["status"] for s in feed_syncs(engine)] == ["ok", "not_modified", "ok"]
+    assert [s["status"] for s in feed_syncs(engine)] == ["ok", "not_modified", "unchanged"]
     assert feed_syncs(engine)[1]["etag"] == '"v1"'  # carried forward for the next request
 
 

@@ -13,7 +13,7 @@ from repricer.matching.scoring import load_model
 
 def _features(ours: str, theirs: str, **extra: str) -> dict[str, float]:
     left, right = prepare_offer({"title": ours}), prepare_offer({"title": theirs, **extra})
-    row = pair_features([left], [right], load_model().idf)[0]
+    row = pair_features([left], [right], load_model().text)[0]
     return dict(zip(FEATURE_NAMES, row.tolist(), strict=True))
 
 
@@ -92,3 +92,18 @@ def test_prepare_offers_restores_the_garbage_collector() -> None:
         assert not gc.isenabled()  # a caller's own pause is kept
     finally:
         gc.enable()
+
+
+def test_rarest_shared_and_missing_words() -> None:
+    found = _features("adobe soundbooth cs3", "adobe soundbooth cs3 for windows")
+    common = _features("adobe photoshop cs3", "adobe soundbooth cs3")
+    assert found["rarest_shared_idf"] > common["rarest_shared_idf"]
+    assert found["rarest_missing_idf"] == 0.0 < common["rarest_missing_idf"]
+    assert math.isnan(_features("acrobat", "quicken")["rarest_shared_idf"])
+
+
+def test_title_char_cosine_sees_joined_and_split_words() -> None:
+    joined = _features("sony cybershot dscw120 camera", "sony cyber-shot dsc-w120 camera")
+    other = _features("sony cybershot dscw120 camera", "canon powershot a590 camera")
+    assert joined["title_char_cosine"] > 0.6 > other["title_char_cosine"] > 0.0
+    assert math.isnan(_features("", "canon powershot")["title_char_cosine"])

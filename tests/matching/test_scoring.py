@@ -74,7 +74,8 @@ def test_valid_f1_floor(name: str) -> None:
         pytest.param(
             "Amazon-Google",
             marks=pytest.mark.xfail(
-                strict=True, reason="software editions: about 0.75 precision at the F1 floor"
+                strict=True,
+                reason="duplicate offers and software editions: about 0.72 precision at the F1 floor",
             ),
         ),
         "Abt-Buy",

@@ -11,7 +11,7 @@ from repricer.catalog import sync_competitors
 from repricer.config import Settings
 from repricer.crawl import site_health, start_run
 from repricer.db.engine import session_scope
-from repricer.db.models import Listing, Observation, Product
+from repricer.db.models import CrawlRun, Listing, Observation, Product
 from spiders import pipelines
 from spiders.items import ObservationItem
 from spiders.pipelines import ObservationStorePipeline, is_mismatch
@@ -61,6 +61,7 @@ def test_rows_are_validated_flagged_batched_and_health_written(
     with session_scope(engine) as session:
         session.add(Observation(listing_id=listing_ids[0], status="ok", price=400, currency="RUB"))
     monkeypatch.setattr(pipelines, "BATCH_SIZE", 5)
+    monkeypatch.setattr(pipelines, "FLUSH_EVERY_S", 1e9)  # only the batch size stores here
     pipe = ObservationStorePipeline(settings, engine, run_id)
     pipe.open_spider()
     pipe.process_item(_item(listing_ids[0]))  # 400 -> 1000: +150 %
@@ -99,6 +100,36 @@ def test_rows_are_validated_flagged_batched_and_health_written(
     )
     assert not health["a"].healthy  # 5 bad of 7
     assert health["b"].healthy and health["b"].ok == 5
+
+
+def test_a_slow_crawl_stores_its_pages_as_they_come(
+    settings_from: Callable[[str], Settings], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages arriving slower than FLUSH_EVERY_S are stored one by one, not held for a
+    batch that a killed crawl would lose; what is pending at close is stored then."""
+    settings = settings_from(CONFIG)
+    listing_ids = _setup(settings, engine, 4)
+    run_id = start_run(engine, ["a"])
+    pipe = ObservationStorePipeline(settings, engine, run_id)
+    pipe.open_spider()
+
+    def stored() -> int:
+        with session_scope(engine) as session:
+            return len(session.execute(select(Observation.id)).all())
+
+    monkeypatch.setattr(pipelines, "FLUSH_EVERY_S", 0.0)  # every page is "late"
+    pipe.process_item(_item(listing_ids[0]))
+    assert stored() == 1
+    pipe.process_item(_item(listing_ids[1]))
+    assert stored() == 2
+    monkeypatch.setattr(pipelines, "FLUSH_EVERY_S", 1e9)
+    pipe.process_item(_item(listing_ids[2]))
+    pipe.process_item(_item(listing_ids[3]))
+    assert stored() == 2  # held for the batch
+    pipe.close_spider()
+    assert stored() == 4
+    with session_scope(engine) as session:
+        assert session.get(CrawlRun, run_id).pages == 4  # type: ignore[union-attr]
 
 
 def test_mismatch_ignores_leading_zeros_and_missing_values() -> None:

@@ -42,7 +42,7 @@ def iter_yml(path: Path, *, encoding: str = "auto") -> Iterator[RawRow]:
             if not checked:
                 _check_root(elem, path)
                 checked = True
-            yield elem.get("id") or elem.sourceline, _offer_fields(elem)
+            yield elem.get("id") or elem.sourceline, offer_fields(elem)
             elem.clear(keep_tail=False)
             parent = elem.getparent()
             while parent is not None and elem.getprevious() is not None:
@@ -62,7 +62,8 @@ def _check_root(elem: Any, path: Path) -> None:
         raise InputFileError(f"not a YML catalog (root element <{root.tag}>)", path=path)
 
 
-def _offer_fields(elem: Any) -> dict[str, Any]:
+def offer_fields(elem: Any) -> dict[str, Any]:
+    """The raw fields of one ``<offer>`` element."""
     # One pass over the children into {tag: text}; a comment's tag is a function and
     # simply never looked up.
     tags = {child.tag: child.text for child in elem}

@@ -1,0 +1,132 @@
+"""``ExtractionPool``: the same extraction in worker processes, and no page lost when a
+worker dies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine, select
+
+from repricer.catalog import sync_competitors
+from repricer.config import SelectorSettings, Settings
+from repricer.crawl import run_crawl
+from repricer.db.engine import session_scope
+from repricer.db.models import Listing, Observation, Product
+from repricer.loopback import LoopbackServer, Response
+from repricer.synthetic.pages import SELECTORS, PageProduct, product_page
+from spiders import extraction_pool
+from spiders.extraction_pool import MIN_PAGES, ExtractionPool
+from spiders.pages import ExtractedProduct, extract_product
+
+PAGES = [
+    (product_page(PageProduct(f"Товар {i}", (1000 + i) * 100, sku=f"S{i}"), markup), markup)
+    for i, markup in enumerate(("json-ld", "microdata", "opengraph", "selectors", "none"))
+]
+
+
+def _extract_all(pool: ExtractionPool) -> list[ExtractedProduct]:
+    selectors = SelectorSettings.model_validate(SELECTORS)
+
+    async def run() -> list[ExtractedProduct]:
+        return await asyncio.gather(
+            *(
+                pool.extract(html.encode(), f"http://127.0.0.1/p/{i}", selectors)
+                for i, (html, _) in enumerate(PAGES)
+            )
+        )
+
+    return asyncio.run(run())
+
+
+def _inline() -> list[ExtractedProduct]:
+    selectors = SelectorSettings.model_validate(SELECTORS)
+    return [
+        extract_product(html.encode(), f"http://127.0.0.1/p/{i}", selectors)
+        for i, (html, _) in enumerate(PAGES)
+    ]
+
+
+def test_workers_extract_what_the_crawling_process_would() -> None:
+    pool = ExtractionPool(2)
+    pool.start(MIN_PAGES)
+    try:
+        assert pool.executor is not None
+        results = _extract_all(pool)
+    finally:
+        pool.close()
+    assert results == _inline()
+    assert [r.price is not None for r in results] == [True, True, True, True, False]
+    assert pool.executor is None
+
+
+@pytest.mark.parametrize(
+    ("workers", "pages"), [(0, 1000), (2, MIN_PAGES - 1)], ids=["off", "small"]
+)
+def test_no_workers_when_off_or_for_a_small_crawl(workers: int, pages: int) -> None:
+    pool = ExtractionPool(workers)
+    pool.start(pages)
+    assert pool.executor is None
+    assert _extract_all(pool) == _inline()
+
+
+def test_a_dead_worker_costs_no_page(caplog: pytest.LogCaptureFixture) -> None:
+    pool = ExtractionPool(1)
+    pool.start(MIN_PAGES)
+    assert pool.executor is not None
+    _extract_all(pool)  # the worker is up
+    for pid in list(pool.executor._processes):  # the test kills a worker
+        os.kill(pid, signal.SIGKILL)
+    with caplog.at_level("WARNING", logger=extraction_pool.__name__):
+        results = _extract_all(pool)
+    assert results == _inline()
+    assert pool.executor is None  # the rest of the crawl extracts in the crawling process
+    assert "worker died" in caplog.text
+    pool.close()
+
+
+@pytest.mark.slow
+def test_a_crawl_extracts_its_pages_in_workers(
+    settings_from: Callable[[str], Settings], engine: Engine, http_server: LoopbackServer
+) -> None:
+    settings = settings_from(
+        f"""
+        [crawl]
+        timeout = "10s"
+        retries = 0
+        autothrottle = false
+        extract_workers = 2
+
+        [[competitors]]
+        name = "shop"
+        domain = "127.0.0.1:{http_server.port}"
+        local = true
+        obey_robots = false
+        concurrency = 8
+        delay = 0
+        """
+    )
+    prices = {}
+    with session_scope(engine) as session:
+        [shop_id] = sync_competitors(settings, session).values()
+        for i in range(MIN_PAGES):
+            price = (1000 + i) * 100
+            page = product_page(PageProduct(f"Товар {i}", price), ("json-ld", "microdata")[i % 2])
+            http_server.route(f"/p/{i}", Response(200, page, {"Content-Type": "text/html"}))
+            product = Product(sku=f"S{i}")
+            session.add(product)
+            session.flush()
+            listing = Listing(
+                product_id=product.id, competitor_id=shop_id, url=http_server.url(f"/p/{i}")
+            )
+            session.add(listing)
+            session.flush()
+            prices[listing.id] = price
+    result = run_crawl(settings, timeout=300)
+    assert result.status == "ok", result.error
+    with session_scope(engine) as session:
+        stored = dict(session.execute(select(Observation.listing_id, Observation.price)).all())
+    assert stored == prices
