@@ -116,7 +116,12 @@ class SupplierOffer(Base):
         UniqueConstraint("supplier_id", "key"),
         # Covers what a feed sync reads of every stored offer (fingerprint, flags, id).
         Index(
-            "ix_supplier_offers_fingerprints", "supplier_id", "feed_fp", "available", "product_id"
+            "ix_supplier_offers_fingerprints",
+            "supplier_id",
+            "feed_fp",
+            "available",
+            "product_id",
+            "held_cost",
         ),
     )
 

@@ -74,12 +74,18 @@ def hold_cost_moves(conn: Connection, supplier_id: int, ratio: Decimal) -> list[
 
 
 def record_holds(
-    conn: Connection, supplier_id: int, held: Sequence[HeldCost], now: datetime
+    conn: Connection,
+    supplier_id: int,
+    held: Sequence[HeldCost],
+    now: datetime,
+    *,
+    held_before: bool = True,
 ) -> None:
     """After the feed is applied: mark the held items (an item held again at the same
     cost keeps the time it was first held), and clear an earlier hold on every other
-    item of the feed (its cost is now the feed's own)."""
-    if not staged_any(conn):
+    item of the feed (its cost is now the feed's own). ``held_before`` False: no item
+    of the supplier had a cost held, nothing to clear."""
+    if not staged_any(conn) or not (held or held_before):
         return
     in_feed = exists().where(incoming.c.key == _offers.c.key)
     clear = update(_offers).where(

@@ -260,22 +260,27 @@ def apply_changes(
     key_setting: str,
     now: datetime,
     complete: bool,
+    *,
+    first: bool = False,
 ) -> tuple[int, int]:
     """Upsert staged rows that differ from the stored ones (their data, or only their
     fingerprint); give offers skipped as unchanged and still without a product the one
     that now matches; with ``complete``, mark the supplier's items absent from the feed
     (found by :func:`analyse`) unavailable. Returns (changed, missing): rows whose data
-    changed, rows marked missing."""
+    changed, rows marked missing. ``first``: the supplier has no stored offer yet."""
     changed = 0
     if staged_any(conn):
-        changed = _upsert_staged(conn, supplier_id, key_setting, now)
+        changed = _upsert_staged(conn, supplier_id, key_setting, now, first)
     changed += _match_waiting(conn, key_setting, now)
     missing = _mark_missing(conn, supplier_id, now) if complete else 0
     return changed, missing
 
 
-def _upsert_staged(conn: Connection, supplier_id: int, key_setting: str, now: datetime) -> int:
-    """Write staged offers that are new or differ; returns how many differ in data."""
+def _upsert_staged(
+    conn: Connection, supplier_id: int, key_setting: str, now: datetime, first: bool
+) -> int:
+    """Write staged offers that are new or differ; returns how many differ in data
+    (``first``: all of them, nothing is stored yet)."""
     product_id = product_match(key_setting)
     stored = offers.alias("stored")
     joined = incoming.outerjoin(
@@ -284,9 +289,8 @@ def _upsert_staged(conn: Connection, supplier_id: int, key_setting: str, now: da
     differs = [stored.c[f].is_distinct_from(incoming.c[f]) for f in COMPARED]
     differs.append(stored.c.product_id.is_distinct_from(product_id))
     new_or_different = or_(stored.c.id.is_(None), *differs)
-    changed = conn.execute(
-        select(func.count()).select_from(joined).where(new_or_different)
-    ).scalar_one()
+    counted = select(func.count()).select_from(incoming if first else joined)
+    changed = conn.execute(counted if first else counted.where(new_or_different)).scalar_one()
     source = (
         select(
             literal(supplier_id).label("supplier_id"),

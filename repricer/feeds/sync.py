@@ -42,7 +42,8 @@ from repricer.feeds.guards import FeedRejected, check_guards, would_change
 from repricer.feeds.holds import hold_cost_moves, record_holds
 from repricer.feeds.parsers import RawRow, describe_ref, iter_rows
 from repricer.feeds.parsers.yml_pieces import NotPlain, OfferPieces
-from repricer.feeds.records import RowFault, build_record
+from repricer.feeds.plain import plain_record
+from repricer.feeds.records import KEY_FIELDS, RowFault, build_record
 from repricer.feeds.run import run_sync
 from repricer.feeds.sources import feed_name
 from repricer.redact import redact
@@ -333,8 +334,9 @@ def _stage_records(
     """Check and stage new and changed offers, counting and reporting junk rows;
     returns the number of rows read (skipped unchanged ones included)."""
     batch: list[tuple[Any, ...]] = []
+    key_field = KEY_FIELDS[supplier.key]
     for ref, raw, fp in rows:
-        record = build_record(raw, supplier.key, currency)
+        record = plain_record(raw, key_field, currency) or build_record(raw, supplier.key, currency)
         if isinstance(record, RowFault):  # a value not to be guessed at: refuse the feed
             raise FeedRejected(f"{feed_name(supplier)}: {describe_ref(ref)}: {record.reason}")
         if isinstance(record, str):
@@ -364,9 +366,8 @@ def _apply(
     conn.execute(
         update(_suppliers).where(_suppliers.c.id == supplier_id).values(priority=supplier.priority)
     )
-    diff = staging.analyse(
-        conn, supplier_id, supplier.key, supplier.max_cost_change, index.skipped()
-    )
+    skipped = index.skipped()
+    diff = staging.analyse(conn, supplier_id, supplier.key, supplier.max_cost_change, skipped)
     result.seen, result.duplicates, result.unmapped = diff.staged, diff.duplicates, diff.unmapped
     result.missing = diff.missing if supplier.complete else 0
     if diff.duplicates:
@@ -385,9 +386,9 @@ def _apply(
     held = hold_cost_moves(conn, supplier_id, supplier.hold_cost_ratio)
     now = utcnow()
     result.changed, result.missing = staging.apply_changes(
-        conn, supplier_id, supplier.key, now, supplier.complete
+        conn, supplier_id, supplier.key, now, supplier.complete, first=not skipped.stored
     )
-    record_holds(conn, supplier_id, held, now)
+    record_holds(conn, supplier_id, held, now, held_before=bool(skipped.held))
     result.held = len(held)
     if held:
         shown = "; ".join(str(h) for h in held[:10])
