@@ -8,8 +8,10 @@ explanation) prices a sample and its time is extrapolated to N (the baseline bes
 ours). Then a catalog in a steady state (prices already where the rules put them except
 for about 5%) is written to SQLite and to a throwaway PostgreSQL cluster (as the tests
 start one), and full runs are timed there: a dry run (load + decide + store) and an
-applied run with auto-approval; the storage one run adds is measured. Ends with one
-JSON object on the last line.
+applied run with auto-approval (``repricer.flow.apply_repricing``), each database's two
+runs in a fresh child process, whose peak RSS is the runs' own (``peak_rss_mib``: the
+larger of the two databases'); the storage one run adds is measured. Ends with one JSON
+object on the last line.
 
     .venv/bin/python bench/pricing.py [--n 1000000] [--sample 5000] [--db-n N] [--no-postgres]
 """
@@ -21,6 +23,7 @@ import json
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -87,7 +90,14 @@ beat_by = "1%"
 
 
 def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak RSS: VmHWM, which starts afresh at exec (ru_maxrss carries
+    the parent's size at fork into a child), else ru_maxrss."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kib) / 1024
 
 
 def make_catalog(n: int, per: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -256,11 +266,13 @@ def fill_database(engine: Engine, products: pd.DataFrame, observations: pd.DataF
                         copy.write(text)
                 continue
             marks = ", ".join("?" * len(frame.columns))
-            plain = frame.astype(object).where(frame.notna(), None)
-            raw.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({marks})",
-                plain.itertuples(index=False, name=None),
-            )
+            for start in range(0, len(frame), 500_000):  # bounds the Python objects alive
+                part = frame.iloc[start : start + 500_000]
+                plain = part.astype(object).where(part.notna(), None)
+                raw.executemany(
+                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                    plain.itertuples(index=False, name=None),
+                )
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execute(text_sql("ANALYZE"))
@@ -290,40 +302,61 @@ def storage_bytes(engine: Engine) -> int:
 
 
 def time_runs(engine: Engine, folder: Path, label: str) -> dict[str, float]:
-    """A dry run and an applied run (with auto-approval) on ``engine``; seconds and the
-    storage one run added."""
-    from repricer.config import load_settings
-    from repricer.pricing import reprice
-    from repricer.review import auto_approve
-
+    """A dry run and an applied run (with auto-approval) on ``engine``, timed in a
+    fresh child process so that its peak memory is the runs' own (not this process's
+    catalog building); seconds, the storage one run added and the child's peak RSS."""
     url = engine.url.render_as_string(hide_password=False)
     (folder / f"{label}.toml").write_text(
         f'[database]\nurl = "{url}"\n[pricing]\nrules_dir = "{folder / "rules"}"\n'
         'max_changed_share = "100%"\nmax_median_change = "100%"\n',
         encoding="utf-8",
     )
-    settings = load_settings(folder / f"{label}.toml")
+    child = subprocess.run(
+        [sys.executable, __file__, "--child-run", str(folder / f"{label}.toml"), label],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    lines = child.stdout.strip().splitlines()
+    print(*lines[:-1], sep="\n")
+    result: dict[str, float] = json.loads(lines[-1])
+    return result
+
+
+def child_run(config: Path, label: str) -> None:
+    """The timed part of :func:`time_runs`, in the child: prints one JSON line last."""
+    from repricer.config import load_settings
+    from repricer.db import make_engine
+    from repricer.flow import apply_repricing
+    from repricer.pricing import reprice
+
+    settings = load_settings(config)
+    engine = make_engine(settings.database.url)
     before = storage_bytes(engine)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     dry = reprice(settings, engine, now=NOW)
-    dry_s = time.perf_counter() - started
+    dry_s, dry_cpu = time.perf_counter() - started, time.process_time() - cpu
     stored = storage_bytes(engine) - before
-    started = time.perf_counter()
-    applied = reprice(settings, engine, apply=True, now=NOW)
-    auto_approve(settings, engine, applied.run_id, now=NOW)
-    apply_s = time.perf_counter() - started
+    started, cpu = time.perf_counter(), time.process_time()
+    applied = apply_repricing(settings, engine, now=NOW)
+    apply_s, apply_cpu = time.perf_counter() - started, time.process_time() - cpu
     changing = dry.summary["proposed"] + dry.summary["needs_approval"]
     print(
         f"{label}: dry run {dry_s:.1f} s ({len(dry.changes):,} rows stored, {changing:,} changing "
-        f"of {dry.summary['products']:,}), applied run + auto-approve {apply_s:.1f} s, "
-        f"one run stores {stored / 2**20:.1f} MiB"
+        f"of {dry.summary['products']:,}), applied run with auto-approval {apply_s:.1f} s "
+        f"({applied.approved:,} approved), one run stores {stored / 2**20:.1f} MiB, "
+        f"peak RSS {peak_rss_mib():.0f} MiB"
     )
-    return {
+    result = {
         f"{label}_dry_run_s": round(dry_s, 2),
         f"{label}_apply_s": round(apply_s, 2),
+        f"{label}_dry_run_cpu_s": round(dry_cpu, 2),  # this process only (not the server's)
+        f"{label}_apply_cpu_s": round(apply_cpu, 2),
         f"{label}_run_storage_mib": round(stored / 2**20, 1),
         f"{label}_changing_share": round(changing / dry.summary["products"], 4),
+        f"{label}_peak_rss_mib": round(peak_rss_mib(), 1),
     }
+    print(json.dumps(result))
 
 
 def time_databases(n: int, per: int, rules: list[Rule], postgres: bool) -> dict[str, float]:
@@ -364,7 +397,11 @@ def main() -> None:
         help="products in the database runs (default --n; 0: skip)",
     )
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--child-run", nargs=2, metavar=("CONFIG", "LABEL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_run:
+        child_run(Path(args.child_run[0]), args.child_run[1])
+        return
     db_n = args.n if args.db_n is None else args.db_n
     rules = parse_rules(RULES, Path("bench.toml"))
     products, observations = make_catalog(args.n, args.per)
@@ -401,7 +438,9 @@ def main() -> None:
         result["db_products"] = db_n
         result |= time_databases(db_n, args.per, rules, postgres=not args.no_postgres)
         result["run_storage_mib"] = result["sqlite_run_storage_mib"]
-    result["peak_rss_mib"] = round(peak_rss_mib(), 1)
+        runs = [v for k, v in result.items() if k.endswith("_peak_rss_mib")]
+        result["peak_rss_mib"] = max(runs)  # of the runs through the database
+    result["bench_peak_rss_mib"] = round(peak_rss_mib(), 1)  # this process: catalogs, engine
     result["load_average_1m"] = round(os.getloadavg()[0], 1)
     print(json.dumps(result))
 

@@ -6,8 +6,11 @@ expires_at < now OR token = mine`` (or the ``INSERT`` of a new row), so two proc
 can never both hold it, on SQLite or PostgreSQL alike. While held, a daemon thread
 renews it every ``ttl / 3``; a holder that dies (even ``kill -9``) stops renewing and its
 lease lapses ``ttl`` after the last renewal, when the next process that asks takes it
-over. A holder that fails to renew (a stall longer than ``ttl``, a lost database) learns
-it lost the lease (:attr:`Lease.lost`, :meth:`Lease.check`) and must stop acting.
+over. A holder learns it lost the lease (:attr:`Lease.lost`, :meth:`Lease.check`) and
+must stop acting when its row shows another holder's token, or when renewing fails for
+another reason than a lock (a lost database) past the last renewal's expiry. A renewal
+that only waits for a lock (on SQLite a write transaction longer than ``ttl``, even
+one of our own) is not a loss: nobody can take the lease over while writes wait.
 
 Times are the hosts' UTC clocks: hosts sharing a PostgreSQL database keep them in sync
 (NTP), as any lease needs.
@@ -181,10 +184,33 @@ class Lease:
         return bool(renewed)
 
     def check(self) -> None:
-        """Raise :class:`LeaseLostError` unless the lease is still ours."""
-        if self.lost.is_set() or self.held_until is None or self.held_until <= _now():
+        """Raise :class:`LeaseLostError` unless the lease is still ours.
+
+        Past the last renewal's expiry the lease row decides: a renewal may only be
+        waiting for a lock (a long write transaction, perhaps our own), and the lease is
+        lost only when the row names another holder (or is gone)."""
+        if self.lost.is_set() or self.held_until is None:
             self._mark_lost()
             raise LeaseLostError(self.name)
+        if self.held_until > _now():
+            return
+        try:
+            ours = self._still_ours()
+        except SQLAlchemyError as exc:
+            log.warning("lease %s: could not read it back (%s)", self.name, exc)
+            ours = False
+        if not ours:
+            self._mark_lost()
+            raise LeaseLostError(self.name)
+
+    def _still_ours(self) -> bool:
+        """Whether the lease row still carries our token (a read: it never waits for
+        the write lock on SQLite in WAL mode)."""
+        with self.engine.connect() as conn:
+            token = conn.execute(
+                select(_leases.c.token).where(_leases.c.name == self.name)
+            ).scalar()
+        return token == self.token
 
     def release(self) -> None:
         """Stop renewing and free the lease (only if still ours)."""
@@ -220,10 +246,23 @@ class Lease:
                     self._mark_lost()
                     return
             except SQLAlchemyError as exc:
-                log.warning("lease %s: renewal failed: %s", self.name, exc)
-                if self.held_until is None or self.held_until <= _now():
+                if self._renewal_lost(exc):
                     self._mark_lost()
                     return
+
+    def _renewal_lost(self, exc: SQLAlchemyError) -> bool:
+        """Whether a failed renewal means the lease is lost. Waiting for a lock is no
+        evidence that anyone else holds it (nobody can take it over while writes wait
+        either): the lease is lost only when its row shows another token. Any other
+        failure (a lost database) counts once the last renewal has expired."""
+        if is_lock_wait(exc):
+            log.info("lease %s: renewal waits for a lock (%s)", self.name, exc)
+            try:
+                return not self._still_ours()
+            except SQLAlchemyError:
+                return False
+        log.warning("lease %s: renewal failed: %s", self.name, exc)
+        return self.held_until is None or self.held_until <= _now()
 
     def _mark_lost(self) -> None:
         if self.lost.is_set():
@@ -268,6 +307,19 @@ def transaction_lock(conn: Connection, name: str) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
     else:
         conn.execute(update(_leases).where(_leases.c.name != _leases.c.name).values(pid=0))
+
+
+_LOCK_STATES = {"55P03", "40P01"}  # PostgreSQL: lock_not_available, deadlock_detected
+
+
+def is_lock_wait(exc: BaseException) -> bool:
+    """Whether a database error only means a lock could not be had in time: SQLite's
+    "database is locked" (busy timeout) or PostgreSQL's lock timeout / deadlock."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) in _LOCK_STATES:
+        return True
+    message = str(orig).lower()
+    return "database is locked" in message or "database table is locked" in message
 
 
 def _holder(row: object) -> LeaseHolder:

@@ -6,6 +6,7 @@ statements on both).
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -14,10 +15,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Connection, Engine, event, select, text, update
 
 from repricer.db.models import Lease as LeaseRow
 from repricer.exceptions import LeaseHeldError, LeaseLostError
@@ -183,3 +184,61 @@ def test_sigkilled_holder_is_taken_over(any_engine: Engine) -> None:
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def _short_lock_waits(engine: Engine) -> None:
+    """New connections of ``engine`` give up waiting for a lock after 0.1 s, so a
+    renewal fails with "database is locked" (SQLite) or a lock timeout (PostgreSQL)."""
+    pragma = (
+        "SET lock_timeout = '100ms'"
+        if engine.dialect.name == "postgresql"
+        else "PRAGMA busy_timeout = 100"
+    )
+
+    def impatient(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute(pragma)
+        cursor.close()
+
+    event.listen(engine, "connect", impatient)
+    engine.dispose()
+
+
+def _hold_lease_row_lock(conn: Connection) -> None:
+    """Lock what a renewal writes until ``conn``'s transaction ends: SQLite's write lock
+    (as a long applied run does, through transaction_lock) or the lease row."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(LeaseRow.token).with_for_update())
+    else:
+        transaction_lock(conn, "apply")
+
+
+def test_a_long_write_transaction_is_no_lease_loss(
+    any_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    _short_lock_waits(any_engine)
+    lost = threading.Event()
+    caplog.set_level(logging.INFO, logger="repricer.lease")
+    with hold_lease(any_engine, "push", ttl=SHORT, on_lost=lost.set) as lease:
+        with any_engine.begin() as conn:  # held for several ttls, in our own process
+            _hold_lease_row_lock(conn)
+            started = datetime.now(UTC)
+            wait_until(
+                lambda: (
+                    lease.held_until is not None
+                    and lease.held_until < datetime.now(UTC) - 2 * SHORT
+                    and datetime.now(UTC) - started > 3 * SHORT
+                ),
+                "the last renewal to expire well before the transaction ends",
+            )
+            assert any("waits for a lock" in r.getMessage() for r in caplog.records)
+            assert not lost.is_set()
+            lease.check()  # past its expiry, the row still names us: not lost
+        wait_until(
+            lambda: lease.held_until is not None and lease.held_until > datetime.now(UTC),
+            "a renewal once the lock is free",
+        )
+        assert not lost.is_set()
+        lease.check()
+        with pytest.raises(LeaseHeldError):
+            Lease(any_engine, "push").acquire(wait=0)

@@ -2,10 +2,12 @@
 per row in between.
 
 :func:`read_frame` runs a SELECT and returns a DataFrame of the given dtypes. On
-PostgreSQL the query runs as ``COPY (query) TO STDOUT`` in CSV and pandas' C parser
-reads the stream as it arrives; on SQLite the sqlite3 cursor hands over tuples in
+PostgreSQL the server writes the rows as CSV text in large blocks (``string_agg``
+over numbered rows, read through a server-side cursor one block at a time) and pandas'
+C parser reads them as they arrive; on SQLite the sqlite3 cursor hands over tuples in
 chunks that numpy turns into columns. :func:`write_rows` inserts rows with ``COPY ...
-FROM STDIN`` on PostgreSQL and ``executemany`` elsewhere. Both run on the caller's
+FROM STDIN`` on PostgreSQL and one driver-level ``executemany`` elsewhere (values
+converted per distinct object, not per row). Both run on the caller's
 connection, inside its transaction.
 
 Queries should yield numbers where they can (ids, minor units, 0/1, epoch
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -29,13 +32,16 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     case,
     cast,
     func,
-    insert,
     literal,
+    literal_column,
+    select,
     type_coerce,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
 _CHUNK = 250_000  # rows per fetchmany on SQLite: bounds the tuples alive at once
@@ -69,7 +75,14 @@ def _fetch(
     cursor = conn.execute(stmt).cursor  # the DBAPI cursor: plain tuples, no Row objects
     assert cursor is not None
     parts: list[list[Any]] = [[] for _ in names]
+    numeric = all(dtypes[name] in ("int64", "bool") for name in names)
     while rows := cursor.fetchmany(_CHUNK):
+        if numeric:  # one flat pass over the values, no per-column tuples
+            flat = np.fromiter(chain.from_iterable(rows), np.int64, len(rows) * len(names))
+            table = flat.reshape(len(rows), len(names))
+            for i, name in enumerate(names):
+                parts[i].append(table[:, i].astype(dtypes[name]))
+            continue
         for i, values in enumerate(zip(*rows, strict=True)):
             parts[i].append(_column(values, dtypes[names[i]]))
     cursor.close()
@@ -77,16 +90,24 @@ def _fetch(
         name: _concat(part) if part else _column((), dtypes[name])
         for name, part in zip(names, parts, strict=True)
     }
+    for name in names:  # text stays Python objects with None for NULL (no str inference)
+        if dtypes[name] == "object":
+            data[name] = pd.Series(data[name], dtype=object)
     return pd.DataFrame(data, columns=names)
 
 
 def _column(values: Sequence[Any], dtype: str) -> Any:
     if dtype == "int64":
-        return np.array(values, dtype=np.int64)
+        return np.fromiter(values, dtype=np.int64, count=len(values))
     if dtype == "bool":
-        return np.array(values, dtype=bool)
+        return np.fromiter(values, dtype=bool, count=len(values))
     if dtype in ("Int64", "boolean"):
-        return pd.array(np.array(values, dtype=object), dtype=dtype)  # type: ignore[call-overload]
+        boxed = np.array(values, dtype=object)
+        null = np.asarray(boxed == None, dtype=bool)  # noqa: E711 (elementwise)
+        boxed[null] = 0
+        if dtype == "Int64":
+            return pd.arrays.IntegerArray(boxed.astype(np.int64), null)
+        return pd.arrays.BooleanArray(boxed.astype(bool), null)
     return np.array(values, dtype=object)
 
 
@@ -96,10 +117,10 @@ def _concat(parts: list[Any]) -> Any:
     return pd.concat([pd.Series(p) for p in parts], ignore_index=True).array
 
 
-class _CopyStream(io.RawIOBase):
-    """A file over the blocks of a COPY TO STDOUT, read as pandas asks for them."""
+class _BlockStream(io.RawIOBase):
+    """A file over blocks of bytes, read as pandas asks for them."""
 
-    def __init__(self, blocks: Iterator[Any]) -> None:
+    def __init__(self, blocks: Iterator[bytes]) -> None:
         self._blocks = blocks
         self._pending = memoryview(b"")
 
@@ -111,7 +132,7 @@ class _CopyStream(io.RawIOBase):
             block = next(self._blocks, None)
             if block is None:
                 return 0
-            self._pending = memoryview(bytes(block))
+            self._pending = memoryview(block)
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
@@ -131,14 +152,16 @@ _TRUE = ["t", "1", "true"]  # PostgreSQL writes booleans as t/f, expressions may
 def _copy_out(
     conn: Connection, stmt: Select[Any], names: list[str], dtypes: Mapping[str, str]
 ) -> pd.DataFrame:
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    compiled = _csv_blocks(stmt, names, dtypes).compile(
+        dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+    )
     raw = conn.connection.driver_connection
     assert raw is not None
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy,
-    ):
-        stream = io.BufferedReader(_CopyStream(iter(copy)), buffer_size=1 << 20)
+    with raw.cursor(name="repricer_read_frame") as cursor:
+        cursor.itersize = 1  # one block (up to _CHUNK rows of CSV) per round trip
+        cursor.execute(str(compiled), compiled.params)
+        blocks = (f"{text}\n".encode() for (text,) in cursor if text is not None)
+        stream = io.BufferedReader(_BlockStream(blocks), buffer_size=1 << 20)
         frame = pd.read_csv(
             stream,
             header=None,
@@ -159,6 +182,31 @@ def _copy_out(
     return frame
 
 
+def _csv_blocks(stmt: Select[Any], names: list[str], dtypes: Mapping[str, str]) -> Select[Any]:
+    """SQL: the rows of ``stmt`` as CSV text, ``_CHUNK`` lines per row of the result, in
+    the statement's order. PostgreSQL sends a COPY one message per row, which costs
+    Python more than the rows themselves; these blocks cross in a few messages."""
+    rows = stmt.subquery("rows")
+    cells = [_csv_cell(column, dtypes[name]) for column, name in zip(rows.c, names, strict=True)]
+    numbered = select(
+        func.concat_ws(",", *cells).label("line"), func.row_number().over().label("n")
+    ).subquery("numbered")
+    block = (numbered.c.n - 1) // _CHUNK
+    ordered: Any = aggregate_order_by(literal_column("E'\\n'"), numbered.c.n)
+    blocks: Select[Any] = select(func.string_agg(numbered.c.line, ordered))
+    return blocks.group_by(block).order_by(block)
+
+
+def _csv_cell(column: Any, dtype: str) -> ColumnElement[str]:
+    """SQL: one CSV field; NULL is the empty field, text is quoted (so an empty text
+    is ``""``, as COPY writes it)."""
+    text = cast(column, Text)
+    if dtype == "object":
+        quoted = literal('"') + func.replace(text, '"', '""') + literal('"')
+        return case((column.is_(None), ""), else_=quoted)
+    return func.coalesce(text, "")
+
+
 def write_rows(
     conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]
 ) -> None:
@@ -170,11 +218,46 @@ def write_rows(
         raw = conn.connection.driver_connection
         assert raw is not None
         names = ", ".join(columns)
-        as_json = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+        encoders = [
+            _memo(json.dumps) if isinstance(table.c[c].type, JSON) else None for c in columns
+        ]
         with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in rows:
-                if as_json:
-                    row = tuple(json.dumps(v) if i in as_json else v for i, v in enumerate(row))
+                if any(encoders):
+                    row = tuple(e(v) if e else v for e, v in zip(encoders, row, strict=True))
                 copy.write_row(row)
         return
-    conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+    processors = [_memo(_processor(table, name, conn)) for name in columns]
+    marks = ", ".join("?" * len(columns))
+    conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})",
+        [tuple(p(v) if p else v for p, v in zip(processors, row, strict=True)) for row in rows],
+    )
+
+
+def _processor(table: Table, name: str, conn: Connection) -> Callable[[Any], Any] | None:
+    """How SQLAlchemy turns a Python value of the column into the driver's (JSON text,
+    datetime text on SQLite), or None when it passes values through."""
+    column_type = table.c[name].type
+    if isinstance(column_type, JSON):
+        return json.dumps
+    processor: Callable[[Any], Any] | None = column_type.bind_processor(conn.dialect)
+    return processor
+
+
+def _memo(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """``processor`` remembering its answer per value object: a column whose rows
+    share a few objects (the same flags list, one timestamp) is converted once each."""
+    if processor is None:
+        return None
+    seen: dict[int, tuple[Any, Any]] = {}
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        hit = seen.get(id(value))
+        if hit is None or hit[0] is not value:
+            hit = seen[id(value)] = (value, processor(value))
+        return hit[1]
+
+    return convert

@@ -130,21 +130,21 @@ def _last_changes(conn: Connection) -> pd.DataFrame:
 def load_observations(
     conn: Connection, settings: Settings, *, now: datetime, max_age: timedelta
 ) -> pd.DataFrame:
-    """The latest usable observation per listing (see the module docstring); the
-    database picks it (a window function), so the load grows with listings, not history.
-    Columns come back as numbers (competitor id, 0/1, epoch microseconds)."""
+    """The latest usable observation per listing (see the module docstring). The
+    database filters (usable, not older than ``max_age``) and :func:`latest_per_listing`
+    picks the newest per listing over the columns (a window function costs SQLite more
+    than the whole scan). Columns come back as numbers (competitor id, 0/1, epoch
+    microseconds)."""
     o, lst, comp, stats = _obs, _listings, _competitors, _stats
-    newest_first = func.row_number().over(
-        partition_by=o.c.listing_id, order_by=(o.c.observed_at.desc(), o.c.id.desc())
-    )
-    usable = (
+    stmt = (
         select(
+            o.c.listing_id,
+            o.c.id,
             lst.c.product_id,
             lst.c.competitor_id,
             o.c.price,
             case((o.c.availability == "out_of_stock", 0), else_=1).label("in_stock"),
             epoch_us(o.c.observed_at, conn.dialect.name).label("observed_us"),
-            newest_first.label("newest"),
         )
         .join(lst, lst.c.id == o.c.listing_id)
         .join(comp, comp.c.id == lst.c.competitor_id)
@@ -158,13 +158,15 @@ def load_observations(
             lst.c.status == "accepted",
             lst.c.confidence >= settings.crawl.min_confidence,
         )
-        .subquery()
     )
-    columns = ["product_id", "competitor_id", "price", "in_stock", "observed_us"]
-    stmt = select(*(usable.c[name] for name in columns)).where(usable.c.newest == 1)
-    dtypes = {"product_id": "int64", "competitor_id": "int64", "price": "int64",
-              "in_stock": "bool", "observed_us": "int64"}  # fmt: skip
+    dtypes = {"listing_id": "int64", "id": "int64", "product_id": "int64",
+              "competitor_id": "int64", "price": "int64", "in_stock": "bool",
+              "observed_us": "int64"}  # fmt: skip
     rows = read_frame(conn, stmt, dtypes)
+    newest = latest_per_listing(
+        rows["listing_id"].to_numpy(), rows["observed_us"].to_numpy(), rows["id"].to_numpy()
+    )
+    rows = rows[newest]
     names = {row.id: row.name for row in conn.execute(select(comp.c.id, comp.c.name))}
     competitor = _names(rows["competitor_id"].to_numpy(), names)
     order = np.lexsort((competitor.codes, rows["product_id"].to_numpy()))
@@ -179,6 +181,35 @@ def load_observations(
             ),
         }
     )
+
+
+def latest_per_listing(
+    listing: npt.NDArray[np.int64], at: npt.NDArray[np.int64], ident: npt.NDArray[np.int64]
+) -> npt.NDArray[np.bool_]:
+    """Which rows are the newest of their listing: the latest ``at``, and of rows at the
+    same moment the highest ``ident``. Linear time (no sort): the per-listing maxima
+    are scattered into arrays indexed by listing."""
+    if len(listing) == 0:
+        return np.zeros(0, dtype=bool)
+    slots, inverse = _slots(listing)
+    floor = np.iinfo(np.int64).min
+    latest = np.full(slots, floor, dtype=np.int64)
+    np.maximum.at(latest, inverse, at)
+    on_top = at == latest[inverse]
+    highest = np.full(slots, floor, dtype=np.int64)
+    np.maximum.at(highest, inverse[on_top], ident[on_top])
+    chosen: npt.NDArray[np.bool_] = on_top & (ident == highest[inverse])
+    return chosen
+
+
+def _slots(keys: npt.NDArray[np.int64]) -> tuple[int, npt.NDArray[np.int64]]:
+    """A dense index per key: the key itself when keys are small non-negative ids (as
+    listing ids are), else its rank among the distinct keys."""
+    low, high = int(keys.min()), int(keys.max())
+    if low >= 0 and high < 4 * len(keys) + 1024:
+        return high + 1, keys
+    uniques, inverse = np.unique(keys, return_inverse=True)
+    return len(uniques), inverse.astype(np.int64)
 
 
 def _names(ids: npt.NDArray[Any], names: dict[int, str]) -> Any:

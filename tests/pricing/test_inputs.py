@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Engine
 
 from repricer.config import Settings
-from repricer.pricing.inputs import load_observations, load_products
+from repricer.pricing.inputs import latest_per_listing, load_observations, load_products
 from tests.pricing.conftest import Shop
 from tests.pricing.frames import NOW
 
@@ -93,3 +97,44 @@ def test_only_accepted_listings_feed_pricing(shop: Shop, pricing_settings: Setti
     shop.observation(shop.listing(p, "proposed", status="review", confidence=0.7), 90000)
     shop.observation(shop.listing(p, "refused", status="rejected"), 80000)
     assert _observations(shop, pricing_settings) == [("matched", 100000)]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_observations_of_one_moment_take_the_last_stored(
+    dialect: str, request: pytest.FixtureRequest, pricing_settings: Settings
+) -> None:
+    engine: Engine = request.getfixturevalue("engine" if dialect == "sqlite" else "pg_engine")
+    shop = Shop(engine)
+    p = shop.product("A")
+    listing = shop.listing(p, "citilink")
+    shop.observation(listing, 100000, hours=2)
+    shop.observation(listing, 101000, hours=2)  # the same moment, stored after: it counts
+    shop.observation(shop.listing(p, "dns"), 99000, hours=3)
+    shop.observation(shop.listing(p, "dns", confidence=1.0), 98000, hours=4)
+    assert _observations(shop, pricing_settings) == [
+        ("citilink", 101000),
+        ("dns", 98000),
+        ("dns", 99000),
+    ]
+
+
+def _newest_by_sorting(listing: list[int], at: list[int]) -> set[int]:
+    """The oracle: rows sorted by (listing, at, row number), the last of each listing."""
+    frame = pd.DataFrame({"listing": listing, "at": at, "row": range(len(listing))})
+    return set(frame.sort_values(["listing", "at", "row"]).groupby("listing")["row"].last())
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 3)), max_size=60),
+    st.sampled_from([0, 10**12]),
+)
+def test_latest_per_listing_is_the_newest_row_of_each(
+    rows: list[tuple[int, int]], offset: int
+) -> None:
+    listing = [key + offset for key, _ in rows]  # small ids, or ids far apart from 0
+    at = [moment for _, moment in rows]
+    ident = np.arange(len(rows), dtype=np.int64)  # stored in row order
+    chosen = latest_per_listing(
+        np.array(listing, dtype=np.int64), np.array(at, dtype=np.int64), ident
+    )
+    assert set(np.flatnonzero(chosen)) == _newest_by_sorting(listing, at)

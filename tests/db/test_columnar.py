@@ -1,0 +1,94 @@
+"""Columns read and rows written in bulk: the same values on SQLite and PostgreSQL,
+in the statement's order, across several blocks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    select,
+)
+
+from repricer.db import columnar
+from repricer.db.columnar import read_frame, write_rows
+
+TEXTS = ["plain", 'with "quotes", commas', "two\nlines", "Кабель 1,5 м", None, "x" * 300]
+
+
+def _table(engine: Engine) -> Table:
+    table = Table(
+        "columnar_probe",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("amount", BigInteger),
+        Column("flag", Boolean),
+        Column("label", Text),
+        Column("extra", JSON),
+        Column("at", DateTime),
+    )
+    table.create(engine)
+    return table
+
+
+def test_rows_written_and_read_back_alike(
+    any_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(columnar, "_CHUNK", 4)  # several blocks / fetches for 20 rows
+    table = _table(any_engine)
+    at = datetime(2026, 3, 1, 12, 30, 15, 123456)
+    tags = ["a", "b"]
+    rows = [
+        (i, None if i % 5 == 0 else 10**12 + i, None if i % 7 == 0 else i % 2 == 0,
+         TEXTS[i % len(TEXTS)], tags if i % 2 else {}, at)
+        for i in range(20, 0, -1)
+    ]  # fmt: skip
+    columns = ["id", "amount", "flag", "label", "extra", "at"]
+    with any_engine.begin() as conn:
+        write_rows(conn, table, columns, rows)
+    stmt = select(table.c.id, table.c.amount, table.c.flag, table.c.label).order_by(
+        table.c.id.desc()
+    )
+    dtypes = {"id": "int64", "amount": "Int64", "flag": "boolean", "label": "object"}
+    with any_engine.connect() as conn:
+        frame = read_frame(conn, stmt, dtypes)
+        stored = conn.execute(select(table.c.extra, table.c.at).order_by(table.c.id)).all()
+    assert list(frame["id"]) == [row[0] for row in rows]  # the statement's order
+    assert [None if pd.isna(v) else int(v) for v in frame["amount"]] == [r[1] for r in rows]
+    assert [None if pd.isna(v) else bool(v) for v in frame["flag"]] == [r[2] for r in rows]
+    assert list(frame["label"]) == [r[3] for r in rows]
+    assert [row.extra for row in stored] == [tags if i % 2 else {} for i in range(1, 21)]
+    assert {row.at.replace(tzinfo=None) for row in stored} == {at}
+
+
+def test_an_empty_result_has_the_columns(any_engine: Engine) -> None:
+    table = _table(any_engine)
+    dtypes = {"id": "int64", "amount": "Int64", "label": "object"}
+    with any_engine.connect() as conn:
+        frame = read_frame(conn, select(table.c.id, table.c.amount, table.c.label), dtypes)
+    assert list(frame.columns) == list(dtypes) and frame.empty
+
+
+def test_integer_columns_read_in_one_pass(any_engine: Engine) -> None:
+    table = _table(any_engine)
+    with any_engine.begin() as conn:
+        write_rows(conn, table, ["id", "amount", "flag"], [(i, i * 3, True) for i in range(1, 6)])
+    with any_engine.connect() as conn:
+        frame = read_frame(
+            conn,
+            select(table.c.id, table.c.amount, table.c.flag).order_by(table.c.id),
+            {"id": "int64", "amount": "int64", "flag": "bool"},
+        )
+    assert frame["amount"].tolist() == [3, 6, 9, 12, 15]
+    assert frame["flag"].dtype == bool and frame["flag"].all()
