@@ -6,9 +6,11 @@ run, with a bare spider that downloads the same URLs and extracts nothing; both 
 child processes with the same concurrency, and pages/s comes from Scrapy's own
 elapsed time. Then R real-size pages (the saved shop pages of ../shared/pages-real, or
 their vendored copy, ~550 KB each, served round-robin) through both spiders, and M
-JS-rendered pages through Chromium. Last line: one JSON object.
+JS-rendered pages through Chromium. Our spider reads pages in ``--workers`` extraction
+worker processes (``[crawl] extract_workers``, default: the setting's default). Last
+line: one JSON object.
 
-    .venv/bin/python bench/crawl.py [--n 2000] [--real-n 720] [--browser-n 100]
+    .venv/bin/python bench/crawl.py [--n 2000] [--real-n 720] [--browser-n 100] [--workers N]
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ url = "sqlite:///{db}"
 timeout = "20s"
 retries = 0
 autothrottle = false
+extract_workers = {workers}
 [[competitors]]
 name = "bench"
 domain = "127.0.0.1"
@@ -171,8 +174,10 @@ def main() -> None:
     parser.add_argument("--real-n", type=int, default=720, help="real-size pages")
     parser.add_argument("--browser-n", type=int, default=100, help="pages through Chromium")
     parser.add_argument("--rounds", type=int, default=2, help="static runs of each spider")
+    parser.add_argument("--workers", type=int, default=None, help="[crawl] extract_workers")
     args = parser.parse_args()
 
+    from repricer.config import CrawlSettings
     from repricer.loopback import LoopbackServer, Response
 
     # A short listen queue loses SYNs in a burst of 16 new connections and stalls the
@@ -205,7 +210,8 @@ def main() -> None:
             Path(tmp, "real-urls.txt"),
         )
         seed(db, urls)
-        config.write_text(CONFIG.format(db=db))
+        workers = CrawlSettings().extract_workers if args.workers is None else args.workers
+        config.write_text(CONFIG.format(db=db, workers=workers))
         url_file.write_text("\n".join(urls["bench"]))
         real_file.write_text("\n".join(urls["benchreal"]))
         env = dict(os.environ, REPRICER_CONFIG=str(config))
@@ -236,6 +242,7 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result = {
         "static_pages": args.n,
+        "extract_workers": workers,
         "bare_pages_per_s": round(args.n / bare_s, 1),
         "pages_per_s": round(args.n / ours_s, 1),
         "ratio": round(bare_s / ours_s, 3),

@@ -3,6 +3,7 @@ redirect, timeout or error. Never a price from an error page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from repricer.config import Settings
@@ -14,13 +15,15 @@ from spiders.targets import Target
 
 BLOCKED_CODES = frozenset({401, 403, 407, 429, 451})
 NOT_FOUND_CODES = frozenset({404, 410})
+# A page's text, or a function decoding it when asked (most outcomes never need it).
+PageText = str | Callable[[], str]
 
 
 def observe_page(
     target: Target,
     http_status: int,
     final_url: str,
-    page: tuple[str, ExtractedProduct] | None,
+    page: tuple[PageText, ExtractedProduct] | None,
     settings: Settings,
 ) -> ObservationItem:
     """The observation for a response; ``page`` is (text, extraction), None for a body
@@ -32,7 +35,7 @@ def observe_page(
     if http_status in BLOCKED_CODES:
         return _with(item, "blocked", f"HTTP {http_status}")
     if http_status >= 400:
-        if page is not None and looks_blocked(page[0]):  # a 503 challenge page
+        if page is not None and looks_blocked(_text(page[0])):  # a 503 challenge page
             return _with(item, "blocked", f"HTTP {http_status}, captcha or challenge page")
         return _with(item, "error", f"HTTP {http_status}")
     if page is None:
@@ -44,7 +47,7 @@ def observe_page(
     ):
         return _with(item, "redirect", f"redirected to {final_url}")
     if extracted.price is None:
-        if not extracted.is_product and looks_blocked(text):
+        if not extracted.is_product and looks_blocked(_text(text)):
             return _with(item, "blocked", "captcha or access-denied page")
         return _with(item, "no_price", extracted.reason or "no price found")
     currency = extracted.currency or target.competitor.currency or settings.pricing.currency
@@ -75,6 +78,10 @@ def observe_failure(
     if kind == "IgnoreRequest":
         return _with(item, "blocked", message[:300])
     return _with(item, "error", f"{kind}: {message}"[:300])
+
+
+def _text(text: PageText) -> str:
+    return text if isinstance(text, str) else text()
 
 
 def _describe(item: ObservationItem, extracted: ExtractedProduct) -> None:

@@ -10,6 +10,7 @@ offers (shipped beside the model); a trigram unseen there gets the highest weigh
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -42,7 +43,8 @@ def fit_char_idf(titles: Iterable[str]) -> dict[str, float]:
 def _rows(titles: Sequence[str], idf: Mapping[str, float]) -> sparse.csr_matrix:
     default = max(idf.values(), default=1.0)
     columns: dict[str, int] = {}
-    indptr, indices, data = [0], [], []
+    # typed arrays, not lists: 200,000 titles hold millions of entries
+    indptr, indices, data = array("q", [0]), array("q"), array("d")
     for title in titles:
         counts: dict[str, int] = {}
         for gram in char_ngrams(title):
@@ -52,7 +54,11 @@ def _rows(titles: Sequence[str], idf: Mapping[str, float]) -> sparse.csr_matrix:
             data.append(count * idf.get(gram, default))
         indptr.append(len(indices))
     matrix = sparse.csr_matrix(
-        (np.asarray(data, np.float64), np.asarray(indices, np.int64), np.asarray(indptr)),
+        (
+            np.frombuffer(data, np.float64),
+            np.frombuffer(indices, np.int64),
+            np.frombuffer(indptr, np.int64),
+        ),
         shape=(len(titles), max(len(columns), 1)),
     )
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())

@@ -35,8 +35,6 @@ from spiders.shard import ShardClaim, shard_targets
 from spiders.status import observe_failure, observe_page
 from spiders.targets import Target, load_targets
 
-_UTF8 = frozenset({"utf-8", "utf8", "ascii", "us-ascii"})
-
 
 class ProductSpider(scrapy.Spider):
     name = "product"
@@ -184,24 +182,17 @@ class ProductSpider(scrapy.Spider):
             return [
                 observe_page(target, response.status, response.url, None, self.repricer_settings)
             ]
-        text = response.text
         if response.status >= 400:  # an error page: only its text matters (captcha?)
             extracted = ExtractedProduct(reason=f"HTTP {response.status}")
         else:
             try:
-                # UTF-8 bodies go to the parser as bytes (no decode and re-encode).
-                source = response.body if response.encoding in _UTF8 else text
-                extracted = await self.extraction.extract(
-                    source, response.url, target.competitor.selectors
-                )
+                extracted = await self.extraction.extract(response, target.competitor.selectors)
             except Exception as exc:  # a page must never cost the rest of the crawl
                 self.logger.exception("extraction failed on %s", response.url)
                 return [observe_failure(target, exc, response.status)]
-        return [
-            observe_page(
-                target, response.status, response.url, (text, extracted), self.repricer_settings
-            )
-        ]
+        # The text is decoded here only when the outcome needs it (a captcha page?).
+        page = (lambda: response.text, extracted)
+        return [observe_page(target, response.status, response.url, page, self.repricer_settings)]
 
     def on_error(self, failure: Failure) -> ObservationItem:
         target: Target = failure.request.meta["target"]  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from repricer.matching import ACCEPT_AT, REVIEW_AT, score_pairs
@@ -94,3 +95,13 @@ def _valid_figures(name: str) -> tuple[float, float, float]:
     tp = sum(1 for y, p in zip(data.labels, predicted, strict=True) if y and p)
     precision, recall = tp / max(sum(predicted), 1), tp / max(sum(data.labels), 1)
     return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def test_calibration_is_a_monotone_map_into_probabilities() -> None:
+    from repricer.matching.scoring import load_model
+
+    model = load_model()
+    x, y = model.calibrate_x, model.calibrate_y
+    assert x[0] == 0.0 and x[-1] == 1.0 and bool(np.all(np.diff(x) > 0))
+    assert bool(np.all(np.diff(y) >= 0)) and y[0] >= 0.0 and y[-1] <= 1.0
+    assert y[0] < 0.05 and y[-1] > 0.9  # confident non-matches and matches stay confident

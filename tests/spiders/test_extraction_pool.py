@@ -7,8 +7,10 @@ import asyncio
 import os
 import signal
 from collections.abc import Callable
+from concurrent.futures import wait
 
 import pytest
+from scrapy.http import HtmlResponse
 from sqlalchemy import Engine, select
 
 from repricer.catalog import sync_competitors
@@ -28,16 +30,28 @@ PAGES = [
 ]
 
 
+def _responses() -> list[HtmlResponse]:
+    """The pages as served: UTF-8 without a charset, cp1251 named only in the header,
+    and UTF-8 with an encoding set by the handler (as the browser's are)."""
+    out = []
+    for i, (html, _) in enumerate(PAGES):
+        url = f"http://127.0.0.1/p/{i}"
+        if i % 3 == 0:
+            out.append(HtmlResponse(url, body=html.encode(), headers={"Content-Type": "text/html"}))
+        elif i % 3 == 1:
+            headers = {"Content-Type": "text/html; charset=windows-1251"}
+            body = html.replace("₽", "руб.").encode("cp1251")  # no ₽ in cp1251
+            out.append(HtmlResponse(url, body=body, headers=headers))
+        else:
+            out.append(HtmlResponse(url, body=html.encode(), encoding="utf-8"))
+    return out
+
+
 def _extract_all(pool: ExtractionPool) -> list[ExtractedProduct]:
     selectors = SelectorSettings.model_validate(SELECTORS)
 
     async def run() -> list[ExtractedProduct]:
-        return await asyncio.gather(
-            *(
-                pool.extract(html.encode(), f"http://127.0.0.1/p/{i}", selectors)
-                for i, (html, _) in enumerate(PAGES)
-            )
-        )
+        return await asyncio.gather(*(pool.extract(r, selectors) for r in _responses()))
 
     return asyncio.run(run())
 
@@ -55,11 +69,16 @@ def test_workers_extract_what_the_crawling_process_would() -> None:
     pool.start(MIN_PAGES)
     try:
         assert pool.executor is not None
+        starting = _extract_all(pool)  # read here or by workers, as they come up
+        assert starting == _inline()
+        wait(pool.starting)
+        assert pool.ready()
         results = _extract_all(pool)
     finally:
         pool.close()
     assert results == _inline()
     assert [r.price is not None for r in results] == [True, True, True, True, False]
+    assert results[1].title == "Товар 1"  # cp1251, named in the header only
     assert pool.executor is None
 
 
@@ -77,7 +96,7 @@ def test_a_dead_worker_costs_no_page(caplog: pytest.LogCaptureFixture) -> None:
     pool = ExtractionPool(1)
     pool.start(MIN_PAGES)
     assert pool.executor is not None
-    _extract_all(pool)  # the worker is up
+    wait(pool.starting)  # the worker is up
     for pid in list(pool.executor._processes):  # the test kills a worker
         os.kill(pid, signal.SIGKILL)
     with caplog.at_level("WARNING", logger=extraction_pool.__name__):
