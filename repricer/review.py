@@ -35,7 +35,7 @@ from repricer.db.models import PriceChange, Product, RepricingRun
 from repricer.exceptions import NotFoundError, ReviewError
 from repricer.lease import transaction_lock
 from repricer.states import PENDING as PENDING  # the queue and alerts import it from here
-from repricer.states import STATES, UNPUSHED, move
+from repricer.states import STATES, UNPUSHED, move, move_all
 
 APPLY_LOCK = "apply"  # serialises storing an applied run with its review (transaction lock)
 STATUSES = STATES
@@ -114,17 +114,14 @@ def review_applied_run(
     of_run = PriceChange.run_id == run_id
     approved = 0
     if run_status != "needs_approval":
-        approved = len(
-            move(
-                conn,
-                None,
-                "proposed",
-                "approved",
-                where=of_run & within_band(band),
-                values={"approved_by": AUTO, "approved_at": now},
-            )
+        approved = move_all(
+            conn,
+            "proposed",
+            "approved",
+            where=of_run & within_band(band),
+            values={"approved_by": AUTO, "approved_at": now},
         )
-    move(conn, None, "proposed", "needs_approval", where=of_run)
+    move_all(conn, "proposed", "needs_approval", where=of_run)
     return approved
 
 
@@ -147,7 +144,7 @@ def supersede_earlier(conn: Connection, run_id: int, summary: dict[str, Any]) ->
         PriceChange.run_id.in_(_reviewed_runs()),
         scope,
     )
-    return len(move(conn, None, UNPUSHED, "superseded", where=earlier))
+    return move_all(conn, UNPUSHED, "superseded", where=earlier)
 
 
 def _reviewed_runs() -> Select[int]:

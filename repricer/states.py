@@ -75,6 +75,22 @@ def check_move(sources: Iterable[str], target: str) -> tuple[str, ...]:
     return sources
 
 
+def move_all(
+    conn: Connection,
+    sources: str | Iterable[str],
+    target: str,
+    *,
+    where: ColumnElement[bool],
+    values: Mapping[str, Any] | None = None,
+) -> int:
+    """:func:`move` of every change matching ``where`` that is in one of ``sources``,
+    returning only how many moved (one statement, no row comes back): for moves of a
+    whole run, which may hold a hundred thousand changes."""
+    sources = check_move((sources,) if isinstance(sources, str) else sources, target)
+    stmt = update(_changes).values(status=target, **dict(values or {}))
+    return int(conn.execute(stmt.where(_changes.c.status.in_(sources) & where)).rowcount)
+
+
 def move(
     conn: Connection,
     ids: Sequence[int] | None,

@@ -44,7 +44,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
-_CHUNK = 250_000  # rows per fetchmany on SQLite: bounds the tuples alive at once
+_CHUNK = 250_000  # rows per CSV block on PostgreSQL
+_FETCH_ROWS = 50_000  # rows per fetchmany on SQLite: bounds the tuples alive at once
 
 
 def epoch_us(column: Any, dialect: str) -> ColumnElement[int]:
@@ -66,17 +67,35 @@ def read_frame(conn: Connection, stmt: Select[Any], dtypes: Mapping[str, str]) -
     names = list(dtypes)
     if conn.dialect.name == "postgresql":
         return _copy_out(conn, stmt, names, dtypes)
+    data = _fetch(conn, stmt, names, dtypes)
+    for name in names:  # text stays Python objects with None for NULL (no str inference)
+        if dtypes[name] == "object":
+            data[name] = pd.Series(data[name], dtype=object)
+    return pd.DataFrame(data, columns=names)
+
+
+def read_columns(conn: Connection, stmt: Select[Any], dtypes: Mapping[str, str]) -> dict[str, Any]:
+    """:func:`read_frame`'s columns as separate arrays: no DataFrame, so no copy of the
+    columns into one block (for large reads that are filtered before use)."""
+    names = list(dtypes)
+    if conn.dialect.name == "postgresql":
+        frame = _copy_out(conn, stmt, names, dtypes)
+        plain = ("int64", "bool")
+        return {
+            name: frame.pop(name).to_numpy() if dtypes[name] in plain else frame.pop(name).array
+            for name in names
+        }
     return _fetch(conn, stmt, names, dtypes)
 
 
 def _fetch(
     conn: Connection, stmt: Select[Any], names: list[str], dtypes: Mapping[str, str]
-) -> pd.DataFrame:
+) -> dict[str, Any]:
     cursor = conn.execute(stmt).cursor  # the DBAPI cursor: plain tuples, no Row objects
     assert cursor is not None
     parts: list[list[Any]] = [[] for _ in names]
     numeric = all(dtypes[name] in ("int64", "bool") for name in names)
-    while rows := cursor.fetchmany(_CHUNK):
+    while rows := cursor.fetchmany(_FETCH_ROWS):
         if numeric:  # one flat pass over the values, no per-column tuples
             flat = np.fromiter(chain.from_iterable(rows), np.int64, len(rows) * len(names))
             table = flat.reshape(len(rows), len(names))
@@ -86,14 +105,11 @@ def _fetch(
         for i, values in enumerate(zip(*rows, strict=True)):
             parts[i].append(_column(values, dtypes[names[i]]))
     cursor.close()
-    data = {
-        name: _concat(part) if part else _column((), dtypes[name])
-        for name, part in zip(names, parts, strict=True)
-    }
-    for name in names:  # text stays Python objects with None for NULL (no str inference)
-        if dtypes[name] == "object":
-            data[name] = pd.Series(data[name], dtype=object)
-    return pd.DataFrame(data, columns=names)
+    data: dict[str, Any] = {}
+    for name, part in zip(names, parts, strict=True):  # one column's chunks alive twice
+        data[name] = _concat(part) if part else _column((), dtypes[name])
+        part.clear()
+    return data
 
 
 def _column(values: Sequence[Any], dtype: str) -> Any:
@@ -108,7 +124,17 @@ def _column(values: Sequence[Any], dtype: str) -> Any:
         if dtype == "Int64":
             return pd.arrays.IntegerArray(boxed.astype(np.int64), null)
         return pd.arrays.BooleanArray(boxed.astype(bool), null)
-    return np.array(values, dtype=object)
+    return _shared(np.array(values, dtype=object))
+
+
+def _shared(texts: Any) -> Any:
+    """Equal texts as one object each (categories, brands, currencies repeat over a
+    million rows; the driver makes a new string per row)."""
+    codes, uniques = pd.factorize(texts)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[: len(uniques)] = uniques
+    table[-1] = None  # factorize codes NULL as -1
+    return table[codes]
 
 
 def _concat(parts: list[Any]) -> Any:

@@ -114,9 +114,16 @@ class SupplierOffer(Base):
     __tablename__ = "supplier_offers"
     __table_args__ = (
         UniqueConstraint("supplier_id", "key"),
-        # Covers what a feed sync reads of every stored offer (fingerprint, flags, id).
+        # Covers what a feed sync reads of every stored offer (fingerprint, flags, id,
+        # whether anything wrote it since the last sync).
         Index(
-            "ix_supplier_offers_fingerprints", "supplier_id", "feed_fp", "available", "product_id"
+            "ix_supplier_offers_fingerprints",
+            "supplier_id",
+            "feed_fp",
+            "available",
+            "product_id",
+            "held_cost",
+            "updated_at",
         ),
     )
 

@@ -75,13 +75,15 @@ Ids = NDArray[np.int64]
 @dataclass(frozen=True)
 class StoredOffers:
     """The supplier's stored offers as columns, one entry per row: ``ids``, ``prints``
-    (0 where ``printed`` is False), ``available``, ``unmatched`` (no product)."""
+    (0 where ``printed`` is False), ``available``, ``unmatched`` (no product),
+    ``held`` (a cost held for review)."""
 
     ids: Ids
     prints: Prints
     printed: NDArray[np.bool_]
     available: NDArray[np.bool_]
     unmatched: NDArray[np.bool_]
+    held: NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,15 @@ class Skipped:
     """What a sync that skipped unchanged offers knows about the stored ones: how many
     offers it skipped (``matched``), how many stored ones are available (``known``),
     the available ones it neither skipped nor will find staged by key (``absent``
-    candidates), and the skipped ones still without a product (``waiting``)."""
+    candidates), the skipped ones still without a product (``waiting``), how many
+    stored offers there are and how many have a cost held."""
 
     matched: int
     known: int
     absent: Ids
     waiting: Ids
+    stored: int = 0
+    held: int = 0
 
 
 @dataclass
@@ -153,16 +158,19 @@ class PrintIndex:
             int(rows.available.sum()),
             rows.ids[rows.available & ~repeated],
             rows.ids[repeated & rows.unmatched],
+            len(rows.ids),
+            int(rows.held.sum()),
         )
 
 
-# Per row: the fingerprint (0: none) and the id with three flags packed in the low bits,
+# Per row: the fingerprint (0: none) and the id with four flags packed in the low bits,
 # so a million rows come back as two integers each.
 _STORED_SQL = (
-    "SELECT COALESCE(feed_fp, 0), id * 8"
+    "SELECT COALESCE(feed_fp, 0), id * 16"
     " + CASE WHEN feed_fp IS NULL THEN 0 ELSE 1 END"
     " + CASE WHEN available THEN 2 ELSE 0 END"
     " + CASE WHEN product_id IS NULL THEN 4 ELSE 0 END"
+    " + CASE WHEN held_cost IS NULL THEN 0 ELSE 8 END"
     " FROM {table} WHERE supplier_id = {mark}"
 )
 
@@ -182,10 +190,11 @@ def load_index(conn: Connection, supplier_id: int, salt: bytes, *, delta: bool) 
     table = np.concatenate(parts) if parts else np.empty((0, 2), np.int64)
     packed = table[:, 1]
     rows = StoredOffers(
-        packed >> 3,
+        packed >> 4,
         table[:, 0].copy(),
         (packed & 1) != 0,
         (packed & 2) != 0,
         (packed & 4) != 0,
+        (packed & 8) != 0,
     )
     return PrintIndex(salt, rows, delta=delta)

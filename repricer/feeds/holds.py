@@ -17,10 +17,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, exists, null, select, update
+from sqlalchemy import Connection, Engine, Table, exists, null, select, update
 
 from repricer.db.models import Supplier, SupplierOffer, utcnow
-from repricer.feeds.staging import incoming, staged_any
+from repricer.feeds.staging import incoming, staged_any, stored_value
 from repricer.money import format_money
 
 _offers = cast(Table, SupplierOffer.__table__)
@@ -52,15 +52,20 @@ def hold_cost_moves(conn: Connection, supplier_id: int, ratio: Decimal) -> list[
     if not staged_any(conn):
         return []
     scaled = int(ratio * _SCALE)
-    stored = _offers.alias("stored")
-    beyond = (incoming.c.cost * _SCALE > stored.c.cost * scaled) | (
-        incoming.c.cost * scaled < stored.c.cost * _SCALE
+    pairs = select(
+        incoming.c.key,
+        incoming.c.currency.label("new_currency"),
+        incoming.c.cost.label("new"),
+        stored_value(supplier_id, _offers.c.currency).label("currency"),
+        stored_value(supplier_id, _offers.c.cost).label("old"),
+    ).subquery()
+    beyond = (pairs.c.new * _SCALE > pairs.c.old * scaled) | (
+        pairs.c.new * scaled < pairs.c.old * _SCALE
     )
     rows = conn.execute(
-        select(incoming.c.key, stored.c.currency, stored.c.cost, incoming.c.cost)
-        .join(stored, and_(stored.c.supplier_id == supplier_id, stored.c.key == incoming.c.key))
-        .where(stored.c.cost > 0, incoming.c.currency == stored.c.currency, beyond)
-        .order_by(incoming.c.key)
+        select(pairs.c.key, pairs.c.currency, pairs.c.old, pairs.c.new)
+        .where(pairs.c.old > 0, pairs.c.new_currency == pairs.c.currency, beyond)
+        .order_by(pairs.c.key)
     ).all()
     held = [HeldCost("", key, currency, old, new) for key, currency, old, new in rows]
     for item in held:
@@ -74,12 +79,18 @@ def hold_cost_moves(conn: Connection, supplier_id: int, ratio: Decimal) -> list[
 
 
 def record_holds(
-    conn: Connection, supplier_id: int, held: Sequence[HeldCost], now: datetime
+    conn: Connection,
+    supplier_id: int,
+    held: Sequence[HeldCost],
+    now: datetime,
+    *,
+    held_before: bool = True,
 ) -> None:
     """After the feed is applied: mark the held items (an item held again at the same
     cost keeps the time it was first held), and clear an earlier hold on every other
-    item of the feed (its cost is now the feed's own)."""
-    if not staged_any(conn):
+    item of the feed (its cost is now the feed's own). ``held_before`` False: no item
+    of the supplier had a cost held, nothing to clear."""
+    if not staged_any(conn) or not (held or held_before):
         return
     in_feed = exists().where(incoming.c.key == _offers.c.key)
     clear = update(_offers).where(

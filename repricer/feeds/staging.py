@@ -172,17 +172,30 @@ def _stage_ids(conn: Connection, table: Table, ids: Sequence[int]) -> None:
         conn.exec_driver_sql(sql, [(int(i),) for i in ids[start : start + 50_000]])
 
 
+def stored_value(supplier_id: int, column: Any) -> Any:
+    """Scalar subquery: ``column`` of the supplier's stored offer with the staged key.
+
+    Statements over the staged offers read stored values this way rather than by a
+    join: with no statistics, SQLite would drive a join from every stored offer of the
+    supplier (its index looks selective) instead of from the few staged ones."""
+    return (
+        select(column)
+        .where(offers.c.supplier_id == supplier_id, offers.c.key == incoming.c.key)
+        .scalar_subquery()
+    )
+
+
 def restaged_prints(conn: Connection, supplier_id: int) -> list[int]:
     """Stored fingerprints of the staged keys: one the feed also repeated unchanged
     means a key written twice in the feed (the caller then reads the feed whole)."""
     if not staged_any(conn):
         return []
-    stmt = (
-        select(offers.c.feed_fp)
-        .join(incoming, incoming.c.key == offers.c.key)
-        .where(offers.c.supplier_id == supplier_id, offers.c.feed_fp.is_not(None))
+    prints = (
+        select(stored_value(supplier_id, offers.c.feed_fp).label("fp"))
+        .select_from(incoming)
+        .subquery()
     )
-    return list(conn.execute(stmt).scalars())
+    return list(conn.execute(select(prints.c.fp).where(prints.c.fp.is_not(None))).scalars())
 
 
 def analyse(
@@ -194,7 +207,6 @@ def analyse(
 ) -> FeedDiff:
     """Count what the staged feed, with the offers ``skipped`` as unchanged, changes,
     for the guards; writes nothing but the temporary tables."""
-    mine = offers.c.supplier_id == supplier_id
     staged, duplicates = conn.execute(
         select(func.count(), func.coalesce(func.sum(incoming.c.dup), 0))
     ).one()
@@ -204,11 +216,12 @@ def analyse(
     compared = big = unmapped = 0
     if staged:
         ratio_bp = int(max_cost_change * 10000)
-        moved = func.abs(incoming.c.cost - offers.c.cost) * 10000 > offers.c.cost * ratio_bp
+        costs = select(
+            incoming.c.cost.label("new"), stored_value(supplier_id, offers.c.cost).label("old")
+        ).subquery()
+        moved = func.abs(costs.c.new - costs.c.old) * 10000 > costs.c.old * ratio_bp
         compared, big = conn.execute(
-            select(func.count(), func.count().filter(moved))
-            .select_from(incoming.join(offers, incoming.c.key == offers.c.key))
-            .where(mine, offers.c.cost > 0)
+            select(func.count(), func.count().filter(moved)).where(costs.c.old > 0)
         ).one()
         unmapped = conn.execute(
             select(func.count()).select_from(incoming).where(product_match(key_setting).is_(None))
@@ -237,11 +250,7 @@ def _find_absent(conn: Connection, supplier_id: int, candidates: Sequence[int]) 
     in ``feed_absent`` those whose key is not staged; returns how many."""
     _stage_ids(conn, absent, candidates)
     if candidates and staged_any(conn):
-        in_feed = (
-            select(offers.c.id)
-            .select_from(incoming.join(offers, offers.c.key == incoming.c.key))
-            .where(offers.c.supplier_id == supplier_id)
-        )
+        in_feed = select(stored_value(supplier_id, offers.c.id)).select_from(incoming)
         conn.execute(absent.delete().where(absent.c.id.in_(in_feed)))
     return int(conn.execute(select(func.count()).select_from(absent)).scalar_one())
 
@@ -260,22 +269,27 @@ def apply_changes(
     key_setting: str,
     now: datetime,
     complete: bool,
+    *,
+    first: bool = False,
 ) -> tuple[int, int]:
     """Upsert staged rows that differ from the stored ones (their data, or only their
     fingerprint); give offers skipped as unchanged and still without a product the one
     that now matches; with ``complete``, mark the supplier's items absent from the feed
     (found by :func:`analyse`) unavailable. Returns (changed, missing): rows whose data
-    changed, rows marked missing."""
+    changed, rows marked missing. ``first``: the supplier has no stored offer yet."""
     changed = 0
     if staged_any(conn):
-        changed = _upsert_staged(conn, supplier_id, key_setting, now)
+        changed = _upsert_staged(conn, supplier_id, key_setting, now, first)
     changed += _match_waiting(conn, key_setting, now)
     missing = _mark_missing(conn, supplier_id, now) if complete else 0
     return changed, missing
 
 
-def _upsert_staged(conn: Connection, supplier_id: int, key_setting: str, now: datetime) -> int:
-    """Write staged offers that are new or differ; returns how many differ in data."""
+def _upsert_staged(
+    conn: Connection, supplier_id: int, key_setting: str, now: datetime, first: bool
+) -> int:
+    """Write staged offers that are new or differ; returns how many differ in data
+    (``first``: all of them, nothing is stored yet)."""
     product_id = product_match(key_setting)
     stored = offers.alias("stored")
     joined = incoming.outerjoin(
@@ -284,9 +298,8 @@ def _upsert_staged(conn: Connection, supplier_id: int, key_setting: str, now: da
     differs = [stored.c[f].is_distinct_from(incoming.c[f]) for f in COMPARED]
     differs.append(stored.c.product_id.is_distinct_from(product_id))
     new_or_different = or_(stored.c.id.is_(None), *differs)
-    changed = conn.execute(
-        select(func.count()).select_from(joined).where(new_or_different)
-    ).scalar_one()
+    counted = select(func.count()).select_from(incoming if first else joined)
+    changed = conn.execute(counted if first else counted.where(new_or_different)).scalar_one()
     source = (
         select(
             literal(supplier_id).label("supplier_id"),

@@ -18,7 +18,7 @@ A key written twice with one occurrence unchanged makes the sync read the file w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -31,18 +31,14 @@ from repricer.db.models import FeedSync, Supplier, utcnow
 from repricer.exceptions import ConfigError, FeedError
 from repricer.feeds import staging
 from repricer.feeds.content import content_hash, last_applied, unchanged_since
-from repricer.feeds.fingerprints import (
-    PrintIndex,
-    load_index,
-    piece_prints,
-    row_print,
-    settings_salt,
-)
+from repricer.feeds.fingerprints import PrintIndex, load_index, settings_salt
+from repricer.feeds.fresh import FreshRow, fresh_pieces, fresh_rows
 from repricer.feeds.guards import FeedRejected, check_guards, would_change
 from repricer.feeds.holds import hold_cost_moves, record_holds
-from repricer.feeds.parsers import RawRow, describe_ref, iter_rows
+from repricer.feeds.parsers import describe_ref, iter_rows
 from repricer.feeds.parsers.yml_pieces import NotPlain, OfferPieces
-from repricer.feeds.records import RowFault, build_record
+from repricer.feeds.plain import plain_record
+from repricer.feeds.records import KEY_FIELDS, RowFault, build_record
 from repricer.feeds.run import run_sync
 from repricer.feeds.sources import feed_name
 from repricer.redact import redact
@@ -274,51 +270,14 @@ def _stage_read(
         salt = settings_salt(supplier, currency, "pieces")
         index = load_index(conn, supplier_id, salt, delta=delta)
         try:
-            fresh = _fresh_pieces(OfferPieces(path, supplier.encoding), index)
+            fresh = fresh_pieces(OfferPieces(path, supplier.encoding), index)
             return _stage_records(conn, fresh, supplier, currency, result, report, index), index
         except NotPlain:
             _restart(conn, result)
     salt = settings_salt(supplier, currency, "rows")
     index = load_index(conn, supplier_id, salt, delta=delta)
-    fresh = _fresh_rows(iter_rows(path, supplier), index)
+    fresh = fresh_rows(iter_rows(path, supplier), index)
     return _stage_records(conn, fresh, supplier, currency, result, report, index), index
-
-
-# (where the row came from, its raw fields, its fingerprint)
-FreshRow = tuple[str | int, dict[str, Any], int]
-
-
-def _fresh_pieces(pieces: OfferPieces, index: PrintIndex) -> Iterator[FreshRow]:
-    """The offers of a plain YML file whose fingerprint is not stored, parsed."""
-    for block in pieces.blocks():
-        prints = piece_prints(block, index.salt)
-        fresh = np.flatnonzero(~index.known(prints))
-        index.read += len(block)
-        for start in range(0, len(fresh), BATCH):
-            part = fresh[start : start + BATCH]
-            parsed = pieces.parse([block[i] for i in part])
-            for (ref, raw), fp in zip(parsed, prints[part].tolist(), strict=True):
-                yield ref, raw, fp
-
-
-def _fresh_rows(rows: Iterable[RawRow], index: PrintIndex) -> Iterator[FreshRow]:
-    """The parsed rows whose fingerprint is not stored."""
-    batch: list[RawRow] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH:
-            yield from _unknown_rows(batch, index)
-            batch = []
-    yield from _unknown_rows(batch, index)
-
-
-def _unknown_rows(batch: list[RawRow], index: PrintIndex) -> Iterator[FreshRow]:
-    prints = [row_print(raw, index.salt) for _ref, raw in batch]
-    known = index.known(np.array(prints, dtype=np.int64))
-    index.read += len(batch)
-    for (ref, raw), fp, skip in zip(batch, prints, known.tolist(), strict=True):
-        if not skip:
-            yield ref, raw, fp
 
 
 def _stage_records(
@@ -333,8 +292,9 @@ def _stage_records(
     """Check and stage new and changed offers, counting and reporting junk rows;
     returns the number of rows read (skipped unchanged ones included)."""
     batch: list[tuple[Any, ...]] = []
+    key_field = KEY_FIELDS[supplier.key]
     for ref, raw, fp in rows:
-        record = build_record(raw, supplier.key, currency)
+        record = plain_record(raw, key_field, currency) or build_record(raw, supplier.key, currency)
         if isinstance(record, RowFault):  # a value not to be guessed at: refuse the feed
             raise FeedRejected(f"{feed_name(supplier)}: {describe_ref(ref)}: {record.reason}")
         if isinstance(record, str):
@@ -364,9 +324,8 @@ def _apply(
     conn.execute(
         update(_suppliers).where(_suppliers.c.id == supplier_id).values(priority=supplier.priority)
     )
-    diff = staging.analyse(
-        conn, supplier_id, supplier.key, supplier.max_cost_change, index.skipped()
-    )
+    skipped = index.skipped()
+    diff = staging.analyse(conn, supplier_id, supplier.key, supplier.max_cost_change, skipped)
     result.seen, result.duplicates, result.unmapped = diff.staged, diff.duplicates, diff.unmapped
     result.missing = diff.missing if supplier.complete else 0
     if diff.duplicates:
@@ -385,9 +344,9 @@ def _apply(
     held = hold_cost_moves(conn, supplier_id, supplier.hold_cost_ratio)
     now = utcnow()
     result.changed, result.missing = staging.apply_changes(
-        conn, supplier_id, supplier.key, now, supplier.complete
+        conn, supplier_id, supplier.key, now, supplier.complete, first=not skipped.stored
     )
-    record_holds(conn, supplier_id, held, now)
+    record_holds(conn, supplier_id, held, now, held_before=bool(skipped.held))
     result.held = len(held)
     if held:
         shown = "; ".join(str(h) for h in held[:10])

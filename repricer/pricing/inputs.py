@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy import Connection, Table, case, func, or_, select
 
 from repricer.config import Settings
-from repricer.db.columnar import epoch_us, read_frame
+from repricer.db.columnar import epoch_us, read_columns, read_frame
 from repricer.db.models import (
     Competitor,
     CrawlSiteStats,
@@ -162,23 +162,20 @@ def load_observations(
     dtypes = {"listing_id": "int64", "id": "int64", "product_id": "int64",
               "competitor_id": "int64", "price": "int64", "in_stock": "bool",
               "observed_us": "int64"}  # fmt: skip
-    rows = read_frame(conn, stmt, dtypes)
-    newest = latest_per_listing(
-        rows["listing_id"].to_numpy(), rows["observed_us"].to_numpy(), rows["id"].to_numpy()
-    )
-    rows = rows[newest]
+    rows = read_columns(conn, stmt, dtypes)
+    newest = latest_per_listing(rows.pop("listing_id"), rows["observed_us"], rows.pop("id"))
+    for name in list(rows):  # one column at a time: the unfiltered ones go as we go
+        rows[name] = np.asarray(rows[name])[newest]
     names = {row.id: row.name for row in conn.execute(select(comp.c.id, comp.c.name))}
-    competitor = _names(rows["competitor_id"].to_numpy(), names)
-    order = np.lexsort((competitor.codes, rows["product_id"].to_numpy()))
+    competitor = _names(rows.pop("competitor_id"), names)
+    order = np.lexsort((competitor.codes, rows["product_id"]))
     return pd.DataFrame(
         {
-            "product_id": rows["product_id"].to_numpy()[order],
+            "product_id": rows.pop("product_id")[order],
             "competitor": competitor[order],
-            "price": rows["price"].to_numpy()[order],
-            "in_stock": rows["in_stock"].to_numpy()[order],
-            "observed_at": pd.to_datetime(
-                rows["observed_us"].to_numpy()[order], unit="us", utc=True
-            ),
+            "price": rows.pop("price")[order],
+            "in_stock": rows.pop("in_stock")[order],
+            "observed_at": pd.to_datetime(rows.pop("observed_us")[order], unit="us", utc=True),
         }
     )
 

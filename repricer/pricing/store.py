@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table, insert, select
 
-from repricer.db.columnar import write_rows
+from repricer.db.columnar import read_frame, write_rows
 from repricer.db.models import PriceChange, RepricingRun
 from repricer.pricing.decisions import Decisions, decision_frame
 from repricer.pricing.inputs import Inputs
@@ -120,12 +120,11 @@ def previous_decisions(conn: Connection, run_id: int) -> PreviousRun:
     columns = ["product_id", "new_price", "status"]
     if previous is None:
         return PreviousRun(None, pd.DataFrame(columns=columns), None)
-    rows = conn.execute(
-        select(_changes.c.sku, *(_changes.c[c] for c in columns)).where(
-            _changes.c.run_id == previous.id
-        )
-    ).all()
-    frame = pd.DataFrame.from_records(list(map(tuple, rows)), columns=["sku", *columns])
+    stmt = select(_changes.c.sku, *(_changes.c[c] for c in columns)).where(
+        _changes.c.run_id == previous.id
+    )
+    dtypes = {"sku": "object", "product_id": "int64", "new_price": "Int64", "status": "object"}
+    frame = read_frame(conn, stmt, dtypes)
     summary = previous.summary or {}
     skus = summary["skus"] if "skus" in summary else list(frame["sku"])
-    return PreviousRun(int(previous.id), frame[columns].astype({"new_price": "Int64"}), skus)
+    return PreviousRun(int(previous.id), frame[columns], skus)

@@ -45,7 +45,8 @@ def _table(engine: Engine) -> Table:
 def test_rows_written_and_read_back_alike(
     any_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(columnar, "_CHUNK", 4)  # several blocks / fetches for 20 rows
+    monkeypatch.setattr(columnar, "_CHUNK", 4)  # several CSV blocks (PostgreSQL) for 20 rows
+    monkeypatch.setattr(columnar, "_FETCH_ROWS", 3)  # several fetches (SQLite)
     table = _table(any_engine)
     at = datetime(2026, 3, 1, 12, 30, 15, 123456)
     tags = ["a", "b"]

@@ -125,5 +125,8 @@ def test_a_vanished_supplier_is_kept_unless_the_policy_says_zero(settings_from, 
     with engine.begin() as conn:  # acme's feed is applied again: it counts again
         conn.execute(update(FeedSync).values(finished_at=utcnow()))
     assert shown(zero, engine)["A"] == (8, True)
+    with engine.begin() as conn:  # the same file again (skipped as unchanged) counts too
+        conn.execute(update(FeedSync).values(status="unchanged"))
+    assert shown(zero, engine)["A"] == (8, True)
     with engine.begin() as conn:
         conn.execute(update(Product).values(stock=None))

@@ -31,7 +31,7 @@ def upgrade() -> None:
     with op.batch_alter_table("supplier_offers", schema=None) as batch_op:
         batch_op.create_index(
             "ix_supplier_offers_fingerprints",
-            ["supplier_id", "feed_fp", "available", "product_id"],
+            ["supplier_id", "feed_fp", "available", "product_id", "held_cost", "updated_at"],
             unique=False,
         )
     with op.batch_alter_table("feed_syncs", schema=None) as batch_op:
