@@ -32,6 +32,12 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cdist, cpdist
 
 ROOT = Path(__file__).resolve().parents[1]
+# The labelled pairs sit beside the checkout (../shared/matching), or one level up.
+SHARED = next(
+    (p for p in (ROOT.parent / "shared" / "matching", ROOT.parents[1] / "shared" / "matching")
+     if p.is_dir()),
+    ROOT.parent / "shared" / "matching",
+)  # fmt: skip
 sys.path.insert(0, str(ROOT))
 
 from repricer.matching import ACCEPT_AT, score_pairs  # noqa: E402
@@ -138,6 +144,8 @@ def _titles(pairs: list[tuple[dict[str, str], dict[str, str]]]) -> np.ndarray:
 
 def run_quality(data: Path) -> dict[str, float]:
     result: dict[str, float] = {}
+    if not any((data / name / "valid.txt").exists() for name in SETS.values()):
+        print(f"no labelled pairs under {data}: quality not measured", file=sys.stderr)
     for key, name in SETS.items():
         if not (data / name / "valid.txt").exists():
             continue
@@ -158,7 +166,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="catalog products")
     parser.add_argument("--m", type=int, default=100_000, help="candidate pages")
     parser.add_argument("--sample", type=int, default=300, help="baseline products timed")
-    parser.add_argument("--data", type=Path, default=ROOT.parent.parent / "shared" / "matching")
+    parser.add_argument("--data", type=Path, default=SHARED)
     args = parser.parse_args()
     result: dict[str, float] = {"products": args.n, "candidates": args.m}
     result.update(run_scale(args.n, args.m, args.sample))
