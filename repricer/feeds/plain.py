@@ -17,8 +17,9 @@ from repricer.feeds.records import (
     FeedRecord,
     _cents,
     _currency,
-    _is_barcode,
     _plain_minor,
+    available_from,
+    finish_record,
     parse_bool,
 )
 from repricer.money import MAX_MINOR, MAX_STOCK
@@ -49,20 +50,19 @@ def plain_record(raw: Mapping[str, Any], key_field: str, currency: str) -> FeedR
     if texts is None:
         return None
     offer_id, name, vendor, vendor_code, barcode = texts
-    flag = parse_bool(get("available"))
-    return FeedRecord(
+    return finish_record(
         key,
         offer_id[:100] or None,
         name[:500] or None,
         vendor[:200] or None,
         vendor_code[:100] or None,
-        barcode if barcode and _is_barcode(barcode) else None,
+        barcode,
         currency,
         cost,
-        retail if retail and retail > 0 else None,
-        old if old and old > 0 else None,
+        retail,
+        old,
         stock,
-        (flag if flag is not None else True) and (stock is None or stock > 0),
+        available_from(parse_bool(get("available")), stock),
     )
 
 

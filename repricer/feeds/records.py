@@ -150,8 +150,7 @@ def _stock_cells(raw: Mapping[str, Any]) -> tuple[int | None, bool]:
     stock = parse_stock(raw.get("stock"))
     if stock is not None and stock > MAX_STOCK:
         raise _Fault(f"stock {raw.get('stock')!r} is above the limit of {MAX_STOCK}")
-    flag = parse_bool(raw.get("available"))
-    return stock, (flag if flag is not None else True) and (stock is None or stock > 0)
+    return stock, available_from(parse_bool(raw.get("available")), stock)
 
 
 def _record(raw: Mapping[str, Any], key_value: str, currency: str, cost: int) -> FeedRecord:
@@ -159,13 +158,49 @@ def _record(raw: Mapping[str, Any], key_value: str, currency: str, cost: int) ->
     stock, available = _stock_cells(raw)
     retail = _money_cell(raw, "retail_price", currency)
     old = _money_cell(raw, "old_price", currency)
-    barcode = text(get("barcode"))
-    return FeedRecord(
+    return finish_record(
         key_value,
         _clip(get("offer_id"), 100),
         _clip(get("name"), 500),
         _clip(get("vendor"), 200),
         _clip(get("vendor_code"), 100),
+        text(get("barcode")),
+        currency,
+        cost,
+        retail,
+        old,
+        stock,
+        available,
+    )
+
+
+def available_from(flag: bool | None, stock: int | None) -> bool:
+    """An offer is available unless the feed says it is not or its stock is zero."""
+    return (flag if flag is not None else True) and (stock is None or stock > 0)
+
+
+def finish_record(
+    key: str,
+    offer_id: str | None,
+    name: str | None,
+    vendor: str | None,
+    vendor_code: str | None,
+    barcode: str | None,
+    currency: str,
+    cost: int,
+    retail: int | None,
+    old: int | None,
+    stock: int | None,
+    available: bool,
+) -> FeedRecord:
+    """The record of checked cells: a barcode that is not one, and prices that are not
+    positive, are left out."""
+    return FeedRecord(
+        key,
+        offer_id,
+        name,
+        vendor,
+        vendor_code,
         barcode if barcode and _is_barcode(barcode) else None,
         currency,
         cost,
