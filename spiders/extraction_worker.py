@@ -91,6 +91,9 @@ def main(argv: list[str]) -> None:
         contextlib.suppress(BrokenPipeError),  # the crawling process went away
     ):
         serve(tasks, results)
+    # Nothing is left to flush or save: skip the interpreter's teardown, which the
+    # crawl would otherwise wait for as it closes.
+    os._exit(0)
 
 
 if __name__ == "__main__":
