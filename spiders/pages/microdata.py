@@ -48,13 +48,21 @@ Props = dict[str, list[tuple[str, Node]]]
 
 
 def find_microdata(
-    region: PageRegion, page_url: str, heading: Heading = None, syntax: Syntax = MICRODATA
+    region: PageRegion,
+    page_url: str,
+    heading: Heading = None,
+    elements: list[Node] | None = None,
+    syntax: Syntax = MICRODATA,
 ) -> Found | None:
-    """The page's product from microdata (or RDFa with ``syntax=RDFA``), or None."""
+    """The page's product from microdata (or RDFa with ``syntax=RDFA``), or None.
+    ``elements``: the page's elements carrying the property attribute, when the caller
+    has looked them up already."""
     owners: dict[int, Node | None] = {}
     scopes: dict[int, tuple[Node, Props]] = {}
     loose: Props = defaultdict(list)
-    for element in region.doc.css(f"[{syntax.prop_attr}]"):
+    if elements is None:
+        elements = region.doc.css(f"[{syntax.prop_attr}]")
+    for element in elements:
         for name in (element.attributes.get(syntax.prop_attr) or "").split():
             key = re.split(r"[/:#]", name)[-1].lower()
             if key not in WANTED:
@@ -77,7 +85,7 @@ def find_microdata(
 
 
 def find_rdfa(region: PageRegion, page_url: str, heading: Heading = None) -> Found | None:
-    return find_microdata(region, page_url, heading, RDFA)
+    return find_microdata(region, page_url, heading, syntax=RDFA)
 
 
 def _owner(element: Node, syntax: Syntax, memo: dict[int, Node | None]) -> Node | None:
