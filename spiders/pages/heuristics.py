@@ -12,6 +12,7 @@ data can settle it, or the page is refused.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from spiders.pages._phrases import (
     EX_VAT,
@@ -22,7 +23,7 @@ from spiders.pages._phrases import (
     UNKNOWN,
 )
 from spiders.pages.element import DIGIT, NOT_A_PRICE, Candidate, is_old, own_text
-from spiders.pages.found import Found, distinct_prices
+from spiders.pages.found import Found, distinct_prices, same_price
 from spiders.pages.plaintext import text_prices
 from spiders.pages.region import PageRegion
 from spiders.pages.tree import Node, ancestors, label, lineage
@@ -43,6 +44,9 @@ _LONGEST_TEXT = 200
 _SLACK = 2
 # How much further than the nearest current price an old (struck) price may stand.
 _OLD_REACH = 3
+# Price elements a page without a title or buy control may hold and still be read as
+# one product's page.
+_MANY_WITHOUT_TITLE = 40
 
 
 def find_visible(region: PageRegion) -> Found | None:
@@ -70,6 +74,8 @@ def find_visible(region: PageRegion) -> Found | None:
             currency=currency,
         )
     shown = ", ".join(str(v) for v in values[:4])
+    if not region.has_anchor:  # nothing tells the product's price from the others
+        return Found(METHOD, reason=f"different prices on a page without a title ({shown})")
     return Found(
         METHOD,
         reason=f"{len(values)} different prices beside the product ({shown})",
@@ -89,7 +95,7 @@ def find_stock_text(region: PageRegion) -> str:
             continue
         if labels and any(n.mem_id in labels for n in lineage(node)):
             continue
-        text = own_text(node)
+        text = own_text(node, limit=80)
         if text and len(text) < 80:
             states.add(availability_from_text(text))
     states.discard(UNKNOWN)
@@ -128,13 +134,18 @@ def _is_price_node(node: Node) -> bool:
 def _nearest_first(region: PageRegion) -> list[Candidate]:
     """The price elements read in order of their distance to the title and buy control,
     up to the reach of the nearest current price: prices further away cannot compete,
-    and a page's carousels of other products need not be read at all."""
+    and a page's carousels of other products need not be read at all. A page without
+    a title or buy control is read until two different current prices show, and not
+    at all when it holds many price elements (a listing, not one product)."""
+    nodes = _innermost(region)
+    if not region.has_anchor and len(nodes) > _MANY_WITHOUT_TITLE:
+        return []
     placed = sorted(
-        ((region.distance(n), i, n) for i, n in enumerate(_innermost(region))),
-        key=lambda p: (p[0], p[1]),
+        ((region.distance(n), i, n) for i, n in enumerate(nodes)), key=lambda p: (p[0], p[1])
     )
     out: list[Candidate] = []
     reach: int | None = None
+    first: Decimal | None = None
     for distance, _i, node in placed:
         if reach is not None and distance > reach:
             break
@@ -142,8 +153,14 @@ def _nearest_first(region: PageRegion) -> list[Candidate]:
         if candidate is None:
             continue
         out.append(candidate)
-        if reach is None and not candidate.old:
+        if candidate.old:
+            continue
+        if reach is None:
             reach = distance + _SLACK + _OLD_REACH
+        if not region.has_anchor:
+            if first is not None and not same_price(first, candidate.price):
+                break
+            first = candidate.price
     return out
 
 
@@ -180,4 +197,4 @@ def _data_price(node: Node) -> str | None:
 
 def _parent_text(node: Node) -> str:
     parent = node.parent
-    return own_text(parent)[:60] if parent is not None else ""
+    return own_text(parent, limit=60)[:60] if parent is not None else ""

@@ -45,7 +45,6 @@ _CHOICE_ROLES = frozenset({"radio", "option", "tab", "menuitem", "menuitemradio"
 _LONGEST_LABEL = 400  # characters of text, spaces included, a buy control's label may have
 _FAR = 1000  # steps "to" an anchor in another tree (or without any anchor)
 _CONTROL_TAGS = frozenset({"a", "button"})
-_CARD_TAGS = frozenset({"li", "div", "article"})
 _BUY_CSS = (
     "button,input[type=submit],input[type=button],[class*=cart i],[id*=cart i],"
     "[class*=buy i],[id*=buy i],[name*=add i],a[class*=cta i]"
@@ -60,7 +59,7 @@ class PageRegion:
         self.page_url = page_url
         self._verdicts: dict[int, str | None] = {}
         self._furniture: dict[int, bool] = {}
-        self._child_kinds: dict[int, dict[tuple[str | None, str | None], int]] = {}
+        self._repeated: dict[tuple[int, str | None, str | None], bool] = {}
         self.per_unit = 0  # main-product prices seen quoted per unit of measure
 
     @cached_property
@@ -222,14 +221,17 @@ class PageRegion:
         return None
 
     def _is_repeated_card(self, node: Node, cls: str | None) -> bool:
-        """One of three or more siblings of the same tag and class, holding a link."""
+        """One of three or more siblings of the same tag and class, holding a link.
+        The siblings are counted once per parent and kind: every card of a long list
+        asks the same question."""
         parent = node.parent
         if parent is None:
             return False
-        kinds = self._child_kinds.get(parent.mem_id)
-        if kinds is None:
-            kinds = self._child_kinds[parent.mem_id] = _count_kinds(parent)
-        return kinds.get((node.tag, cls), 0) >= 3 and node.css_first("a[href]") is not None
+        key = (parent.mem_id, node.tag, cls)
+        repeated = self._repeated.get(key)
+        if repeated is None:
+            repeated = self._repeated[key] = _has_three(parent, node.tag, cls)
+        return repeated and node.css_first("a[href]") is not None
 
     def _links_away(self, href: str) -> bool:
         href = href.strip()
@@ -304,14 +306,12 @@ class _Steps:
         return self.known[walked[0]] if walked else found
 
 
-def _count_kinds(parent: Node) -> dict[tuple[str | None, str | None], int]:
-    """How many children of ``parent`` share each (tag, class): counted once per parent,
-    as every card of a long list asks the same question."""
-    kinds: dict[tuple[str | None, str | None], int] = {}
-    child = parent.child
-    while child is not None:
-        if child.tag in _CARD_TAGS:
-            key = (child.tag, child.attributes.get("class"))
-            kinds[key] = kinds.get(key, 0) + 1
-        child = child.next
-    return kinds
+def _has_three(parent: Node, tag: str | None, cls: str | None) -> bool:
+    """``parent`` has at least three children of this tag and class."""
+    same = 0
+    for sibling in parent.iter():
+        if sibling.tag == tag and sibling.attributes.get("class") == cls:
+            same += 1
+            if same >= 3:
+                return True
+    return False
