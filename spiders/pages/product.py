@@ -25,7 +25,7 @@ from spiders.pages.meta import find_opengraph, page_title, read_meta
 from spiders.pages.microdata import find_microdata, find_rdfa
 from spiders.pages.region import PageRegion
 from spiders.pages.stock import find_visible_stock
-from spiders.pages.tree import read_page
+from spiders.pages.tree import contains, read_page
 
 
 @dataclass(frozen=True)
@@ -64,15 +64,15 @@ def extract_product(
         return ExtractedProduct(reason="empty or unreadable page")
     region = PageRegion(doc, url)
     meta = read_meta(doc)
-    # One query per kind of markup; each walks the parsed tree once, in C (cheaper than
-    # searching the source for a marker first).
+    # JSON-LD is on most pages: asked for directly. Microdata and RDFa are rarer: the
+    # source is searched for their attribute first (cheaper than a walk of a big tree).
     scripts = [n.text() for n in doc.css('script[type*="ld+json" i]')]
-    items = doc.css("[itemprop]")
+    items = doc.css("[itemprop]") if contains(source, "itemprop") else []
     found = [
         f for f in (
             find_jsonld(scripts, url, region.heading_text) if scripts else None,
             find_microdata(region, url, region.heading_text, items) if items else None,
-            find_rdfa(region, url, region.heading_text) if doc.css_first("[typeof]") else None,
+            find_rdfa(region, url, region.heading_text) if contains(source, " typeof=") else None,
             find_opengraph(meta),
             find_configured(PageSelection(doc, source), selectors) if selectors else None,
         ) if f is not None
