@@ -23,7 +23,7 @@ def find_visible_stock(region: PageRegion) -> str:
     if "disabled" in attrs or attrs.get("aria-disabled") == "true":
         return OUT_OF_STOCK
     labels = [t for t in map(text_of, region.state_labels) if t]
-    for block in ancestors(button)[:3]:
+    for block in ancestors(button, 3):
         text = text_of(block)
         for other in labels:
             text = text.replace(other, " ")
