@@ -288,22 +288,26 @@ class _Steps:
     page share most of their ancestors."""
 
     def __init__(self, path: dict[int, int]) -> None:
-        self.path = path  # the anchor and its ancestors -> steps up from the anchor
-        self.known: dict[int, int] = {}
+        # The anchor and its ancestors (steps up from the anchor), then every node
+        # walked through (steps to the anchor).
+        self.known: dict[int, int] = dict(path)
 
     def __call__(self, node: Node) -> int:
+        known = self.known
         walked: list[int] = []
         found = _FAR
-        for current in lineage(node):
+        current: Node | None = node
+        while current is not None:  # up to the document: <html> is never on the path
             key = current.mem_id
-            steps = self.known.get(key, self.path.get(key))
+            steps = known.get(key)
             if steps is not None:
                 found = steps
                 break
             walked.append(key)
+            current = current.parent
         for up, key in enumerate(reversed(walked), start=1):
-            self.known[key] = found + up if found < _FAR else _FAR
-        return self.known[walked[0]] if walked else found
+            known[key] = found + up if found < _FAR else _FAR
+        return known[walked[0]] if walked else found
 
 
 def _has_three(parent: Node, tag: str | None, cls: str | None) -> bool:
