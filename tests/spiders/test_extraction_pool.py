@@ -4,6 +4,8 @@ worker dies."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import Callable
 
 import pytest
@@ -138,9 +140,10 @@ def test_pages_held_by_a_worker_that_dies_are_read_here() -> None:
     selectors = SelectorSettings.model_validate(SELECTORS)
 
     async def run() -> list[ExtractedProduct]:
+        os.kill(worker.process.pid, signal.SIGSTOP)  # it takes pages and answers none
         pages = [asyncio.ensure_future(pool.extract(r, selectors)) for r in _responses()]
         await asyncio.sleep(0)  # every page is handed out: some to the worker
-        assert worker.pending
+        assert len(worker.pending) == QUEUE_PER_WORKER
         worker.process.kill()
         return await asyncio.gather(*pages)
 
