@@ -56,6 +56,7 @@ QUEUE_PER_WORKER = 3
 # 64 KB costs a round of the event loop per 64 KB).
 _PIPE_BYTES = 1024 * 1024
 _READ_BYTES = 256 * 1024
+_IOV = 512  # buffers per write (the system allows 1024)
 _STOP_WAIT_S = 5.0
 
 
@@ -159,6 +160,7 @@ class _Worker:
         self.inbox = bytearray()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.writing = False
+        self.flush_soon = False
         self.ready = False
         self.dead = False
 
@@ -170,7 +172,9 @@ class _Worker:
         meta = pickle.dumps((task.url, task.encoding, task.selectors), pickle.HIGHEST_PROTOCOL)
         header = TASK.pack(task_id, len(meta), len(task.body))
         self.outbox += (memoryview(header + meta), memoryview(task.body))
-        self._flush()
+        if not self.flush_soon and not self.writing:  # one write for the pages of this round
+            self.flush_soon = True
+            loop.call_soon(self._flush)
         return future
 
     def poll_hello(self, timeout: float = 0.0) -> bool:
@@ -196,18 +200,22 @@ class _Worker:
 
     def _flush(self) -> None:
         """Write what the pipe takes now; the loop calls again when it takes more."""
-        while self.outbox:
+        self.flush_soon = False
+        while self.outbox and not self.dead:
             try:
-                written = os.write(self.task_fd, self.outbox[0])
+                written = os.writev(self.task_fd, list(itertools.islice(self.outbox, _IOV)))
             except BlockingIOError:
                 break
             except OSError:  # the worker is gone
                 self._die()
                 return
-            if written < len(self.outbox[0]):
-                self.outbox[0] = self.outbox[0][written:]
-            else:
-                self.outbox.popleft()
+            while written:
+                first = self.outbox[0]
+                if written < len(first):
+                    self.outbox[0], written = first[written:], 0
+                else:
+                    self.outbox.popleft()
+                    written -= len(first)
         wanted = bool(self.outbox)
         if wanted != self.writing and self.loop is not None:
             if wanted:

@@ -30,6 +30,7 @@ from spiders.pages import ExtractedProduct, extract_product
 TASK = struct.Struct("<QII")  # task id, pickled (url, encoding, selectors) size, body size
 RESULT = struct.Struct("<QI")  # task id, pickled outcome size
 HELLO = 0
+_READ_BUFFER = 1024 * 1024  # small pages: several per read
 
 
 def extract_page(
@@ -86,7 +87,7 @@ def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     task_fd, result_fd = int(argv[0]), int(argv[1])
     with (
-        open(task_fd, "rb", buffering=0) as tasks,
+        open(task_fd, "rb", buffering=_READ_BUFFER) as tasks,
         open(result_fd, "wb", buffering=0) as results,
         contextlib.suppress(BrokenPipeError),  # the crawling process went away
     ):
