@@ -4,11 +4,12 @@ per row in between.
 :func:`read_frame` runs a SELECT and returns a DataFrame of the given dtypes. On
 PostgreSQL the server writes the rows as CSV text in large blocks (``string_agg``
 over numbered rows, read through a server-side cursor one block at a time) and pandas'
-C parser reads them as they arrive; on SQLite the sqlite3 cursor hands over tuples in
-chunks that numpy turns into columns. :func:`write_rows` inserts rows with ``COPY ...
-FROM STDIN`` on PostgreSQL and one driver-level ``executemany`` elsewhere (values
-converted per distinct object, not per row). Both run on the caller's
-connection, inside its transaction.
+C parser reads them as they arrive; :func:`read_columns` of numbers only takes one
+binary array per column instead (``string_agg`` of ``int8send``: no text at all). On
+SQLite the sqlite3 cursor hands over tuples in chunks that numpy turns into columns.
+:func:`write_rows` inserts rows with ``COPY ... FROM STDIN`` on PostgreSQL and one
+driver-level ``executemany`` elsewhere (values converted per distinct object, not per
+row). Both run on the caller's connection, inside its transaction.
 
 Queries should yield numbers where they can (ids, minor units, 0/1, epoch
 microseconds from :func:`epoch_us`): numbers cross the driver fastest.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import chain
 from typing import Any
@@ -27,6 +29,7 @@ import pandas as pd
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Connection,
     Integer,
     Select,
@@ -45,6 +48,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
 _CHUNK = 250_000  # rows per CSV block on PostgreSQL
+_UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)  # unixepoch(): 4x strftime('%s')
 _FETCH_ROWS = 50_000  # rows per fetchmany on SQLite: bounds the tuples alive at once
 
 
@@ -53,8 +57,11 @@ def epoch_us(column: Any, dialect: str) -> ColumnElement[int]:
     if dialect == "postgresql":
         return cast(func.extract("epoch", column) * 1_000_000, BigInteger)
     text = type_coerce(column, String)
-    seconds = cast(func.strftime("%s", text), Integer)
-    # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff": the fraction is the 6 digits at 21.
+    # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds from the first 19
+    # characters (SQLite's date functions round a fraction to milliseconds, which
+    # would carry .9995 into the next second) and the fraction from the 6 digits at 21.
+    whole = func.substr(text, 1, 19)
+    seconds = func.unixepoch(whole) if _UNIXEPOCH else cast(func.strftime("%s", whole), Integer)
     fraction = cast(func.substr(text.concat("000000"), 21, 6), Integer)
     has_fraction = func.substr(text, 20, 1) == literal(".")
     return seconds * 1_000_000 + case((has_fraction, fraction), else_=0)
@@ -76,8 +83,12 @@ def read_frame(conn: Connection, stmt: Select[Any], dtypes: Mapping[str, str]) -
 
 def read_columns(conn: Connection, stmt: Select[Any], dtypes: Mapping[str, str]) -> dict[str, Any]:
     """:func:`read_frame`'s columns as separate arrays: no DataFrame, so no copy of the
-    columns into one block (for large reads that are filtered before use)."""
+    columns into one block (for large reads that are filtered before use). Rows may
+    come in any order (the columns stay aligned): on PostgreSQL a statement of
+    ``int64``/``bool`` columns only crosses as binary arrays (:func:`_binary_arrays`)."""
     names = list(dtypes)
+    if conn.dialect.name == "postgresql" and all(dtypes[n] in ("int64", "bool") for n in names):
+        return _binary_columns(conn, stmt, names, dtypes)
     if conn.dialect.name == "postgresql":
         frame = _copy_out(conn, stmt, names, dtypes)
         plain = ("int64", "bool")
@@ -231,6 +242,47 @@ def _csv_cell(column: Any, dtype: str) -> ColumnElement[str]:
         quoted = literal('"') + func.replace(text, '"', '""') + literal('"')
         return case((column.is_(None), ""), else_=quoted)
     return func.coalesce(text, "")
+
+
+def _binary_columns(
+    conn: Connection, stmt: Select[Any], names: list[str], dtypes: Mapping[str, str]
+) -> dict[str, Any]:
+    query, widths = _binary_arrays(stmt, names)
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor(binary=True) as cursor:  # bytea as bytes, not hex text
+        cursor.execute(str(compiled), compiled.params)
+        row = list(cursor.fetchone() or [None] * len(names))
+    count = len(row[0] or b"") // widths[0]
+    data: dict[str, Any] = {}
+    for i, (name, width) in enumerate(zip(names, widths, strict=True)):
+        value, row[i] = row[i] or b"", None  # each column's bytes go once converted
+        if len(value) != count * width:  # string_agg skips NULLs: the columns would misalign
+            raise ValueError(f"NULL in the non-nullable column {name!r}")
+        data[name] = np.frombuffer(value, dtype=f">i{width}").astype(dtypes[name])
+    return data
+
+
+def _binary_arrays(stmt: Select[Any], names: list[str]) -> tuple[Select[Any], list[int]]:
+    """SQL: the rows of ``stmt`` as one ``bytea`` per column, each value big-endian
+    (``int4send`` for integer columns, ``int8send`` for the rest), and each column's
+    bytes per value. Numbers cross without text formatting and parsing on either side
+    and without a Python object per row; one aggregate (no numbering, no sort), whose
+    columns all take the rows in the same order."""
+    rows = stmt.subquery("rows")
+    empty: Any = literal_column("''::bytea")
+    sends, widths = [], []
+    for column in list(rows.c)[: len(names)]:
+        narrow = isinstance(column.type, (Integer, Boolean)) and not isinstance(
+            column.type, BigInteger
+        )
+        value = cast(column, Integer) if narrow else cast(column, BigInteger)
+        sends.append(
+            func.string_agg(func.int4send(value) if narrow else func.int8send(value), empty)
+        )
+        widths.append(4 if narrow else 8)
+    return select(*sends), widths
 
 
 def write_rows(

@@ -163,12 +163,14 @@ def load_observations(
               "competitor_id": "int64", "price": "int64", "in_stock": "bool",
               "observed_us": "int64"}  # fmt: skip
     rows = read_columns(conn, stmt, dtypes)
-    newest = latest_per_listing(rows.pop("listing_id"), rows["observed_us"], rows.pop("id"))
+    newest = latest_per_listing(rows.pop("listing_id"), rows["observed_us"], rows["id"])
     for name in list(rows):  # one column at a time: the unfiltered ones go as we go
         rows[name] = np.asarray(rows[name])[newest]
     names = {row.id: row.name for row in conn.execute(select(comp.c.id, comp.c.name))}
     competitor = _names(rows.pop("competitor_id"), names)
-    order = np.lexsort((competitor.codes, rows["product_id"]))
+    # the rows come in no set order: observations of one product and competitor (two
+    # listings) in the order they were stored
+    order = np.lexsort((rows.pop("id"), competitor.codes, rows["product_id"]))
     return pd.DataFrame(
         {
             "product_id": rows.pop("product_id")[order],
