@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from repricer._header_aliases import CATALOG_ALIASES, LISTING_ALIASES
 from repricer.config import Settings
 from repricer.db import session_scope, upsert_rows
-from repricer.db.models import Competitor, Listing, Product
+from repricer.db.models import Competitor, Listing, Product, utcnow
 from repricer.exceptions import InputFileError
+from repricer.feeds.fingerprints import forget_linked
 from repricer.money import (
     MAX_STOCK,
     AmountError,
@@ -84,14 +85,30 @@ def import_catalog(settings: Settings, engine: Engine, path: Path | str) -> Impo
         rows[row["sku"]] = row
     columns = sorted({c for row in rows.values() for c in row})
     with session_scope(engine) as session:
+        moved = _moved_barcodes(session, rows) if "gtin" in columns else {}
         upsert_rows(
             session,
             Product.__table__,
             ({c: row.get(c) for c in columns} for row in rows.values()),
             key=["sku"],
         )
+        if moved:
+            codes = {code for pair in moved.values() for code in pair if code}
+            forget_linked(session.connection(), list(moved), sorted(codes), utcnow())
     report.imported = len(rows)
     return report
+
+
+def _moved_barcodes(
+    session: Session, rows: dict[str, dict[str, Any]]
+) -> dict[int, tuple[str | None, str | None]]:
+    """Stored products whose barcode the import changes: id -> (old, new)."""
+    moved = {}
+    for product_id, sku, gtin in session.execute(select(Product.id, Product.sku, Product.gtin)):
+        row = rows.get(sku)
+        if row is not None and row.get("gtin") != gtin:
+            moved[product_id] = (gtin, row.get("gtin"))
+    return moved
 
 
 def _product_row(record: dict[str, Any], default_currency: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ stale and the next sync reads every offer again.
 ``supplier_offers.feed_fp`` holds the fingerprint of the offer last applied *whole* to
 the row. It is left NULL, or set back to NULL, whenever the row is not exactly what the
 feed said: a held cost move, an item marked missing, a stock-only sync, an accepted
-hold. A sync then only parses, checks and stages offers whose fingerprint is not among
+hold, a product whose barcode moved (:func:`forget_linked`). A sync then only parses, checks and stages offers whose fingerprint is not among
 the supplier's stored ones (:class:`PrintIndex`); an offer found there is skipped,
 because applying it again would change nothing.
 """
@@ -20,12 +20,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from hashlib import blake2b, sha1
 from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, or_, update
 
 from repricer import __version__
 from repricer.config import SupplierSettings
@@ -198,3 +199,19 @@ def load_index(conn: Connection, supplier_id: int, salt: bytes, *, delta: bool) 
         (packed & 8) != 0,
     )
     return PrintIndex(salt, rows, delta=delta)
+
+
+def forget_linked(
+    conn: Connection, product_ids: Sequence[int], keys: Sequence[str], now: datetime
+) -> None:
+    """Have the next sync read again every offer linked to ``product_ids`` or keyed by
+    one of ``keys``: their products' barcodes moved (``keys``, old and new), so which
+    product such an offer belongs to may differ now. The rows count as written (their
+    ``updated_at``), so an identical file is not skipped whole either."""
+    for start in range(0, max(len(product_ids), len(keys)), 5000):
+        ids, codes = product_ids[start : start + 5000], keys[start : start + 5000]
+        conn.execute(
+            update(_offers)
+            .where(or_(_offers.c.product_id.in_(ids), _offers.c.key.in_(codes)))
+            .values(feed_fp=None, updated_at=now)
+        )

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert, select, update
 
+from repricer.catalog import import_catalog
 from repricer.config import Settings, SupplierSettings
 from repricer.db.models import Product, SupplierOffer, utcnow
 from repricer.feeds import SyncResult, sync_feed
@@ -264,3 +265,25 @@ def test_rows_written_since_make_the_identical_file_read(
     result = sync(engine, supplier)
     assert (result.status, result.changed) == ("ok", 1)
     assert stored_offers(engine, "acme")["S-01"]["cost"] == 10100
+
+
+def test_a_barcode_moved_in_the_catalog_relinks_a_skipped_offer(
+    any_engine: Engine, tmp_path: Path
+) -> None:
+    first, second = "4006381333931", "5901234123457"
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text(f"sku,title,gtin\nA,Чайник,{first}\nB,Утюг,{second}\n", encoding="utf-8")
+    import_catalog(SETTINGS, any_engine, catalog)
+    path = tmp_path / "feed.yml"
+    write(path, [FeedOffer(code, cost=10000, barcode=code) for code in (first, second)])
+    supplier = SupplierSettings(name="acme", path=path, format="yml", key="barcode")
+    assert sync(any_engine, supplier).status == "ok"
+    linked = {key: row["product_id"] for key, row in stored_offers(any_engine, "acme").items()}
+    # the barcodes were entered the wrong way round; the catalog now swaps them
+    catalog.write_text(f"sku,title,gtin\nA,Чайник,{second}\nB,Утюг,{first}\n", encoding="utf-8")
+    import_catalog(SETTINGS, any_engine, catalog)
+    result = sync(any_engine, supplier)  # the same file: its offers must follow the barcodes
+    assert (result.status, result.changed) == ("ok", 2)
+    relinked = {key: row["product_id"] for key, row in stored_offers(any_engine, "acme").items()}
+    assert relinked == {first: linked[second], second: linked[first]}
+    assert sync(any_engine, supplier).status == "unchanged"
