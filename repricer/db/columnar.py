@@ -20,11 +20,12 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from itertools import chain
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import (
     JSON,
@@ -57,14 +58,21 @@ def epoch_us(column: Any, dialect: str) -> ColumnElement[int]:
     if dialect == "postgresql":
         return cast(func.extract("epoch", column) * 1_000_000, BigInteger)
     text = type_coerce(column, String)
-    # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds from the first 19
-    # characters (SQLite's date functions round a fraction to milliseconds, which
-    # would carry .9995 into the next second) and the fraction from the 6 digits at 21.
-    whole = func.substr(text, 1, 19)
-    seconds = func.unixepoch(whole) if _UNIXEPOCH else cast(func.strftime("%s", whole), Integer)
+    # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff": the fraction is the 6 digits at 21.
+    # Its date functions round the time to milliseconds, which carries a fraction from
+    # .9995 into the next second: such times (from .999 on, to be safe) take their
+    # seconds from the first 19 characters only (slower: a substring per row).
     fraction = cast(func.substr(text.concat("000000"), 21, 6), Integer)
     has_fraction = func.substr(text, 20, 1) == literal(".")
-    return seconds * 1_000_000 + case((has_fraction, fraction), else_=0)
+    micros = case((has_fraction, fraction), else_=0)
+    if _UNIXEPOCH:
+        seconds: ColumnElement[int] = case(
+            (micros >= 999_000, func.unixepoch(func.substr(text, 1, 19))),
+            else_=func.unixepoch(text),
+        )
+    else:
+        seconds = cast(func.strftime("%s", func.substr(text, 1, 19)), Integer)
+    return seconds * 1_000_000 + micros
 
 
 def read_frame(conn: Connection, stmt: Select[Any], dtypes: Mapping[str, str]) -> pd.DataFrame:
@@ -113,21 +121,23 @@ def _fetch(
             for i, name in enumerate(names):
                 parts[i].append(table[:, i].astype(dtypes[name]))
             continue
-        for i, values in enumerate(zip(*rows, strict=True)):
-            parts[i].append(_column(values, dtypes[names[i]]))
+        # the values in one flat object array (half the cost of zip(*rows)), then by column
+        boxed = np.fromiter(chain.from_iterable(rows), object, len(rows) * len(names))
+        table = boxed.reshape(len(rows), len(names))
+        for i, name in enumerate(names):
+            parts[i].append(_column(table[:, i], dtypes[name]))
     cursor.close()
     data: dict[str, Any] = {}
     for name, part in zip(names, parts, strict=True):  # one column's chunks alive twice
-        data[name] = _concat(part) if part else _column((), dtypes[name])
+        data[name] = _concat(part) if part else _column(np.array([], object), dtypes[name])
         part.clear()
     return data
 
 
-def _column(values: Sequence[Any], dtype: str) -> Any:
-    if dtype == "int64":
-        return np.fromiter(values, dtype=np.int64, count=len(values))
-    if dtype == "bool":
-        return np.fromiter(values, dtype=bool, count=len(values))
+def _column(values: npt.NDArray[Any], dtype: str) -> Any:
+    """An object array of driver values as a column of ``dtype``."""
+    if dtype in ("int64", "bool"):
+        return values.astype(dtype)
     if dtype in ("Int64", "boolean"):
         boxed = np.array(values, dtype=object)
         null = np.asarray(boxed == None, dtype=bool)  # noqa: E711 (elementwise)
@@ -319,7 +329,10 @@ def _processor(table: Table, name: str, conn: Connection) -> Callable[[Any], Any
     column_type = table.c[name].type
     if isinstance(column_type, JSON):
         return json.dumps
-    processor: Callable[[Any], Any] | None = column_type.bind_processor(conn.dialect)
+    # the dialect's own type: a TypeDecorator's processor alone hands the driver a
+    # datetime, which sqlite3 would write in its own format (with "+00:00")
+    impl = column_type.dialect_impl(conn.dialect)
+    processor: Callable[[Any], Any] | None = impl.bind_processor(conn.dialect)
     return processor
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
 
 from repricer.db import columnar
 from repricer.db.columnar import epoch_us, read_columns, read_frame, write_rows
+from repricer.db.models import UTCDateTime
 
 TEXTS = ["plain", 'with "quotes", commas', "two\nlines", "Кабель 1,5 м", None, "x" * 300]
 
@@ -126,11 +127,13 @@ def test_a_null_in_a_numeric_column_is_refused(pg_engine: Engine) -> None:
     [
         datetime(2026, 3, 1, 12, 0, 0, 999_999),  # SQLite's own functions round to ms
         datetime(2026, 3, 1, 12, 0, 0, 999_500),
+        datetime(2026, 3, 1, 12, 0, 0, 999_000),
+        datetime(2026, 3, 1, 12, 0, 59, 998_999),
         datetime(2026, 3, 1, 12, 0, 0, 1),
         datetime(2026, 3, 1, 12, 0, 0),
         datetime(1969, 12, 31, 23, 59, 59, 500_000),
     ],
-    ids=["999999us", "999500us", "1us", "whole", "before-1970"],
+    ids=["999999us", "999500us", "999000us", "998999us", "1us", "whole", "before-1970"],
 )
 def test_epoch_microseconds_are_exact(any_engine: Engine, at: datetime) -> None:
     table = _table(any_engine)
@@ -142,3 +145,19 @@ def test_epoch_microseconds_are_exact(any_engine: Engine, at: datetime) -> None:
     assert micros == (at.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
         microseconds=1
     )
+
+
+def test_sqlite_times_are_written_as_the_orm_writes_them(engine: Engine) -> None:
+    table = Table(
+        "columnar_times",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime),
+    )
+    table.create(engine)
+    at = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    with engine.begin() as conn:
+        write_rows(conn, table, ["id", "at"], [(1, at)])
+        conn.execute(table.insert().values(id=2, at=at))  # through SQLAlchemy
+        stored = conn.exec_driver_sql("SELECT at FROM columnar_times ORDER BY id").scalars().all()
+    assert stored == ["2026-03-01 12:30:15.123456"] * 2
