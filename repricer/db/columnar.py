@@ -17,6 +17,7 @@ microseconds from :func:`epoch_us`): numbers cross the driver fastest.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import sqlite3
@@ -303,17 +304,7 @@ def write_rows(
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        names = ", ".join(columns)
-        encoders = [
-            _memo(json.dumps) if isinstance(table.c[c].type, JSON) else None for c in columns
-        ]
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                if any(encoders):
-                    row = tuple(e(v) if e else v for e, v in zip(encoders, row, strict=True))
-                copy.write_row(row)
+        _copy_in(conn, table, columns, rows)
         return
     processors = [_memo(_processor(table, name, conn)) for name in columns]
     marks = ", ".join("?" * len(columns))
@@ -321,6 +312,44 @@ def write_rows(
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})",
         [tuple(p(v) if p else v for p, v in zip(processors, row, strict=True)) for row in rows],
     )
+
+
+def _copy_in(
+    conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """COPY ``rows`` in as CSV written by the csv module (in C; psycopg's write_row
+    formats each row in Python), in blocks of _CHUNK rows. NULL is the unquoted empty
+    field, which NOT NULL text columns read as an empty text (``FORCE_NOT_NULL``: None
+    never goes there); a block with an empty text in a nullable column goes row by row."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    encoders = [_memo(json.dumps) if isinstance(table.c[c].type, JSON) else None for c in columns]
+    texts = [c for c in columns if _is_text(table.c[c].type)]
+    nullable = [columns.index(c) for c in texts if table.c[c].nullable]
+    forced = ", ".join(c for c in texts if not table.c[c].nullable)
+    head = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor:
+        for start in range(0, len(rows), _CHUNK):
+            block = rows[start : start + _CHUNK]
+            if any(encoders):
+                block = [
+                    tuple(e(v) if e else v for e, v in zip(encoders, row, strict=True))
+                    for row in block
+                ]
+            if any(row[i] == "" for row in block for i in nullable):
+                with cursor.copy(head) as copy:
+                    for row in block:
+                        copy.write_row(row)
+                continue
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerows(block)
+            options = f", FORCE_NOT_NULL ({forced})" if forced else ""
+            with cursor.copy(f"{head} (FORMAT csv{options})") as copy:
+                copy.write(buffer.getvalue())
+
+
+def _is_text(column_type: Any) -> bool:
+    return isinstance(column_type, (String, Text, JSON))
 
 
 def _processor(table: Table, name: str, conn: Connection) -> Callable[[Any], Any] | None:

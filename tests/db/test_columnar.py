@@ -161,3 +161,13 @@ def test_sqlite_times_are_written_as_the_orm_writes_them(engine: Engine) -> None
         conn.execute(table.insert().values(id=2, at=at))  # through SQLAlchemy
         stored = conn.exec_driver_sql("SELECT at FROM columnar_times ORDER BY id").scalars().all()
     assert stored == ["2026-03-01 12:30:15.123456"] * 2
+
+
+def test_empty_and_null_texts_are_written_apart(any_engine: Engine) -> None:
+    table = _table(any_engine)
+    rows = [(1, "", 5), (2, None, 6), (3, "a", 7)]
+    with any_engine.begin() as conn:
+        write_rows(conn, table, ["id", "label", "amount"], rows)
+        write_rows(conn, table, ["id", "label", "amount"], [(4, None, 8), (5, "b", None)])
+        stored = conn.execute(select(table.c.id, table.c.label, table.c.amount).order_by(table.c.id))
+        assert [tuple(row) for row in stored] == [*rows, (4, None, 8), (5, "b", None)]
