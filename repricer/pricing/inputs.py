@@ -1,7 +1,8 @@
 """Load what a repricing run decides from: products with costs, and usable observations.
 
-Everything is read as columns (:mod:`repricer.db.columnar`: COPY on PostgreSQL, the
-sqlite3 cursor on SQLite), never as ORM rows. Products come with their effective supplier cost and availability
+Everything is read as columns (:mod:`repricer.db.columnar`: text blocks or, for the
+observations, one binary array per column on PostgreSQL; the sqlite3 cursor on SQLite),
+never as ORM rows. Products come with their effective supplier cost and availability
 (:func:`repricer.feeds.effective.effective_costs`; a cost in another currency than the
 pricing currency counts as unknown) and the time of their last approved or pushed price
 change (for ``cooldown``). Observations are the latest usable one per listing: status
