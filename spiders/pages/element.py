@@ -38,26 +38,40 @@ def is_old(node: Node) -> bool:
     return False
 
 
-def own_text(node: Node, keep_struck: bool = False) -> str:
+def own_text(node: Node, keep_struck: bool = False, limit: int | None = None) -> str:
     """Visible text without struck-through parts and scripts; kopecks or cents in a
     2-digit ``<sup>`` after the amount become its decimals (``2 490<sup>90`` reads
-    2 490,90, not 249 090)."""
+    2 490,90, not 249 090). With ``limit``, reading stops once the text holds that many
+    non-space characters: the text then starts as the whole one does, and a big block
+    is not read through for its first words."""
+    return _own_text(node, keep_struck, limit)[0]
+
+
+def _own_text(node: Node, keep_struck: bool, limit: int | None) -> tuple[str, int]:
+    """(the text, its count of non-space characters so far)."""
     parts: list[str] = []
+    seen = 0
     for child in node.iter(include_text=True):
         tag = child.tag
         if tag == "-text":
-            parts.append(child.text_content or "")
+            text = child.text_content or ""
         elif _skipped(child, keep_struck):
             continue
         elif tag == "sup":
-            inner = own_text(child)
+            text = own_text(child)
             before = "".join(parts).rstrip()
-            if re.fullmatch(r"\d\d", inner) and before[-1:].isdigit():
-                inner = ("." if "," in before.rsplit(" ", 1)[-1] else ",") + inner
-            parts.append(inner)
+            if re.fullmatch(r"\d\d", text) and before[-1:].isdigit():
+                text = ("." if "," in before.rsplit(" ", 1)[-1] else ",") + text
         elif tag and not tag.startswith("-"):
-            parts.append(own_text(child, keep_struck))
-    return squash("".join(parts))
+            text, _seen = _own_text(child, keep_struck, None if limit is None else limit - seen)
+        else:
+            continue
+        parts.append(text)
+        if limit is not None:
+            seen += len("".join(text.split()))
+            if seen >= limit:
+                break
+    return squash("".join(parts)), seen
 
 
 def _skipped(node: Node, keep_struck: bool) -> bool:

@@ -12,6 +12,8 @@ data can settle it, or the page is refused.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from typing import NamedTuple
 
 from spiders.pages._phrases import (
     EX_VAT,
@@ -22,10 +24,10 @@ from spiders.pages._phrases import (
     UNKNOWN,
 )
 from spiders.pages.element import DIGIT, NOT_A_PRICE, Candidate, is_old, own_text
-from spiders.pages.found import Found, distinct_prices
+from spiders.pages.found import Found, distinct_prices, same_price
 from spiders.pages.plaintext import text_prices
 from spiders.pages.region import PageRegion
-from spiders.pages.tree import Node, ancestors, label, lineage
+from spiders.pages.tree import Attributes, Node, ancestors, label, lineage
 from spiders.pages.values import availability_from_text, find_currency, is_per_unit, parse_price
 
 METHOD = "heuristic"
@@ -43,6 +45,10 @@ _LONGEST_TEXT = 200
 _SLACK = 2
 # How much further than the nearest current price an old (struck) price may stand.
 _OLD_REACH = 3
+# Price elements a page without a title or buy control may hold and still be read as
+# one product's page.
+_MANY_WITHOUT_TITLE = 40
+_NOT_PRICE_TAGS = frozenset({"script", "style", "meta", "link", "input", "body", "html"})
 
 
 def find_visible(region: PageRegion) -> Found | None:
@@ -70,6 +76,8 @@ def find_visible(region: PageRegion) -> Found | None:
             currency=currency,
         )
     shown = ", ".join(str(v) for v in values[:4])
+    if not region.has_anchor:  # nothing tells the product's price from the others
+        return Found(METHOD, reason=f"different prices on a page without a title ({shown})")
     return Found(
         METHOD,
         reason=f"{len(values)} different prices beside the product ({shown})",
@@ -89,70 +97,93 @@ def find_stock_text(region: PageRegion) -> str:
             continue
         if labels and any(n.mem_id in labels for n in lineage(node)):
             continue
-        text = own_text(node)
+        text = own_text(node, limit=80)
         if text and len(text) < 80:
             states.add(availability_from_text(text))
     states.discard(UNKNOWN)
     return states.pop() if len(states) == 1 else UNKNOWN
 
 
-def _innermost(region: PageRegion) -> list[Node]:
+class _Element(NamedTuple):
+    """A price element and its attributes (read once: reading them builds a dict)."""
+
+    node: Node
+    attrs: Attributes
+
+
+def _innermost(region: PageRegion) -> list[_Element]:
     """Price elements with a number that hold no other such element (an old price inside
     does not count). Children follow their parents in document order, so walking the
     list backwards marks every container before its (costly) text would be read."""
-    nodes = [n for n in region.scope.css(PRICE_CSS) if _is_price_node(n)]
-    keys = {n.mem_id for n in nodes}
+    elements = [
+        _Element(n, attrs)
+        for n in region.scope.css(PRICE_CSS)
+        if n.tag not in _NOT_PRICE_TAGS and _is_price_element(attrs := n.attributes)
+    ]
+    keys = {e.node.mem_id for e in elements}
     outer: set[int] = set()
-    inner: list[Node] = []
-    for node in reversed(nodes):
+    inner: list[_Element] = []
+    for element in reversed(elements):
+        node, attrs = element
         if node.mem_id in outer:
             continue
-        if _data_price(node) is None and not DIGIT.search(node.text(deep=True)):
+        if _data_price(attrs) is None and not DIGIT.search(node.text(deep=True)):
             continue
-        inner.append(node)
-        if node.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(node)):
+        inner.append(element)
+        if node.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(node, attrs)):
             continue  # an old price inside the current one's element does not hide it
         outer.update(p.mem_id for p in ancestors(node, 8) if p.mem_id in keys)
     return inner[::-1]
 
 
-def _is_price_node(node: Node) -> bool:
-    if node.tag in ("script", "style", "meta", "link", "input", "body", "html"):
-        return False
-    words = label(node)
-    if _data_price(node) is not None or node.attributes.get("itemprop") == "price":
+def _is_price_element(attrs: Attributes) -> bool:
+    if _data_price(attrs) is not None or attrs.get("itemprop") == "price":
         return True
+    words = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
     return bool(PRICE_CLASS.search(words)) and not NOT_PRICE_CLASS.search(words)
 
 
 def _nearest_first(region: PageRegion) -> list[Candidate]:
     """The price elements read in order of their distance to the title and buy control,
     up to the reach of the nearest current price: prices further away cannot compete,
-    and a page's carousels of other products need not be read at all."""
+    and a page's carousels of other products need not be read at all. A page without
+    a title or buy control is read until two different current prices show, and not
+    at all when it holds many price elements (a listing, not one product)."""
+    elements = _innermost(region)
+    if not region.has_anchor and len(elements) > _MANY_WITHOUT_TITLE:
+        return []
     placed = sorted(
-        ((region.distance(n), i, n) for i, n in enumerate(_innermost(region))),
+        ((region.distance(e.node), i, e) for i, e in enumerate(elements)),
         key=lambda p: (p[0], p[1]),
     )
     out: list[Candidate] = []
     reach: int | None = None
-    for distance, _i, node in placed:
+    first: Decimal | None = None
+    for distance, _i, element in placed:
         if reach is not None and distance > reach:
             break
-        candidate = _read(node, region, distance)
+        candidate = _read(element, region, distance)
         if candidate is None:
             continue
         out.append(candidate)
-        if reach is None and not candidate.old:
+        if candidate.old:
+            continue
+        if reach is None:
             reach = distance + _SLACK + _OLD_REACH
+        if not region.has_anchor:
+            if first is not None and not same_price(first, candidate.price):
+                break
+            first = candidate.price
     return out
 
 
-def _read(node: Node, region: PageRegion, distance: int) -> Candidate | None:
+def _read(element: _Element, region: PageRegion, distance: int) -> Candidate | None:
+    node, attrs = element
     if len(node.text(deep=True)) > _LONGEST_TEXT:
         return None  # a whole block, not a price (own_text below would walk all of it)
     old = is_old(node)
     text = _DISCOUNT_BADGE.sub("", own_text(node, keep_struck=old)).strip()
-    attr = _data_price(node) or node.attributes.get("content")
+    attr = _data_price(attrs) or attrs.get("content")
     if text and not DIGIT.search(text):
         return None  # a button or label carrying a price attribute: the text is what shows
     if not text and attr is None:
@@ -161,7 +192,7 @@ def _read(node: Node, region: PageRegion, distance: int) -> Candidate | None:
         return None
     if region.unrelated(node):
         return None
-    if is_per_unit(text) or is_per_unit(label(node)):
+    if is_per_unit(text) or is_per_unit(label(node, attrs)):
         region.per_unit += 1
         return None
     currency = find_currency(text) or find_currency(_parent_text(node))
@@ -173,11 +204,10 @@ def _read(node: Node, region: PageRegion, distance: int) -> Candidate | None:
     return Candidate(price, currency, old, distance)
 
 
-def _data_price(node: Node) -> str | None:
-    attrs = node.attributes
+def _data_price(attrs: Attributes) -> str | None:
     return next((v for v in map(attrs.get, DATA_PRICE_ATTRS) if v), None)
 
 
 def _parent_text(node: Node) -> str:
     parent = node.parent
-    return own_text(parent)[:60] if parent is not None else ""
+    return own_text(parent, limit=60)[:60] if parent is not None else ""

@@ -17,7 +17,7 @@ from spiders.pages._phrases import OLD_PRICE_CLASS
 from spiders.pages.element import own_text
 from spiders.pages.found import Found, Heading, choose_product, distinct_prices
 from spiders.pages.region import PageRegion
-from spiders.pages.tree import Node, ancestors, label, lineage
+from spiders.pages.tree import Node, label, lineage
 from spiders.pages.values import (
     clean_text,
     find_currency,
@@ -29,6 +29,8 @@ from spiders.pages.values import (
 PRODUCT = re.compile(
     r"(^|[/:#\s])(Product|ProductGroup|IndividualProduct|ProductModel|SomeProducts|Offering)(\s|$)"
 )
+_LAST_PART = re.compile(r"[/:#]")
+_TOP = frozenset({"html", "-document", None})
 WANTED = frozenset(
     {"price", "lowprice", "pricecurrency", "availability", "name", "sku", "mpn", "productid", "url",
      "gtin", "gtin8", "gtin12", "gtin13", "gtin14", "hascurrencyvalue", "hascurrency", "brand"}
@@ -48,25 +50,37 @@ Props = dict[str, list[tuple[str, Node]]]
 
 
 def find_microdata(
-    region: PageRegion, page_url: str, heading: Heading = None, syntax: Syntax = MICRODATA
+    region: PageRegion,
+    page_url: str,
+    heading: Heading = None,
+    elements: list[Node] | None = None,
+    syntax: Syntax = MICRODATA,
 ) -> Found | None:
-    """The page's product from microdata (or RDFa with ``syntax=RDFA``), or None."""
-    owners: dict[int, Node | None] = {}
+    """The page's product from microdata (or RDFa with ``syntax=RDFA``), or None.
+    ``elements``: the page's elements carrying the property attribute, when the caller
+    has looked them up already."""
+    owners: dict[int, Node | None] = {
+        n.mem_id: n
+        for n in region.doc.css(f"[{syntax.type_attr}]")
+        if PRODUCT.search(n.attributes.get(syntax.type_attr) or "")
+    }  # each Product scope is its own nearest one; other nodes are filled in on the way
     scopes: dict[int, tuple[Node, Props]] = {}
     loose: Props = defaultdict(list)
-    for element in region.doc.css(f"[{syntax.prop_attr}]"):
+    if elements is None:
+        elements = region.doc.css(f"[{syntax.prop_attr}]")
+    for element in elements:
         for name in (element.attributes.get(syntax.prop_attr) or "").split():
-            key = re.split(r"[/:#]", name)[-1].lower()
+            key = _LAST_PART.split(name)[-1].lower()
             if key not in WANTED:
                 continue
-            owner = _owner(element, syntax, owners)
+            owner = _owner(element, owners)
             props = (
                 loose
                 if owner is None
                 else scopes.setdefault(owner.mem_id, (owner, defaultdict(list)))[1]
             )
             props[key].append((_value(element), element))
-    top = [(n, p) for n, p in scopes.values() if _owner(n, syntax, owners) is None]
+    top = [(n, p) for n, p in scopes.values() if _owner(n, owners) is None]
     if not top:
         return _loose_prices(loose, region) if syntax is MICRODATA else None
     read = [(f, n) for f, n in ((_read_scope(n, p, syntax), n) for n, p in top) if f is not None]
@@ -77,22 +91,23 @@ def find_microdata(
 
 
 def find_rdfa(region: PageRegion, page_url: str, heading: Heading = None) -> Found | None:
-    return find_microdata(region, page_url, heading, RDFA)
+    return find_microdata(region, page_url, heading, syntax=RDFA)
 
 
-def _owner(element: Node, syntax: Syntax, memo: dict[int, Node | None]) -> Node | None:
-    """The nearest Product scope above ``element`` (cached along the path)."""
+def _owner(element: Node, memo: dict[int, Node | None]) -> Node | None:
+    """The nearest Product scope above ``element``. ``memo`` maps node ids to their
+    nearest scope at or above them: a scope to itself, and the nodes of each path
+    walked (so a page's many properties share the walk)."""
     path: list[int] = []
     found: Node | None = None
-    for node in ancestors(element):
+    node = element.parent
+    while node is not None and node.tag not in _TOP:
         key = node.mem_id
         if key in memo:
             found = memo[key]
             break
         path.append(key)
-        if PRODUCT.search(node.attributes.get(syntax.type_attr) or ""):
-            found = node
-            break
+        node = node.parent
     for key in path:
         memo[key] = found
     return found

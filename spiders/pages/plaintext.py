@@ -48,10 +48,8 @@ def text_prices(region: PageRegion) -> list[Candidate]:
         return []
     out: list[Candidate] = []
     for node in block.traverse(include_text=True):
-        if node.tag != "-text":
-            continue
-        raw = node.text_content or ""
-        if len(raw) > 80 or not DIGIT.search(raw):
+        raw = node.text_content  # None for elements: one look per node
+        if raw is None or len(raw) > 80 or not DIGIT.search(raw):
             continue
         if not CURRENCY_HINT.search(raw):
             if not _BARE_AMOUNT.match(raw):

@@ -64,16 +64,21 @@ def extract_product(
         return ExtractedProduct(reason="empty or unreadable page")
     region = PageRegion(doc, url)
     meta = read_meta(doc)
-    scripts = (
-        [n.text() for n in doc.css('script[type*="ld+json" i]')]
-        if contains(source, "ld+json")
-        else []
-    )
-    found = [
+    # JSON-LD is on most pages: asked for directly. Microdata is rarer: the source is
+    # searched for its attribute first (cheaper than a walk of a big tree). RDFa is
+    # rarer still and seldom beside them: read only when they give no price.
+    scripts = [n.text() for n in doc.css('script[type*="ld+json" i]')]
+    items = doc.css("[itemprop]") if contains(source, "itemprop") else []
+    rich = [
         f for f in (
             find_jsonld(scripts, url, region.heading_text) if scripts else None,
-            find_microdata(region, url, region.heading_text) if contains(source, "itemprop") else None,
-            find_rdfa(region, url, region.heading_text) if contains(source, " typeof=") else None,
+            find_microdata(region, url, region.heading_text, items) if items else None,
+        ) if f is not None
+    ]  # fmt: skip
+    if not any(f.price is not None for f in rich) and contains(source, " typeof="):
+        rich += [f for f in (find_rdfa(region, url, region.heading_text),) if f is not None]
+    found = rich + [
+        f for f in (
             find_opengraph(meta),
             find_configured(PageSelection(doc, source), selectors) if selectors else None,
         ) if f is not None

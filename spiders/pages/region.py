@@ -59,6 +59,7 @@ class PageRegion:
         self.page_url = page_url
         self._verdicts: dict[int, str | None] = {}
         self._furniture: dict[int, bool] = {}
+        self._repeated: dict[tuple[int, str | None, str | None], bool] = {}
         self.per_unit = 0  # main-product prices seen quoted per unit of measure
 
     @cached_property
@@ -81,13 +82,20 @@ class PageRegion:
 
     @cached_property
     def buy_button(self) -> Node | None:
-        """The add-to-cart / buy control nearest the title (the first one without a title)."""
-        buttons = [
-            n for n in self.doc.css(_BUY_CSS) if _is_buy(n) and not self._furniture_or_hidden(n)
-        ]  # fmt: skip
-        if not buttons or self.heading is None:
-            return buttons[0] if buttons else None
-        return min(buttons, key=self._from_heading)
+        """The add-to-cart / buy control nearest the title (the first one without a title).
+
+        The page's control-like elements are ranked by their distance to the title
+        (ties: page order) and judged in that order until one is a buy control, so the
+        many add-to-cart buttons of a page's carousels are not read."""
+        controls = self.doc.css(_BUY_CSS)
+        if self.heading is not None:
+            steps = self._from_heading
+            ranked = sorted(range(len(controls)), key=lambda i: (steps(controls[i]), i))
+            controls = [controls[i] for i in ranked]
+        return next((n for n in controls if self._is_buy_control(n)), None)
+
+    def _is_buy_control(self, node: Node) -> bool:
+        return _is_buy(node) and not self._furniture_or_hidden(node)
 
     @cached_property
     def state_labels(self) -> list[Node]:
@@ -198,9 +206,9 @@ class PageRegion:
         attrs = node.attributes
         if attrs.get("role") in _FURNITURE_ROLES:
             return f"inside role={attrs.get('role')}"
-        if is_hidden(node):
+        if is_hidden(node, attrs):
             return "hidden"
-        words = f"{label(node)} {(attrs.get('aria-label') or '').lower()}"
+        words = f"{label(node, attrs)} {(attrs.get('aria-label') or '').lower()}"
         word = UNRELATED_CONTAINER.search(words)
         if word:
             return f"inside a {word!r} block"
@@ -208,9 +216,22 @@ class PageRegion:
             return "inside a link to another page"
         if tag in _CHOICE_TAGS or attrs.get("role") in _CHOICE_ROLES:
             return "inside a variant choice"
-        if tag in ("li", "div", "article") and _is_repeated_card(node):
+        if tag in ("li", "div", "article") and self._is_repeated_card(node, attrs.get("class")):
             return "inside one of several product cards"
         return None
+
+    def _is_repeated_card(self, node: Node, cls: str | None) -> bool:
+        """One of three or more siblings of the same tag and class, holding a link.
+        The siblings are counted once per parent and kind: every card of a long list
+        asks the same question."""
+        parent = node.parent
+        if parent is None:
+            return False
+        key = (parent.mem_id, node.tag, cls)
+        repeated = self._repeated.get(key)
+        if repeated is None:
+            repeated = self._repeated[key] = _has_three(parent, node.tag, cls)
+        return repeated and node.css_first("a[href]") is not None
 
     def _links_away(self, href: str) -> bool:
         href = href.strip()
@@ -233,12 +254,11 @@ class PageRegion:
                 verdict = self._furniture[key]
                 break
             walked.append(key)
-            tag = current.tag
-            if (
-                tag in UNRELATED_TAGS
-                or is_hidden(current)
-                or (current.attributes.get("role") in _FURNITURE_ROLES)
-            ):
+            if current.tag in UNRELATED_TAGS:
+                verdict = True
+                break
+            attrs = current.attributes
+            if attrs.get("role") in _FURNITURE_ROLES or is_hidden(current, attrs):
                 verdict = True
                 break
         for key in walked:
@@ -248,7 +268,7 @@ class PageRegion:
 
 def _is_buy(node: Node) -> bool:
     attrs = node.attributes
-    if BUY_CLASS.search(f"{label(node)} {attrs.get('name') or ''}"):
+    if BUY_CLASS.search(f"{label(node, attrs)} {attrs.get('name') or ''}"):
         return True
     own = node.text(deep=True) if node.tag != "input" else ""
     if len(own) > _LONGEST_LABEL:
@@ -268,34 +288,34 @@ class _Steps:
     page share most of their ancestors."""
 
     def __init__(self, path: dict[int, int]) -> None:
-        self.path = path  # the anchor and its ancestors -> steps up from the anchor
-        self.known: dict[int, int] = {}
+        # The anchor and its ancestors (steps up from the anchor), then every node
+        # walked through (steps to the anchor).
+        self.known: dict[int, int] = dict(path)
 
     def __call__(self, node: Node) -> int:
+        known = self.known
         walked: list[int] = []
         found = _FAR
-        for current in lineage(node):
+        current: Node | None = node
+        while current is not None:  # up to the document: <html> is never on the path
             key = current.mem_id
-            steps = self.known.get(key, self.path.get(key))
+            steps = known.get(key)
             if steps is not None:
                 found = steps
                 break
             walked.append(key)
+            current = current.parent
         for up, key in enumerate(reversed(walked), start=1):
-            self.known[key] = found + up if found < _FAR else _FAR
-        return self.known[walked[0]] if walked else found
+            known[key] = found + up if found < _FAR else _FAR
+        return known[walked[0]] if walked else found
 
 
-def _is_repeated_card(node: Node) -> bool:
-    """One of three or more siblings of the same tag and class, holding a link."""
-    parent = node.parent
-    if parent is None:
-        return False
-    cls = node.attributes.get("class")
+def _has_three(parent: Node, tag: str | None, cls: str | None) -> bool:
+    """``parent`` has at least three children of this tag and class."""
     same = 0
     for sibling in parent.iter():
-        if sibling.tag == node.tag and sibling.attributes.get("class") == cls:
+        if sibling.tag == tag and sibling.attributes.get("class") == cls:
             same += 1
             if same >= 3:
-                break
-    return same >= 3 and node.css_first("a[href]") is not None
+                return True
+    return False

@@ -93,17 +93,24 @@ def attr(node: Node, name: str) -> str:
     return node.attributes.get(name) or ""
 
 
-def label(node: Node) -> str:
-    """Class and id of a node, lower-case (the words markup uses to name a block)."""
-    attrs = node.attributes
+Attributes = dict[str, str | None]
+
+
+def label(node: Node, attrs: Attributes | None = None) -> str:
+    """Class and id of a node, lower-case (the words markup uses to name a block).
+    ``attrs``: the node's attributes when the caller has read them already (reading
+    them builds a dict)."""
+    if attrs is None:
+        attrs = node.attributes
     return f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
 
 
-def is_hidden(node: Node) -> bool:
+def is_hidden(node: Node, attrs: Attributes | None = None) -> bool:
     """The node itself is hidden (``hidden``, ``aria-hidden``, ``display:none``, a hiding
     class); screen-reader-only text is text a shopper's reader says, so it counts. A
     struck-through old price is shown even when hidden from screen readers."""
-    attrs = node.attributes
+    if attrs is None:
+        attrs = node.attributes
     if "hidden" in attrs:
         return True
     if attrs.get("aria-hidden") == "true" and node.tag not in ("del", "s", "strike"):
