@@ -169,5 +169,7 @@ def test_empty_and_null_texts_are_written_apart(any_engine: Engine) -> None:
     with any_engine.begin() as conn:
         write_rows(conn, table, ["id", "label", "amount"], rows)
         write_rows(conn, table, ["id", "label", "amount"], [(4, None, 8), (5, "b", None)])
-        stored = conn.execute(select(table.c.id, table.c.label, table.c.amount).order_by(table.c.id))
+        stored = conn.execute(
+            select(table.c.id, table.c.label, table.c.amount).order_by(table.c.id)
+        )
         assert [tuple(row) for row in stored] == [*rows, (4, None, 8), (5, "b", None)]
