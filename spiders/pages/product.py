@@ -120,8 +120,9 @@ class _Visible:
         return self._done
 
     def has_struck(self) -> bool:
-        """The page strikes a price through (``<del>``, ``<s>``, ``<strike>``)."""
-        return self.region.doc.css_first("del,s,strike") is not None
+        """The title's block strikes a price through (``<del>``, ``<s>``, ``<strike>``):
+        only then is an old price beside the structured one worth reading."""
+        return self.region.title_block.css_first("del,s,strike") is not None
 
     def values(self) -> list[Decimal]:
         """The visible price, else the values nearest the title it hesitated between."""

@@ -134,6 +134,20 @@ class PageRegion:
         return block
 
     @cached_property
+    def title_block(self) -> Node | Document:
+        """The title's block four levels up (the whole page without a title): where a
+        product's own price and old price sit, found without the buy control."""
+        block = self.heading
+        if block is None:
+            return self.doc
+        for _ in range(4):
+            parent = block.parent
+            if parent is None or parent.tag in ("html", "-document", None):
+                break
+            block = parent
+        return block
+
+    @cached_property
     def main_block(self) -> Node | None:
         """Where plain-text prices are looked for: the smallest block holding the title
         and the buy control (the title alone when only the whole page holds both),
