@@ -74,6 +74,7 @@ def extract_product(
     big = len(source) > _BIG_SOURCE
     scripts = [n.text() for n in doc.css('script[type*="ld+json" i]')]
     items = doc.css("[itemprop]") if big or contains(source, "itemprop") else []
+    region.microdata = bool(items)
     rich = [
         f for f in (
             find_jsonld(scripts, url, region.heading_text) if scripts else None,

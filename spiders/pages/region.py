@@ -68,6 +68,7 @@ class PageRegion:
         self._navigation: dict[int, bool] = {}
         self._repeated: dict[tuple[int, str | None, str | None], bool] = {}
         self.per_unit = 0  # main-product prices seen quoted per unit of measure
+        self.microdata = True  # the page may carry itemprop attributes (False: it has none)
 
     @cached_property
     def heading(self) -> Node | None:
