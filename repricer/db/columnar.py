@@ -4,11 +4,12 @@ per row in between.
 :func:`read_frame` runs a SELECT and returns a DataFrame of the given dtypes. On
 PostgreSQL the server writes the rows as CSV text in large blocks (``string_agg``
 over numbered rows, read through a server-side cursor one block at a time) and pandas'
-C parser reads them as they arrive; on SQLite the sqlite3 cursor hands over tuples in
-chunks that numpy turns into columns. :func:`write_rows` inserts rows with ``COPY ...
-FROM STDIN`` on PostgreSQL and one driver-level ``executemany`` elsewhere (values
-converted per distinct object, not per row). Both run on the caller's
-connection, inside its transaction.
+C parser reads them as they arrive; :func:`read_columns` of numbers only takes one
+binary array per column instead (``string_agg`` of ``int8send``: no text at all). On
+SQLite the sqlite3 cursor hands over tuples in chunks that numpy turns into columns.
+:func:`write_rows` inserts rows with ``COPY ... FROM STDIN`` on PostgreSQL and one
+driver-level ``executemany`` elsewhere (values converted per distinct object, not per
+row). Both run on the caller's connection, inside its transaction.
 
 Queries should yield numbers where they can (ids, minor units, 0/1, epoch
 microseconds from :func:`epoch_us`): numbers cross the driver fastest.
@@ -16,17 +17,21 @@ microseconds from :func:`epoch_us`): numbers cross the driver fastest.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
 from itertools import chain
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Connection,
     Integer,
     Select,
@@ -45,6 +50,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
 _CHUNK = 250_000  # rows per CSV block on PostgreSQL
+_UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)  # unixepoch(): 4x strftime('%s')
 _FETCH_ROWS = 50_000  # rows per fetchmany on SQLite: bounds the tuples alive at once
 
 
@@ -53,11 +59,21 @@ def epoch_us(column: Any, dialect: str) -> ColumnElement[int]:
     if dialect == "postgresql":
         return cast(func.extract("epoch", column) * 1_000_000, BigInteger)
     text = type_coerce(column, String)
-    seconds = cast(func.strftime("%s", text), Integer)
     # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff": the fraction is the 6 digits at 21.
+    # Its date functions round the time to milliseconds, which carries a fraction from
+    # .9995 into the next second: such times (from .999 on, to be safe) take their
+    # seconds from the first 19 characters only (slower: a substring per row).
     fraction = cast(func.substr(text.concat("000000"), 21, 6), Integer)
     has_fraction = func.substr(text, 20, 1) == literal(".")
-    return seconds * 1_000_000 + case((has_fraction, fraction), else_=0)
+    micros = case((has_fraction, fraction), else_=0)
+    if _UNIXEPOCH:
+        seconds: ColumnElement[int] = case(
+            (micros >= 999_000, func.unixepoch(func.substr(text, 1, 19))),
+            else_=func.unixepoch(text),
+        )
+    else:
+        seconds = cast(func.strftime("%s", func.substr(text, 1, 19)), Integer)
+    return seconds * 1_000_000 + micros
 
 
 def read_frame(conn: Connection, stmt: Select[Any], dtypes: Mapping[str, str]) -> pd.DataFrame:
@@ -76,8 +92,12 @@ def read_frame(conn: Connection, stmt: Select[Any], dtypes: Mapping[str, str]) -
 
 def read_columns(conn: Connection, stmt: Select[Any], dtypes: Mapping[str, str]) -> dict[str, Any]:
     """:func:`read_frame`'s columns as separate arrays: no DataFrame, so no copy of the
-    columns into one block (for large reads that are filtered before use)."""
+    columns into one block (for large reads that are filtered before use). Rows may
+    come in any order (the columns stay aligned): on PostgreSQL a statement of
+    ``int64``/``bool`` columns only crosses as binary arrays (:func:`_binary_arrays`)."""
     names = list(dtypes)
+    if conn.dialect.name == "postgresql" and all(dtypes[n] in ("int64", "bool") for n in names):
+        return _binary_columns(conn, stmt, names, dtypes)
     if conn.dialect.name == "postgresql":
         frame = _copy_out(conn, stmt, names, dtypes)
         plain = ("int64", "bool")
@@ -102,21 +122,23 @@ def _fetch(
             for i, name in enumerate(names):
                 parts[i].append(table[:, i].astype(dtypes[name]))
             continue
-        for i, values in enumerate(zip(*rows, strict=True)):
-            parts[i].append(_column(values, dtypes[names[i]]))
+        # the values in one flat object array (half the cost of zip(*rows)), then by column
+        boxed = np.fromiter(chain.from_iterable(rows), object, len(rows) * len(names))
+        table = boxed.reshape(len(rows), len(names))
+        for i, name in enumerate(names):
+            parts[i].append(_column(table[:, i], dtypes[name]))
     cursor.close()
     data: dict[str, Any] = {}
     for name, part in zip(names, parts, strict=True):  # one column's chunks alive twice
-        data[name] = _concat(part) if part else _column((), dtypes[name])
+        data[name] = _concat(part) if part else _column(np.array([], object), dtypes[name])
         part.clear()
     return data
 
 
-def _column(values: Sequence[Any], dtype: str) -> Any:
-    if dtype == "int64":
-        return np.fromiter(values, dtype=np.int64, count=len(values))
-    if dtype == "bool":
-        return np.fromiter(values, dtype=bool, count=len(values))
+def _column(values: npt.NDArray[Any], dtype: str) -> Any:
+    """An object array of driver values as a column of ``dtype``."""
+    if dtype in ("int64", "bool"):
+        return values.astype(dtype)
     if dtype in ("Int64", "boolean"):
         boxed = np.array(values, dtype=object)
         null = np.asarray(boxed == None, dtype=bool)  # noqa: E711 (elementwise)
@@ -233,6 +255,47 @@ def _csv_cell(column: Any, dtype: str) -> ColumnElement[str]:
     return func.coalesce(text, "")
 
 
+def _binary_columns(
+    conn: Connection, stmt: Select[Any], names: list[str], dtypes: Mapping[str, str]
+) -> dict[str, Any]:
+    query, widths = _binary_arrays(stmt, names)
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor(binary=True) as cursor:  # bytea as bytes, not hex text
+        cursor.execute(str(compiled), compiled.params)
+        row = list(cursor.fetchone() or [None] * len(names))
+    count = len(row[0] or b"") // widths[0]
+    data: dict[str, Any] = {}
+    for i, (name, width) in enumerate(zip(names, widths, strict=True)):
+        value, row[i] = row[i] or b"", None  # each column's bytes go once converted
+        if len(value) != count * width:  # string_agg skips NULLs: the columns would misalign
+            raise ValueError(f"NULL in the non-nullable column {name!r}")
+        data[name] = np.frombuffer(value, dtype=f">i{width}").astype(dtypes[name])
+    return data
+
+
+def _binary_arrays(stmt: Select[Any], names: list[str]) -> tuple[Select[Any], list[int]]:
+    """SQL: the rows of ``stmt`` as one ``bytea`` per column, each value big-endian
+    (``int4send`` for integer columns, ``int8send`` for the rest), and each column's
+    bytes per value. Numbers cross without text formatting and parsing on either side
+    and without a Python object per row; one aggregate (no numbering, no sort), whose
+    columns all take the rows in the same order."""
+    rows = stmt.subquery("rows")
+    empty: Any = literal_column("''::bytea")
+    sends, widths = [], []
+    for column in list(rows.c)[: len(names)]:
+        narrow = isinstance(column.type, (Integer, Boolean)) and not isinstance(
+            column.type, BigInteger
+        )
+        value = cast(column, Integer) if narrow else cast(column, BigInteger)
+        sends.append(
+            func.string_agg(func.int4send(value) if narrow else func.int8send(value), empty)
+        )
+        widths.append(4 if narrow else 8)
+    return select(*sends), widths
+
+
 def write_rows(
     conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]
 ) -> None:
@@ -241,17 +304,7 @@ def write_rows(
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        names = ", ".join(columns)
-        encoders = [
-            _memo(json.dumps) if isinstance(table.c[c].type, JSON) else None for c in columns
-        ]
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                if any(encoders):
-                    row = tuple(e(v) if e else v for e, v in zip(encoders, row, strict=True))
-                copy.write_row(row)
+        _copy_in(conn, table, columns, rows)
         return
     processors = [_memo(_processor(table, name, conn)) for name in columns]
     marks = ", ".join("?" * len(columns))
@@ -261,13 +314,54 @@ def write_rows(
     )
 
 
+def _copy_in(
+    conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """COPY ``rows`` in as CSV written by the csv module (in C; psycopg's write_row
+    formats each row in Python), in blocks of _CHUNK rows. NULL is the unquoted empty
+    field, which NOT NULL text columns read as an empty text (``FORCE_NOT_NULL``: None
+    never goes there); a block with an empty text in a nullable column goes row by row."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    encoders = [_memo(json.dumps) if isinstance(table.c[c].type, JSON) else None for c in columns]
+    texts = [c for c in columns if _is_text(table.c[c].type)]
+    nullable = [columns.index(c) for c in texts if table.c[c].nullable]
+    forced = ", ".join(c for c in texts if not table.c[c].nullable)
+    head = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor:
+        for start in range(0, len(rows), _CHUNK):
+            block = rows[start : start + _CHUNK]
+            if any(encoders):
+                block = [
+                    tuple(e(v) if e else v for e, v in zip(encoders, row, strict=True))
+                    for row in block
+                ]
+            if any(row[i] == "" for row in block for i in nullable):
+                with cursor.copy(head) as copy:
+                    for row in block:
+                        copy.write_row(row)
+                continue
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerows(block)
+            options = f", FORCE_NOT_NULL ({forced})" if forced else ""
+            with cursor.copy(f"{head} (FORMAT csv{options})") as copy:
+                copy.write(buffer.getvalue())
+
+
+def _is_text(column_type: Any) -> bool:
+    return isinstance(column_type, (String, Text, JSON))
+
+
 def _processor(table: Table, name: str, conn: Connection) -> Callable[[Any], Any] | None:
     """How SQLAlchemy turns a Python value of the column into the driver's (JSON text,
     datetime text on SQLite), or None when it passes values through."""
     column_type = table.c[name].type
     if isinstance(column_type, JSON):
         return json.dumps
-    processor: Callable[[Any], Any] | None = column_type.bind_processor(conn.dialect)
+    # the dialect's own type: a TypeDecorator's processor alone hands the driver a
+    # datetime, which sqlite3 would write in its own format (with "+00:00")
+    impl = column_type.dialect_impl(conn.dialect)
+    processor: Callable[[Any], Any] | None = impl.bind_processor(conn.dialect)
     return processor
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import cast
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ _offers = cast(Table, SupplierOffer.__table__)
 _suppliers = cast(Table, Supplier.__table__)
 _DTYPES = {
     "product_id": "int64", "cost": "Int64", "currency": "object", "stock_qty": "Int64",
-    "available": "bool", "supplier": "object", "priority": "int64",
+    "available": "bool", "supplier_id": "int64",
 }  # fmt: skip
 
 
@@ -44,27 +45,33 @@ def effective_costs(
 
     ``min_stock`` maps supplier name -> the fewest units that count as in stock;
     offers of suppliers in ``gone`` count as out of stock."""
-    stmt = (
-        select(
-            _offers.c.product_id,
-            _offers.c.cost,
-            _offers.c.currency,
-            _offers.c.stock_qty,
-            _offers.c.available,
-            _suppliers.c.name.label("supplier"),
-            _suppliers.c.priority,
-        )
-        .join(_suppliers, _suppliers.c.id == _offers.c.supplier_id)
-        .where(_offers.c.product_id.is_not(None))
-    )
     if isinstance(conn, Engine):
         with conn.connect() as connection:
-            frame = read_frame(connection, stmt, _DTYPES)
+            frame = _read_offers(connection)
     else:
-        frame = read_frame(
-            conn if isinstance(conn, Connection) else conn.connection(), stmt, _DTYPES
-        )
+        frame = _read_offers(conn if isinstance(conn, Connection) else conn.connection())
     return _pick(frame, min_stock or {}, gone)
+
+
+def _read_offers(conn: Connection) -> pd.DataFrame:
+    """Offers with a product, each with its supplier's name and priority (looked up
+    from the few suppliers by id: no text per offer crosses the driver)."""
+    stmt = select(
+        _offers.c.product_id,
+        _offers.c.cost,
+        _offers.c.currency,
+        _offers.c.stock_qty,
+        _offers.c.available,
+        _offers.c.supplier_id,
+    ).where(_offers.c.product_id.is_not(None))
+    frame = read_frame(conn, stmt, _DTYPES)
+    suppliers = conn.execute(select(_suppliers.c.id, _suppliers.c.name, _suppliers.c.priority))
+    rows = sorted(suppliers, key=lambda row: int(row.id))
+    found = pd.Index([int(row.id) for row in rows]).get_indexer(pd.Index(frame.pop("supplier_id")))
+    names = np.array([row.name for row in rows] + [None], dtype=object)
+    priorities = np.array([int(row.priority) for row in rows] + [0], dtype=np.int64)
+    frame["supplier"], frame["priority"] = names[found], priorities[found]
+    return frame[frame["supplier"].notna()]  # an offer of a supplier gone meanwhile
 
 
 def _pick(frame: pd.DataFrame, min_stock: Mapping[str, int], gone: Collection[str]) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from repricer.pricing.codes import Reason, Status
 from repricer.pricing.decisions import DECISION_COLUMNS, Context, Decisions, decision_frame
 from repricer.pricing.guards import NO_CEILING, apply_guards, floor_and_ceiling
 from repricer.pricing.market import Observed, summarise_market
-from repricer.pricing.params import assign_rules, rule_table
+from repricer.pricing.params import RuleParams, assign_rules, rule_table
 from repricer.pricing.rules import Rule
 from repricer.pricing.strategies import SKIP, choose_methods, compute_targets
 
@@ -137,9 +137,9 @@ def evaluate(
     competitors = sorted(set(observations["competitor"].unique()) | _rule_competitors(rules))
     table = rule_table(rules, competitors, minor_digits(currency))
     rule_idx = assign_rules(products, rules)
-    params: dict[str, I64] = {k: v[rule_idx] for k, v in table.columns.items()}
     own = _own_columns(products, currency)
-    params.update(min_price=own.min_price, map_price=own.map_price, max_price=own.max_price)
+    own_prices = {"min_price": own.min_price, "map_price": own.map_price}
+    params = RuleParams(table, rule_idx, {**own_prices, "max_price": own.max_price})
     observed = observed_columns(observations, products, competitors, now)
     market = summarise_market(observed, rule_idx, table)
     since_change = _seconds_since(products["last_change_at"], now)

@@ -20,6 +20,7 @@ columns in minor units; "none" is :data:`NO_CEILING` for ceilings and 0 for floo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ def share_of(amount: I64, share: I64) -> I64:
     return (2 * amount * share + DEN) // (2 * DEN)
 
 
-def floor_and_ceiling(cost: I64, has_cost: Bools, cols: dict[str, I64]) -> tuple[I64, I64, I64]:
+def floor_and_ceiling(cost: I64, has_cost: Bools, cols: Mapping[str, I64]) -> tuple[I64, I64, I64]:
     """(floor, floor_basis, ceiling); basis 0 none, 1 cost, 2 min_price, 3 MAP."""
     margin = -((-cost * cols["min_margin"]) // DEN)  # rounded up: never under the margin
     by_cost = np.where(has_cost, cost + margin + cols["fixed_fee"], 0)
@@ -77,7 +78,7 @@ def apply_guards(
     floor: I64,
     ceiling: I64,
     since_change: I64,
-    cols: dict[str, I64],
+    cols: Mapping[str, I64],
 ) -> Guarded:
     """Steps 3-7 for rows whose floor <= ceiling. ``since_change`` is seconds since the
     last applied change, -1 when unknown."""

@@ -1,7 +1,8 @@
 """Load what a repricing run decides from: products with costs, and usable observations.
 
-Everything is read as columns (:mod:`repricer.db.columnar`: COPY on PostgreSQL, the
-sqlite3 cursor on SQLite), never as ORM rows. Products come with their effective supplier cost and availability
+Everything is read as columns (:mod:`repricer.db.columnar`: text blocks or, for the
+observations, one binary array per column on PostgreSQL; the sqlite3 cursor on SQLite),
+never as ORM rows. Products come with their effective supplier cost and availability
 (:func:`repricer.feeds.effective.effective_costs`; a cost in another currency than the
 pricing currency counts as unknown) and the time of their last approved or pushed price
 change (for ``cooldown``). Observations are the latest usable one per listing: status
@@ -163,12 +164,14 @@ def load_observations(
               "competitor_id": "int64", "price": "int64", "in_stock": "bool",
               "observed_us": "int64"}  # fmt: skip
     rows = read_columns(conn, stmt, dtypes)
-    newest = latest_per_listing(rows.pop("listing_id"), rows["observed_us"], rows.pop("id"))
+    newest = latest_per_listing(rows.pop("listing_id"), rows["observed_us"], rows["id"])
     for name in list(rows):  # one column at a time: the unfiltered ones go as we go
         rows[name] = np.asarray(rows[name])[newest]
     names = {row.id: row.name for row in conn.execute(select(comp.c.id, comp.c.name))}
     competitor = _names(rows.pop("competitor_id"), names)
-    order = np.lexsort((competitor.codes, rows["product_id"]))
+    # the rows come in no set order: observations of one product and competitor (two
+    # listings) in the order they were stored
+    order = np.lexsort((rows.pop("id"), competitor.codes, rows["product_id"]))
     return pd.DataFrame(
         {
             "product_id": rows.pop("product_id")[order],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -45,6 +45,28 @@ class RuleTable:
 
     def col(self, name: str) -> I64:
         return self.columns[name]
+
+
+class RuleParams(Mapping[str, I64]):
+    """Per-product parameter columns: ``table.col(name)[rule_idx]``, gathered on each
+    access rather than all at once (a million products times ~25 parameters would
+    hold 200 MB of int64 columns through a run), and per-product ``columns`` given as
+    they are (the products' own min/MAP/max prices)."""
+
+    def __init__(self, table: RuleTable, rule_idx: I64, columns: Mapping[str, I64]) -> None:
+        self._table, self._rule_idx, self._columns = table, rule_idx, dict(columns)
+
+    def __getitem__(self, name: str) -> I64:
+        if name in self._columns:
+            return self._columns[name]
+        gathered: I64 = self._table.columns[name][self._rule_idx]
+        return gathered
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**dict.fromkeys(self._table.columns), **self._columns})
+
+    def __len__(self) -> int:
+        return len(set(self._table.columns) | set(self._columns))
 
 
 def rule_table(rules: list[Rule], competitors: list[str], digits: int) -> RuleTable:

@@ -13,6 +13,7 @@ cheapest competitor by more than ``raise_back`` goes up to just under it (1 mino
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +57,7 @@ def choose_methods(
     has_cost: Bools,
     we_out: Bools,
     has_rule: Bools,
-    cols: dict[str, I64],
+    cols: Mapping[str, I64],
 ) -> tuple[I64, I64]:
     """(method, reason) per row after the behaviours."""
     competitive = np.isin(strategy, COMPETITIVE)
@@ -90,7 +91,7 @@ def compute_targets(
     old: I64,
     has_old: Bools,
     ceiling: I64,
-    cols: dict[str, I64],
+    cols: Mapping[str, I64],
 ) -> Targets:
     """The target per row for its method, then raise-back."""
     m = market

@@ -3,8 +3,9 @@ in the statement's order, across several blocks."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import (
@@ -22,7 +23,8 @@ from sqlalchemy import (
 )
 
 from repricer.db import columnar
-from repricer.db.columnar import read_frame, write_rows
+from repricer.db.columnar import epoch_us, read_columns, read_frame, write_rows
+from repricer.db.models import UTCDateTime
 
 TEXTS = ["plain", 'with "quotes", commas', "two\nlines", "Кабель 1,5 м", None, "x" * 300]
 
@@ -93,3 +95,81 @@ def test_integer_columns_read_in_one_pass(any_engine: Engine) -> None:
         )
     assert frame["amount"].tolist() == [3, 6, 9, 12, 15]
     assert frame["flag"].dtype == bool and frame["flag"].all()
+
+
+def test_numeric_columns_read_as_arrays(any_engine: Engine) -> None:
+    """All-numeric statements cross as binary arrays on PostgreSQL: wide and narrow
+    integers, negatives and 0/1 flags come back exactly, rows aligned across columns."""
+    table = _table(any_engine)
+    rows = [(i, (-1) ** i * (2**40 + i), i % 3 == 0) for i in range(1, 30)]
+    with any_engine.begin() as conn:
+        write_rows(conn, table, ["id", "amount", "flag"], rows)
+    stmt = select(table.c.id, table.c.amount, table.c.flag).where(table.c.id > 2)
+    with any_engine.connect() as conn:
+        columns = read_columns(conn, stmt, {"id": "int64", "amount": "int64", "flag": "bool"})
+        empty = read_columns(conn, stmt.where(table.c.id < 0), {"id": "int64", "flag": "bool"})
+    assert columns["id"].dtype == np.int64 and columns["flag"].dtype == bool
+    got = sorted(zip(*(columns[n].tolist() for n in ("id", "amount", "flag")), strict=True))
+    assert got == rows[2:]
+    assert len(empty["id"]) == 0 and empty["flag"].dtype == bool
+
+
+def test_a_null_in_a_numeric_column_is_refused(pg_engine: Engine) -> None:
+    table = _table(pg_engine)
+    with pg_engine.begin() as conn:
+        write_rows(conn, table, ["id", "amount"], [(1, 5), (2, None), (3, 7)])
+    with pg_engine.connect() as conn, pytest.raises(ValueError, match="amount"):
+        read_columns(conn, select(table.c.id, table.c.amount), {"id": "int64", "amount": "int64"})
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 3, 1, 12, 0, 0, 999_999),  # SQLite's own functions round to ms
+        datetime(2026, 3, 1, 12, 0, 0, 999_500),
+        datetime(2026, 3, 1, 12, 0, 0, 999_000),
+        datetime(2026, 3, 1, 12, 0, 59, 998_999),
+        datetime(2026, 3, 1, 12, 0, 0, 1),
+        datetime(2026, 3, 1, 12, 0, 0),
+        datetime(1969, 12, 31, 23, 59, 59, 500_000),
+    ],
+    ids=["999999us", "999500us", "999000us", "998999us", "1us", "whole", "before-1970"],
+)
+def test_epoch_microseconds_are_exact(any_engine: Engine, at: datetime) -> None:
+    table = _table(any_engine)
+    with any_engine.begin() as conn:
+        write_rows(conn, table, ["id", "at"], [(1, at)])
+    with any_engine.connect() as conn:
+        stmt = select(epoch_us(table.c.at, any_engine.dialect.name))
+        micros = conn.execute(stmt).scalar_one()
+    assert micros == (at.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
+        microseconds=1
+    )
+
+
+def test_sqlite_times_are_written_as_the_orm_writes_them(engine: Engine) -> None:
+    table = Table(
+        "columnar_times",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime),
+    )
+    table.create(engine)
+    at = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    with engine.begin() as conn:
+        write_rows(conn, table, ["id", "at"], [(1, at)])
+        conn.execute(table.insert().values(id=2, at=at))  # through SQLAlchemy
+        stored = conn.exec_driver_sql("SELECT at FROM columnar_times ORDER BY id").scalars().all()
+    assert stored == ["2026-03-01 12:30:15.123456"] * 2
+
+
+def test_empty_and_null_texts_are_written_apart(any_engine: Engine) -> None:
+    table = _table(any_engine)
+    rows = [(1, "", 5), (2, None, 6), (3, "a", 7)]
+    with any_engine.begin() as conn:
+        write_rows(conn, table, ["id", "label", "amount"], rows)
+        write_rows(conn, table, ["id", "label", "amount"], [(4, None, 8), (5, "b", None)])
+        stored = conn.execute(
+            select(table.c.id, table.c.label, table.c.amount).order_by(table.c.id)
+        )
+        assert [tuple(row) for row in stored] == [*rows, (4, None, 8), (5, "b", None)]
