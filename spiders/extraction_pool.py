@@ -10,10 +10,10 @@ same result either way.
 The reactor's own event loop talks to the workers over pipes (no executor threads to
 contend for the GIL): a page goes over as its raw bytes and the encoding its headers
 and head declare (:func:`spiders.decoding.response_encoding`); the worker decodes it,
-if it is not UTF-8. A page goes to the worker with the fewest pages waiting; when every
-worker already has ``QUEUE_PER_WORKER`` waiting, the crawling process reads it itself,
-so its spare time is not lost while the workers are busy (real shop pages take longer
-to read than to download).
+if it is not UTF-8. A page goes to the worker with the fewest bytes of pages waiting;
+when every worker already has ``QUEUE_BYTES`` waiting, the crawling process reads it
+itself, so its spare time is not lost while the workers are behind (real shop pages
+take longer to read than to download).
 
 A crawl of fewer than ``MIN_PAGES`` pages extracts in the crawling process too:
 starting a worker (it imports the extraction code) costs more than it would save
@@ -51,7 +51,10 @@ from spiders.pages import ExtractedProduct
 
 log = logging.getLogger(__name__)
 MIN_PAGES = 50
-QUEUE_PER_WORKER = 3
+# Bytes of pages waiting at a worker past which the crawling process reads the next page
+# itself: reading time grows with a page's size, and a burst of small pages must not
+# look like a worker falling behind.
+QUEUE_BYTES = 4 * 1024 * 1024
 # A pipe that holds a whole real-size page takes it in one write (Linux; the default
 # 64 KB costs a round of the event loop per 64 KB).
 _PIPE_BYTES = 1024 * 1024
@@ -102,8 +105,8 @@ class ExtractionPool:
     def _pick(self) -> _Worker | None:
         """The ready worker with the fewest pages waiting, if it has room for one more."""
         ready = [w for w in self.running if w.ready or w.poll_hello()]
-        worker = min(ready, key=lambda w: len(w.pending), default=None)
-        if worker is None or len(worker.pending) >= QUEUE_PER_WORKER:
+        worker = min(ready, key=lambda w: w.pending_bytes, default=None)
+        if worker is None or worker.pending_bytes >= QUEUE_BYTES:
             return None
         return worker
 
@@ -156,6 +159,7 @@ class _Worker:
         self.on_death = on_death
         self.ids = itertools.count(HELLO + 1)
         self.pending: dict[int, tuple[asyncio.Future[ExtractedProduct], PageTask]] = {}
+        self.pending_bytes = 0
         self.outbox: deque[memoryview] = deque()
         self.inbox = bytearray()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -169,6 +173,7 @@ class _Worker:
         future: asyncio.Future[ExtractedProduct] = loop.create_future()
         task_id = next(self.ids)
         self.pending[task_id] = (future, task)
+        self.pending_bytes += len(task.body)
         meta = pickle.dumps((task.url, task.encoding, task.selectors), pickle.HIGHEST_PROTOCOL)
         header = TASK.pack(task_id, len(meta), len(task.body))
         self.outbox += (memoryview(header + meta), memoryview(task.body))
@@ -249,7 +254,8 @@ class _Worker:
         if task_id == HELLO:
             self.ready = True
             return
-        future, _task = self.pending.pop(task_id)
+        future, task = self.pending.pop(task_id)
+        self.pending_bytes -= len(task.body)
         if future.done():
             return
         if ok:
@@ -264,7 +270,7 @@ class _Worker:
 
     def finish_locally(self) -> None:
         """Extract the pages this worker still held in the crawling process."""
-        pending, self.pending = self.pending, {}
+        pending, self.pending, self.pending_bytes = self.pending, {}, 0
         for future, task in pending.values():
             if future.done():
                 continue

@@ -77,6 +77,10 @@ ITEM_PIPELINES = {"spiders.pipelines.ObservationStorePipeline": 300}
 # Items of one response processed in parallel: a product page yields one, and each
 # slot costs an asyncio task per response (Scrapy's default is 100).
 CONCURRENT_ITEMS = 4
+# Bytes of downloaded pages waiting to be read before Scrapy stops starting downloads
+# (Scrapy's default is 5 MB, nine real shop pages): pages queued for the extraction
+# workers (spiders.extraction_pool.QUEUE_BYTES, 4 MB each) count against it.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 20 * 1024 * 1024
 
 # No telnet console and no interactive features in an unattended crawler.
 TELNETCONSOLE_ENABLED = False

@@ -20,7 +20,7 @@ from repricer.db.models import Listing, Observation, Product
 from repricer.loopback import LoopbackServer, Response
 from repricer.synthetic.pages import SELECTORS, PageProduct, product_page
 from spiders import extraction_pool
-from spiders.extraction_pool import MIN_PAGES, QUEUE_PER_WORKER, ExtractionPool
+from spiders.extraction_pool import MIN_PAGES, ExtractionPool
 from spiders.pages import ExtractedProduct, extract_product
 
 PAGES = [
@@ -104,8 +104,10 @@ def test_no_workers_when_off_or_for_a_small_crawl(workers: int, pages: int) -> N
     assert pool.counts == {"worker": 0, "here": len(PAGES)}
 
 
-def test_pages_past_the_workers_queue_are_read_here() -> None:
+def test_pages_past_the_workers_queue_are_read_here(monkeypatch: pytest.MonkeyPatch) -> None:
     """A busy worker does not hold pages the crawling process could read meanwhile."""
+    first_three = sum(len(r.body) for r in _responses()[:3])
+    monkeypatch.setattr(extraction_pool, "QUEUE_BYTES", first_three)
     pool = ExtractionPool(1)
     pool.start(MIN_PAGES)
     try:
@@ -114,7 +116,7 @@ def test_pages_past_the_workers_queue_are_read_here() -> None:
     finally:
         pool.close()
     assert results == _inline()
-    assert pool.counts == {"worker": QUEUE_PER_WORKER, "here": len(PAGES) - QUEUE_PER_WORKER}
+    assert pool.counts == {"worker": 3, "here": len(PAGES) - 3}
 
 
 def test_a_dead_worker_costs_no_page(caplog: pytest.LogCaptureFixture) -> None:
@@ -143,7 +145,7 @@ def test_pages_held_by_a_worker_that_dies_are_read_here() -> None:
         os.kill(worker.process.pid, signal.SIGSTOP)  # it takes pages and answers none
         pages = [asyncio.ensure_future(pool.extract(r, selectors)) for r in _responses()]
         await asyncio.sleep(0)  # every page is handed out: some to the worker
-        assert len(worker.pending) == QUEUE_PER_WORKER
+        assert worker.pending
         worker.process.kill()
         return await asyncio.gather(*pages)
 
