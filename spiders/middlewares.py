@@ -1,5 +1,6 @@
-"""Downloader middlewares: the egress policy, retries with exponential backoff, and a
-robots.txt middleware that gives every waiting request the parsed rules."""
+"""Downloader middlewares: the egress policy, retries with exponential backoff, a
+robots.txt middleware that gives every waiting request the parsed rules, and a meta
+refresh middleware that reads only the page's head."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import time
 from typing import Any
 
 from scrapy import Request
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Response
 from scrapy.utils.httpobj import urlparse_cached
+from w3lib.html import get_base_url, get_meta_refresh
 
 from repricer.egress import crawl_refusal, parse_ip, untargeted_refusal
+from spiders.decoding import HEAD_BYTES, ascii_compatible, response_encoding
 
 EGRESS_REFUSED = "egress refused"
 
@@ -182,3 +187,42 @@ class SlotConcurrencyMiddleware:
     def _key(request: Request) -> str:
         slot = request.meta.get("download_slot")
         return str(slot) if slot else (urlparse_cached(request).hostname or "")
+
+
+class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Follow ``<meta http-equiv="refresh">`` like Scrapy's ``MetaRefreshMiddleware``
+    (``METAREFRESH_ENABLED``, ``METAREFRESH_MAXDELAY``, ``METAREFRESH_IGNORE_TAGS``,
+    ``REDIRECT_MAX_TIMES``; the new request comes back through the egress policy like
+    any redirect), reading only the first ``HEAD_BYTES`` of the page: Scrapy's decodes
+    the whole page (and detects its encoding) to look at its first 4,096 characters.
+    A head without the word "refresh" is not decoded at all."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Request | Response:
+        if (
+            request.meta.get("dont_redirect", False)
+            or request.method == "HEAD"
+            or not isinstance(response, HtmlResponse)
+            or urlparse_cached(request).scheme not in {"http", "https"}
+        ):
+            return response
+        interval, url = self.head_refresh(response)
+        if url is None or interval is None:
+            return response
+        redirected = self._redirect_request_using_get(request, response, url)
+        if urlparse_cached(redirected).scheme not in {"http", "https"}:
+            return response
+        if interval < self._maxdelay:
+            return self._redirect(redirected, request, "meta refresh")
+        return response
+
+    def head_refresh(self, response: HtmlResponse) -> tuple[float, str] | tuple[None, None]:
+        """(delay, absolute URL) of the refresh the page's head declares, or (None, None)."""
+        encoding = response_encoding(response) or "utf-8"
+        head = response.body[:HEAD_BYTES]
+        if ascii_compatible(encoding) and b"refresh" not in head.lower():  # faster than a regex
+            return None, None
+        text = head.decode(encoding, "replace")
+        base = get_base_url(text, response.url, encoding)
+        return get_meta_refresh(text, base, encoding, ignore_tags=self._ignore_tags)

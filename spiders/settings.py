@@ -53,6 +53,10 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.SharedRobotsTxtMiddleware": 100,
     # Scrapy's downloader (asyncio reactor) does not hold a slot to its concurrency.
     "spiders.middlewares.SlotConcurrencyMiddleware": 990,
+    # Scrapy's decodes every whole page to look for a meta refresh in its first 4 KB;
+    # ours reads the page's head bytes only (same settings, same redirect rules).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "spiders.middlewares.HeadMetaRefreshMiddleware": 580,
 }
 
 # Per-request timeout (seconds); replaced by [crawl] timeout.

@@ -328,6 +328,11 @@ UNRELATED_CONTAINER = WordSet(
     "liknande",
     "samankaltaiset",
 )
+# Blocks of site navigation: a heading inside one names a menu section, not the product.
+NAVIGATION_CLASS = WordSet(
+    "menu", "menus", "nav", "navbar", "navigation", "megamenu", "submenu", "breadcrumb",
+    "breadcrumbs",
+)  # fmt: skip
 UNRELATED_TAGS = frozenset({"header", "footer", "nav", "aside", "script", "style", "noscript"})
 STOCK_CLASS = re.compile(r"stock|avail|nalich|nali4|presence|nalichie|instock|in-stock", re.I)
 

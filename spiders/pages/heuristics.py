@@ -32,11 +32,14 @@ from spiders.pages.values import availability_from_text, find_currency, is_per_u
 
 METHOD = "heuristic"
 DATA_PRICE_ATTRS = ("data-price", "data-product-price", "data-price-amount")
+# Each selector costs a walk of the block: ``itemprop=price`` is asked for only on pages
+# with microdata.
 PRICE_CSS = ",".join(
     ["[class*=price i],[id*=price i]"]
     + [f"[class*={w} i]" for w in ("cost", "preis", "prix", "prezzo", "precio", "cena")]
-    + ["[itemprop=price]"] + [f"[{a}]" for a in DATA_PRICE_ATTRS]
+    + [f"[{a}]" for a in DATA_PRICE_ATTRS]
 )  # fmt: skip
+MICRODATA_PRICE_CSS = f"{PRICE_CSS},[itemprop=price]"
 STOCK_CSS = "[class*=stock i],[id*=stock i],[class*=avail i],[id*=avail i],[class*=nalich i]"
 # A discount badge written inside the price element ("$229.990 -18%").
 _DISCOUNT_BADGE = re.compile(r"(?:^|\s)[-−–]\s?\d{1,2}\s?%(?=\s|$)")
@@ -117,7 +120,7 @@ def _innermost(region: PageRegion) -> list[_Element]:
     list backwards marks every container before its (costly) text would be read."""
     elements = [
         _Element(n, attrs)
-        for n in region.scope.css(PRICE_CSS)
+        for n in region.scope.css(MICRODATA_PRICE_CSS if region.microdata else PRICE_CSS)
         if n.tag not in _NOT_PRICE_TAGS and _is_price_element(attrs := n.attributes)
     ]
     keys = {e.node.mem_id for e in elements}

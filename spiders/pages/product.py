@@ -55,6 +55,9 @@ class ExtractedProduct:
     brand: str | None = None
 
 
+_BIG_SOURCE = 1_000_000  # characters of page source
+
+
 def extract_product(
     html: str | bytes, url: str, selectors: SelectorSettings | None = None
 ) -> ExtractedProduct:
@@ -65,17 +68,22 @@ def extract_product(
     region = PageRegion(doc, url)
     meta = read_meta(doc)
     # JSON-LD is on most pages: asked for directly. Microdata is rarer: the source is
-    # searched for its attribute first (cheaper than a walk of a big tree). RDFa is
+    # searched for its attribute first, except on a page over a megabyte (mostly inline
+    # scripts), where a walk of the tree costs less than a scan of the source. RDFa is
     # rarer still and seldom beside them: read only when they give no price.
+    big = len(source) > _BIG_SOURCE
     scripts = [n.text() for n in doc.css('script[type*="ld+json" i]')]
-    items = doc.css("[itemprop]") if contains(source, "itemprop") else []
+    items = doc.css("[itemprop]") if big or contains(source, "itemprop") else []
+    region.microdata = bool(items)
     rich = [
         f for f in (
             find_jsonld(scripts, url, region.heading_text) if scripts else None,
             find_microdata(region, url, region.heading_text, items) if items else None,
         ) if f is not None
     ]  # fmt: skip
-    if not any(f.price is not None for f in rich) and contains(source, " typeof="):
+    if not any(f.price is not None for f in rich) and (
+        doc.css_first("[typeof]") is not None if big else contains(source, " typeof=")
+    ):
         rich += [f for f in (find_rdfa(region, url, region.heading_text),) if f is not None]
     found = rich + [
         f for f in (
@@ -120,8 +128,9 @@ class _Visible:
         return self._done
 
     def has_struck(self) -> bool:
-        """The page strikes a price through (``<del>``, ``<s>``, ``<strike>``)."""
-        return self.region.doc.css_first("del,s,strike") is not None
+        """The title's block strikes a price through (``<del>``, ``<s>``, ``<strike>``):
+        only then is an old price beside the structured one worth reading."""
+        return self.region.title_block.css_first("del,s,strike") is not None
 
     def values(self) -> list[Decimal]:
         """The visible price, else the values nearest the title it hesitated between."""

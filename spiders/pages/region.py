@@ -25,7 +25,13 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from spiders.pages._phrases import BUY_CLASS, BUY_PHRASE, UNRELATED_CONTAINER, UNRELATED_TAGS
+from spiders.pages._phrases import (
+    BUY_CLASS,
+    BUY_PHRASE,
+    NAVIGATION_CLASS,
+    UNRELATED_CONTAINER,
+    UNRELATED_TAGS,
+)
 from spiders.pages.found import same_url
 from spiders.pages.tree import (
     Document,
@@ -59,8 +65,10 @@ class PageRegion:
         self.page_url = page_url
         self._verdicts: dict[int, str | None] = {}
         self._furniture: dict[int, bool] = {}
+        self._navigation: dict[int, bool] = {}
         self._repeated: dict[tuple[int, str | None, str | None], bool] = {}
         self.per_unit = 0  # main-product prices seen quoted per unit of measure
+        self.microdata = True  # the page may carry itemprop attributes (False: it has none)
 
     @cached_property
     def heading(self) -> Node | None:
@@ -69,12 +77,33 @@ class PageRegion:
         first = self.doc.css_first("h1")
         if first is None:
             return None
-        if text_of(first) and not self._furniture_or_hidden(first):
+        if self._is_title(first):
             return first
-        for node in self.doc.css("h1"):
-            if text_of(node) and not self._furniture_or_hidden(node):
-                return node
-        return None
+        return next((n for n in self.doc.css("h1") if self._is_title(n)), None)
+
+    def _is_title(self, node: Node) -> bool:
+        """A heading with text, shown, outside page furniture and site navigation
+        (a menu whose sections are headed by ``<h1>``)."""
+        return bool(text_of(node)) and not (
+            self._furniture_or_hidden(node) or self._in_navigation(node)
+        )
+
+    def _in_navigation(self, node: Node) -> bool:
+        """Inside a block whose class or id names site navigation (cached on the path)."""
+        walked: list[int] = []
+        verdict = False
+        for current in lineage(node):
+            key = current.mem_id
+            if key in self._navigation:
+                verdict = self._navigation[key]
+                break
+            walked.append(key)
+            if current.tag != "body" and NAVIGATION_CLASS.search(label(current)):
+                verdict = True
+                break
+        for key in walked:
+            self._navigation[key] = verdict
+        return verdict
 
     def heading_text(self) -> str | None:
         """The title's text (read when several products need telling apart)."""
@@ -127,6 +156,20 @@ class PageRegion:
         else:
             levels = 4
         for _ in range(levels):
+            parent = block.parent
+            if parent is None or parent.tag in ("html", "-document", None):
+                break
+            block = parent
+        return block
+
+    @cached_property
+    def title_block(self) -> Node | Document:
+        """The title's block four levels up (the whole page without a title): where a
+        product's own price and old price sit, found without the buy control."""
+        block = self.heading
+        if block is None:
+            return self.doc
+        for _ in range(4):
             parent = block.parent
             if parent is None or parent.tag in ("html", "-document", None):
                 break

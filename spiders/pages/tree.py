@@ -1,8 +1,9 @@
 """The parsed page: one lexbor parse (selectolax) per page, and node helpers.
 
 Lexbor parses a 500 KB shop page several times faster than libxml2, and its CSS engine
-answers one combined selector in a single walk of the tree, so extraction asks for
-everything it needs in a few queries instead of walking the tree in Python. Nodes are
+walks the tree in C far faster than Python could, so extraction asks for what it needs in
+a few queries over the smallest block that holds it. Each selector of a comma list
+costs one walk of its own (as ``:is()`` does), so lists are kept short. Nodes are
 re-created on each access: identity is ``node.mem_id``.
 """
 
@@ -18,6 +19,8 @@ from w3lib.encoding import (
     read_bom,
     resolve_encoding,
 )
+
+from spiders.pages._memory import keep_freed_memory
 
 Node = LexborNode
 Document = LexborHTMLParser
@@ -39,6 +42,7 @@ def page_text(html: str | bytes) -> str:
 
 def parse_document(text: str) -> Document | None:
     """Parse decoded page text, or None for an empty page."""
+    keep_freed_memory()
     if text[:200].lstrip().startswith("<?xml"):
         text = _XML_DECLARATION.sub("", text, count=1)
     if not text or text.isspace():
@@ -64,6 +68,7 @@ def read_page(html: str | bytes) -> tuple[Document | None, str | bytes]:
         text = page_text(html)
         return parse_document(text), text
     body = html[3:] if html.startswith(b"\xef\xbb\xbf") else html
+    keep_freed_memory()
     doc = LexborHTMLParser(body)
     return (doc if doc.root is not None else None), body
 

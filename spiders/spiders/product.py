@@ -27,6 +27,7 @@ from repricer.crawl import finish_run, start_run
 from repricer.db.engine import make_engine
 from repricer.egress import response_refusal
 from spiders.browser import CHROMIUM_ARGS, egress_guard
+from spiders.decoding import head_text, response_encoding
 from spiders.extraction_pool import ExtractionPool
 from spiders.items import ObservationItem
 from spiders.middlewares import EGRESS_REFUSED
@@ -103,11 +104,25 @@ class ProductSpider(scrapy.Spider):
         }
         scrapy_settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
         if competitors:
+            self._keep_connections(
+                scrapy_settings, max(c.concurrency for c in competitors.values())
+            )
             scrapy_settings.set(
                 "DOWNLOAD_DELAY", min(c.delay for c in competitors.values()), priority="spider"
             )
         if any(c.render == "browser" for c in competitors.values()):
             self._enable_browser(scrapy_settings)
+
+    @staticmethod
+    def _keep_connections(scrapy_settings: Any, busiest: int) -> None:
+        """Scrapy's HTTP connection pool keeps CONCURRENT_REQUESTS_PER_DOMAIN idle
+        connections per host: below a competitor's concurrency, every request past it
+        opened a new connection. Listing requests go by their competitor's download
+        slot, so only robots.txt (one request per site) takes this as its concurrency."""
+        per_domain = scrapy_settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        scrapy_settings.set(
+            "CONCURRENT_REQUESTS_PER_DOMAIN", max(per_domain, busiest), priority="spider"
+        )
 
     @staticmethod
     def _trim_per_page_work(scrapy_settings: Any) -> None:
@@ -141,7 +156,7 @@ class ProductSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.extraction.start(len(self.targets))
-        workers = self.extraction.workers if self.extraction.executor else 0
+        workers = len(self.extraction.running)
         self.logger.info(
             "crawl run %s: %d listings, %d extraction worker(s)",
             self.run_id,
@@ -190,8 +205,8 @@ class ProductSpider(scrapy.Spider):
             except Exception as exc:  # a page must never cost the rest of the crawl
                 self.logger.exception("extraction failed on %s", response.url)
                 return [observe_failure(target, exc, response.status)]
-        # The text is decoded here only when the outcome needs it (a captcha page?).
-        page = (lambda: response.text, extracted)
+        # The head of the text is decoded only when the outcome needs it (a captcha page?).
+        page = (lambda: head_text(response.body, response_encoding(response)), extracted)
         return [observe_page(target, response.status, response.url, page, self.repricer_settings)]
 
     def on_error(self, failure: Failure) -> ObservationItem:
@@ -199,6 +214,9 @@ class ProductSpider(scrapy.Spider):
         return observe_failure(target, failure.value or RuntimeError("unknown failure"))
 
     def closed(self, reason: str) -> None:
+        self.logger.info(
+            "pages extracted: %(worker)d in workers, %(here)d here", self.extraction.counts
+        )
         self.extraction.close()
         if self.shard is not None:
             self.shard.finish(self.engine, reason)
