@@ -225,8 +225,9 @@ def _copy_out(
             if dtypes[name] == "boolean":
                 truth[np.asarray(values.isna(), dtype=bool)] = pd.NA
             frame[name] = truth if dtypes[name] == "boolean" else truth.to_numpy(dtype=bool)
-        elif dtypes[name] == "object":
-            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+        elif dtypes[name] == "object":  # drop the mark each text carries (see _csv_cell)
+            texts = frame[name].astype(object)
+            frame[name] = texts.str.slice(1).where(texts.notna(), None)
     return frame
 
 
@@ -246,11 +247,12 @@ def _csv_blocks(stmt: Select[Any], names: list[str], dtypes: Mapping[str, str]) 
 
 
 def _csv_cell(column: Any, dtype: str) -> ColumnElement[str]:
-    """SQL: one CSV field; NULL is the empty field, text is quoted (so an empty text
-    is ``""``, as COPY writes it)."""
+    """SQL: one CSV field; NULL is the empty field. Text is quoted and starts with a
+    mark character, so an empty text (``"."``) stays apart from NULL: a CSV reader
+    cannot tell a quoted empty field from an empty one."""
     text = cast(column, Text)
     if dtype == "object":
-        quoted = literal('"') + func.replace(text, '"', '""') + literal('"')
+        quoted = literal('".') + func.replace(text, '"', '""') + literal('"')
         return case((column.is_(None), ""), else_=quoted)
     return func.coalesce(text, "")
 

@@ -20,6 +20,7 @@ from rapidfuzz.process import cpdist
 from repricer.matching._variants import VARIANT_WORDS
 from repricer.matching.ngrams import title_char_cosines
 from repricer.matching.offers import Offer
+from repricer.matching.wordpairs import WordEvidence, word_evidence
 
 FEATURE_NAMES = (
     "title_ratio", "title_token_set", "title_token_sort", "title_partial",
@@ -32,10 +33,11 @@ FEATURE_NAMES = (
     "has_category", "variant_words_differ", "unmatched_idf",
     "platform_conflict", "editions_differ", "upgrade_one_side", "academic_one_side",
     "numbers_disjoint", "short_numbers_missing", "rarest_shared_idf", "rarest_missing_idf",
-    "title_char_cosine",
+    "title_char_cosine", "word_evidence",
 )  # fmt: skip
 
 _CHAR_COLUMN = FEATURE_NAMES.index("title_char_cosine")
+_WORD_COLUMN = FEATURE_NAMES.index("word_evidence")
 _LOOP_COLUMNS = [4, 5, 6, *range(8, _CHAR_COLUMN)]  # the columns not done by cpdist or ngrams
 _MIN_SUBSTRING_CODE = 5  # shorter codes appear inside unrelated strings too often
 
@@ -43,10 +45,13 @@ _MIN_SUBSTRING_CODE = 5  # shorter codes appear inside unrelated strings too oft
 @dataclass(frozen=True)
 class TextWeights:
     """IDF weights fitted on the training offers: ``idf`` per word token, ``char_idf``
-    per title character trigram (see :mod:`repricer.matching.ngrams`)."""
+    per title character trigram (see :mod:`repricer.matching.ngrams`); ``words`` the
+    learned word evidence (:mod:`repricer.matching.wordpairs`), None while training
+    (its column is then left missing and filled out of fold)."""
 
     idf: Mapping[str, float]
     char_idf: Mapping[str, float]
+    words: WordEvidence | None = None
 
 
 def pair_features(
@@ -71,6 +76,8 @@ def pair_features(
         workers=-1,
     )
     out[:, _CHAR_COLUMN] = title_char_cosines(titles_l, titles_r, text.char_idf)
+    if text.words is not None:
+        out[:, _WORD_COLUMN] = word_evidence(left, right, text.words)
     weights = _Weights(text.idf)
     rows = [
         (

@@ -1,7 +1,7 @@
 """Score (ours, theirs) offer pairs with the shipped model: the matcher's one entry point.
 
-The model (LightGBM, text format), the word and character-trigram IDF weights it was
-trained with and its calibration live in ``repricer/matching/model/`` and are built by
+The model (LightGBM, text format), the word and character-trigram IDF weights and the
+learned word evidence it was trained with, and its calibration live in ``repricer/matching/model/`` and are built by
 ``scripts/train_matcher.py``; nothing is downloaded at run time. Scores are calibrated
 probabilities of a match (isotonic on cross-validated training scores). Identifiers outrank the model: a valid GTIN equal on both sides
 scores 1.0, two valid GTINs that differ cap the score inside the review band.
@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from repricer.matching.features import FEATURE_NAMES, TextWeights, pair_features
 from repricer.matching.offers import Offer, prepare_offers
+from repricer.matching.wordpairs import WordEvidence
 
 if TYPE_CHECKING:
     import lightgbm
@@ -66,7 +67,10 @@ def load_model() -> MatcherModel:
     booster = lightgbm.Booster(model_str=(_MODEL_DIR / "matcher.lgb.txt").read_text("utf-8"))
     if tuple(booster.feature_name()) != FEATURE_NAMES:
         raise RuntimeError("the shipped matcher model does not fit these features: retrain it")
-    text = TextWeights(_read_json("idf.json"), _read_json("char_idf.json"))
+    words = json.loads((_MODEL_DIR / "word_evidence.json").read_text(encoding="utf-8"))
+    text = TextWeights(
+        _read_json("idf.json"), _read_json("char_idf.json"), WordEvidence.from_json(words)
+    )
     calibration = _META["calibration"]
     return MatcherModel(
         booster,

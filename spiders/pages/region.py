@@ -84,9 +84,26 @@ class PageRegion:
     def _is_title(self, node: Node) -> bool:
         """A heading with text, shown, outside page furniture and site navigation
         (a menu whose sections are headed by ``<h1>``)."""
-        if not text_of(node) or self._furniture_or_hidden(node):
-            return False
-        return not any(NAVIGATION_CLASS.search(label(n)) for n in lineage(node) if n.tag != "body")
+        return bool(text_of(node)) and not (
+            self._furniture_or_hidden(node) or self._in_navigation(node)
+        )
+
+    def _in_navigation(self, node: Node) -> bool:
+        """Inside a block whose class or id names site navigation (cached on the path)."""
+        walked: list[int] = []
+        verdict = False
+        for current in lineage(node):
+            key = current.mem_id
+            if key in self._navigation:
+                verdict = self._navigation[key]
+                break
+            walked.append(key)
+            if current.tag != "body" and NAVIGATION_CLASS.search(label(current)):
+                verdict = True
+                break
+        for key in walked:
+            self._navigation[key] = verdict
+        return verdict
 
     def heading_text(self) -> str | None:
         """The title's text (read when several products need telling apart)."""

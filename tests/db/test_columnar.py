@@ -26,7 +26,7 @@ from repricer.db import columnar
 from repricer.db.columnar import epoch_us, read_columns, read_frame, write_rows
 from repricer.db.models import UTCDateTime
 
-TEXTS = ["plain", 'with "quotes", commas', "two\nlines", "Кабель 1,5 м", None, "x" * 300]
+TEXTS = ["plain", "", 'with "quotes", commas', "two\nlines", "Кабель 1,5 м", None, "x" * 300]
 
 
 def _table(engine: Engine) -> Table:

@@ -76,7 +76,7 @@ def test_valid_f1_floor(name: str) -> None:
             "Amazon-Google",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="duplicate offers and software editions: about 0.72 precision at the F1 floor",
+                reason="second listings of one product labelled non-matches: about 0.75 precision",
             ),
         ),
         "Abt-Buy",
