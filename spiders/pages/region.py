@@ -23,6 +23,7 @@ cached per node, so a page costs one walk per distinct path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 
 from spiders.pages._phrases import (
@@ -90,20 +91,7 @@ class PageRegion:
 
     def _in_navigation(self, node: Node) -> bool:
         """Inside a block whose class or id names site navigation (cached on the path)."""
-        walked: list[int] = []
-        verdict = False
-        for current in lineage(node):
-            key = current.mem_id
-            if key in self._navigation:
-                verdict = self._navigation[key]
-                break
-            walked.append(key)
-            if current.tag != "body" and NAVIGATION_CLASS.search(label(current)):
-                verdict = True
-                break
-        for key in walked:
-            self._navigation[key] = verdict
-        return verdict
+        return _on_path(node, self._navigation, _names_navigation)
 
     def heading_text(self) -> str | None:
         """The title's text (read when several products need telling apart)."""
@@ -289,24 +277,37 @@ class PageRegion:
 
     def _furniture_or_hidden(self, node: Node) -> bool:
         """Inside page furniture or hidden (answers cached along the path)."""
-        walked: list[int] = []
-        verdict = False
-        for current in lineage(node):
-            key = current.mem_id
-            if key in self._furniture:
-                verdict = self._furniture[key]
-                break
-            walked.append(key)
-            if current.tag in UNRELATED_TAGS:
-                verdict = True
-                break
-            attrs = current.attributes
-            if attrs.get("role") in _FURNITURE_ROLES or is_hidden(current, attrs):
-                verdict = True
-                break
-        for key in walked:
-            self._furniture[key] = verdict
-        return verdict
+        return _on_path(node, self._furniture, _furniture_or_hidden_node)
+
+
+def _on_path(node: Node, cache: dict[int, bool], hit: Callable[[Node], bool]) -> bool:
+    """Whether ``node`` or one of its ancestors is a ``hit``. Each node walked gets the
+    answer in ``cache``, so a later walk stops at the first node already judged."""
+    walked: list[int] = []
+    verdict = False
+    for current in lineage(node):
+        key = current.mem_id
+        if key in cache:
+            verdict = cache[key]
+            break
+        walked.append(key)
+        if hit(current):
+            verdict = True
+            break
+    for key in walked:
+        cache[key] = verdict
+    return verdict
+
+
+def _names_navigation(node: Node) -> bool:
+    return node.tag != "body" and NAVIGATION_CLASS.search(label(node)) is not None
+
+
+def _furniture_or_hidden_node(node: Node) -> bool:
+    if node.tag in UNRELATED_TAGS:
+        return True
+    attrs = node.attributes
+    return attrs.get("role") in _FURNITURE_ROLES or is_hidden(node, attrs)
 
 
 def _is_buy(node: Node) -> bool:
