@@ -41,6 +41,8 @@ CASES = [
     ("beyond the head bytes", _page("<!--" + "x" * HEAD_BYTES + "--><meta charset=koi8-r>").encode(),
      None, None),
     ("undeclared", _page().encode(), "text/html", None),
+    ("unknown names count as undeclared", _page("<meta charset='x-nonsense'>").encode(),
+     "text/html; charset=bogus-9", None),
 ]  # fmt: skip
 
 
