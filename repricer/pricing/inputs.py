@@ -1,8 +1,7 @@
 """Load what a repricing run decides from: products with costs, and usable observations.
 
-Everything is read as columns (:mod:`repricer.db.columnar`: text blocks or, for the
-observations, one binary array per column on PostgreSQL; the sqlite3 cursor on SQLite),
-never as ORM rows. Products come with their effective supplier cost and availability
+Everything is read as columns (:mod:`repricer.db.columnar`: one packed value per
+column, the observations in blocks of observation ids), never as ORM rows. Products come with their effective supplier cost and availability
 (:func:`repricer.feeds.effective.effective_costs`; a cost in another currency than the
 pricing currency counts as unknown) and the time of their last approved or pushed price
 change (for ``cooldown``). Observations are the latest usable one per listing: status
@@ -69,6 +68,8 @@ def load_inputs(
     skus: list[str] | None = None,
 ) -> Inputs:
     """Products (all, or those with the given SKUs) and their usable observations."""
+    if conn.dialect.name == "postgresql":  # compiling these few scans costs more than it saves
+        conn.exec_driver_sql("SET LOCAL jit = off")
     products = load_products(conn, settings.pricing.currency, skus)
     observations = load_observations(conn, settings, now=now, max_age=max_age)
     observations = observations[observations["product_id"].isin(products["product_id"])]
