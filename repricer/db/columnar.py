@@ -166,9 +166,7 @@ def _typed(values: npt.NDArray[np.int64], null: Any, spec: _Spec) -> Any:
 
 def _texts(document: str | list[Any] | None) -> Any:
     values = json.loads(document) if isinstance(document, str) else (document or [])
-    boxed = np.empty(len(values), dtype=object)
-    boxed[:] = values
-    return _shared(boxed)
+    return _shared(np.fromiter(values, dtype=object, count=len(values)))
 
 
 def _shared(texts: Any) -> Any:
@@ -365,12 +363,28 @@ def write_rows(
     if conn.dialect.name == "postgresql":
         _copy_in(conn, table, columns, rows)
         return
-    processors = [_memo(_processor(table, name, conn)) for name in columns]
+    values: list[Any] = list(zip(*rows, strict=True))  # by column: only some need converting
+    for i, name in enumerate(columns):
+        processor = _processor(table, name, conn)
+        if processor is not None:
+            values[i] = _converted(values[i], processor)
     marks = ", ".join("?" * len(columns))
     conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})",
-        [tuple(p(v) if p else v for p, v in zip(processors, row, strict=True)) for row in rows],
+        list(zip(*values, strict=True)),
     )
+
+
+def _converted(column: tuple[Any, ...], processor: Callable[[Any], Any]) -> list[Any]:
+    """``processor`` of each value, called once per distinct object (a column whose rows
+    share a few objects, the same flags list or one timestamp, converts those few)."""
+    boxed = np.fromiter(column, dtype=object, count=len(column))  # lists stay objects
+    idents = np.fromiter(map(id, column), dtype=np.uint64, count=len(column))
+    uniques, first, inverse = np.unique(idents, return_index=True, return_inverse=True)
+    table = np.empty(len(uniques), dtype=object)
+    table[:] = [None if boxed[i] is None else processor(boxed[i]) for i in first]
+    converted: list[Any] = table[inverse].tolist()
+    return converted
 
 
 def _copy_in(
