@@ -105,7 +105,8 @@ def extract_product(
         availability=_availability(found, price, region),
         sku=next((f.sku for f in found if f.sku), None),
         gtin=next((f.gtin for f in found if f.gtin), None),
-        title=next((f.title for f in found if f.title), None) or page_title(doc, meta),
+        title=next((f.title for f in found if f.title), None)
+        or page_title(doc, meta, next(iter(survey.headings), None)),
         method=price.method if price else None,
         reason=reason,
         is_product=bool(found) or (price is not None),

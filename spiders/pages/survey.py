@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from spiders.pages.tree import Document, Node
+from spiders.pages.tree import Document, Node, ascii_lower
 
 _JSONLD = 'script[type*="ld+json" i]'
 _STRUCK = frozenset({"del", "s", "strike"})
@@ -74,9 +74,4 @@ def _sort_out(node: Node, survey: PageSurvey, attributes: bool) -> None:
 def _is_jsonld(node: Node) -> bool:
     """``type`` holds ``ld+json`` in any letter case (as the selector asks)."""
     kind = node.attributes.get("type") or ""
-    return "ld+json" in (kind.lower() if kind.isascii() else _ascii_lower(kind))
-
-
-def _ascii_lower(text: str) -> str:
-    """Lower-case ASCII letters only, as a case-insensitive CSS match compares them."""
-    return "".join(c.lower() if c.isascii() else c for c in text)
+    return "ld+json" in ascii_lower(kind)
