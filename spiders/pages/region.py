@@ -53,6 +53,8 @@ _CHOICE_ROLES = frozenset({"radio", "option", "tab", "menuitem", "menuitemradio"
 _LONGEST_LABEL = 400  # characters of text, spaces included, a buy control's label may have
 _FAR = 1000  # steps "to" an anchor in another tree (or without any anchor)
 _CONTROL_TAGS = frozenset({"a", "button"})
+# Levels above the title whose blocks are searched for the buy control before the page.
+_NEAR_LEVELS = 3
 _BUY_CSS = (
     "button,input[type=submit],input[type=button],[class*=cart i],[id*=cart i],"
     "[class*=buy i],[id*=buy i],[name*=add i],a[class*=cta i]"
@@ -70,6 +72,7 @@ class PageRegion:
         self._furniture: dict[int, bool] = {}
         self._navigation: dict[int, bool] = {}
         self._repeated: dict[tuple[int, str | None, str | None], bool] = {}
+        self._buy_verdicts: dict[int, bool] = {}
         self.per_unit = 0  # main-product prices seen quoted per unit of measure
         self.microdata = True  # the page may carry itemprop attributes (False: it has none)
 
@@ -97,10 +100,30 @@ class PageRegion:
     def buy_button(self) -> Node | None:
         """The add-to-cart / buy control nearest the title (the first one without a title).
 
-        The page's control-like elements are ranked by their distance to the title
-        (ties: page order) and judged in that order until one is a buy control, so the
-        many add-to-cart buttons of a page's carousels are not read."""
-        controls = self.doc.css(_BUY_CSS)
+        Control-like elements are ranked by their distance to the title (ties: page
+        order) and judged in that order until one is a buy control, so the many
+        add-to-cart buttons of a page's carousels are not read. The blocks a few levels
+        above the title are searched first: a block ``n`` levels up holds every element
+        within ``n`` steps of the title, so a buy control found that near is the one the
+        whole page would give, and one found further away names the block to search."""
+        heading = self.heading
+        if heading is None:
+            return self._nearest_buy(self.doc.css(_BUY_CSS))
+        path = list(lineage(heading))
+        for level, block in enumerate(path[: _NEAR_LEVELS + 1]):
+            found = self._nearest_buy(block.css(_BUY_CSS))
+            if found is None:
+                continue
+            steps = self._from_heading(found)
+            if steps <= level:
+                return found
+            if steps < len(path):
+                return self._nearest_buy(path[steps].css(_BUY_CSS))
+            break
+        return self._nearest_buy(self.doc.css(_BUY_CSS))
+
+    def _nearest_buy(self, controls: list[Node]) -> Node | None:
+        """The buy control among ``controls`` (in page order) nearest the title."""
         if self.heading is not None:
             steps = self._from_heading
             ranked = sorted(range(len(controls)), key=lambda i: (steps(controls[i]), i))
@@ -108,7 +131,12 @@ class PageRegion:
         return next((n for n in controls if self._is_buy_control(n)), None)
 
     def _is_buy_control(self, node: Node) -> bool:
-        return _is_buy(node) and not self._furniture_or_hidden(node)
+        key = node.mem_id
+        verdict = self._buy_verdicts.get(key)
+        if verdict is None:
+            verdict = _is_buy(node) and not self._furniture_or_hidden(node)
+            self._buy_verdicts[key] = verdict
+        return verdict
 
     @cached_property
     def state_labels(self) -> list[Node]:
