@@ -1,17 +1,18 @@
 """Rules -> per-product parameter columns.
 
 :func:`assign_rules` gives each product the index of the first rule whose ``match``
-fits (or ``-1``); :func:`rule_table` turns the rules into small per-rule arrays that the
-engine indexes with that column (``table.col("min_margin")[rule_idx]``), so strategies
-and guards are whole-column arithmetic whatever the mix of rules. A loop runs over
-rules, never over products. "Off" values are ``-1``.
+fits (or ``-1``); :func:`rule_table` turns the rules into small per-rule arrays
+(:class:`RuleTable`) and :func:`rule_params` gives each product its rule's values
+(:class:`RuleParams`), so strategies and guards are whole-column arithmetic whatever the
+mix of rules. A loop runs over rules, never over products. "Off" values are ``-1``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -36,37 +37,94 @@ OFF = -1
 
 @dataclass(frozen=True)
 class RuleTable:
-    """Per-rule int64 columns (length rules + 1; the last row is "no rule") and the
-    competitor filter ``allowed[rule, competitor]``."""
+    """Per-rule int64 columns, one entry per rule plus a last one for "no rule" (so a
+    product's rule index, -1 without a rule, picks its row), and the competitor filter
+    ``allowed[rule, competitor]``. Shares are x :data:`DEN`, amounts minor units,
+    durations seconds; "off" is :data:`OFF`."""
 
-    columns: dict[str, I64]
+    strategy: I64  # :class:`repricer.pricing.codes.Method` of the rule's strategy
+    min_margin: I64  # share
+    fixed_fee: I64  # amount
+    max_markup: I64  # share or OFF
+    rule_ceiling: I64  # amount or OFF
+    max_change: I64  # share or OFF
+    approve_change: I64  # 1: over max_change needs approval; 0: clamp
+    round_mod: I64  # ending: prices p with p % round_mod == round_rem
+    round_rem: I64
+    min_delta_share: I64  # share
+    min_delta_amount: I64  # amount
+    cooldown: I64  # seconds or OFF
+    stale_after: I64  # seconds
+    no_competitors: I64  # index into NO_COMPETITORS
+    all_out_of_stock: I64  # index into ALL_OUT_OF_STOCK
+    we_out_of_stock: I64  # index into WE_OUT_OF_STOCK
+    raise_back: I64  # share or OFF
+    markup: I64  # share (cost_plus)
+    beat_share: I64  # share
+    beat_amount: I64  # amount (signed)
+    rank: I64  # k of the k-th lowest (position)
+    adjust_share: I64  # share (signed, follow)
+    adjust_amount: I64  # amount (signed, follow)
+    include_oos: I64  # 1: out-of-stock competitors count
     allowed: Bools
     competitors: list[str]
 
-    def col(self, name: str) -> I64:
-        return self.columns[name]
+
+PARAMETERS = tuple(f.name for f in dataclasses.fields(RuleTable))[:-2]
 
 
-class RuleParams(Mapping[str, I64]):
-    """Per-product parameter columns: ``table.col(name)[rule_idx]``, gathered on each
-    access rather than all at once (a million products times ~25 parameters would
-    hold 200 MB of int64 columns through a run), and per-product ``columns`` given as
-    they are (the products' own min/MAP/max prices)."""
+@dataclass(frozen=True)
+class RuleParams:
+    """Each product's rule parameters (the fields of :class:`RuleTable`, same units)
+    and its own price bounds. A parameter all rules in use share is that one int64
+    value, otherwise an int64 column gathered by rule index; both broadcast the same
+    in column arithmetic, and a catalog under rules that mostly share their defaults
+    carries few columns."""
 
-    def __init__(self, table: RuleTable, rule_idx: I64, columns: Mapping[str, I64]) -> None:
-        self._table, self._rule_idx, self._columns = table, rule_idx, dict(columns)
+    strategy: Any
+    min_margin: Any
+    fixed_fee: Any
+    max_markup: Any
+    rule_ceiling: Any
+    max_change: Any
+    approve_change: Any
+    round_mod: Any
+    round_rem: Any
+    min_delta_share: Any
+    min_delta_amount: Any
+    cooldown: Any
+    stale_after: Any
+    no_competitors: Any
+    all_out_of_stock: Any
+    we_out_of_stock: Any
+    raise_back: Any
+    markup: Any
+    beat_share: Any
+    beat_amount: Any
+    rank: Any
+    adjust_share: Any
+    adjust_amount: Any
+    include_oos: Any
+    min_price: I64  # the product's own (0: none)
+    map_price: I64  # (0: none)
+    max_price: I64  # (NO_CEILING: none)
 
-    def __getitem__(self, name: str) -> I64:
-        if name in self._columns:
-            return self._columns[name]
-        gathered: I64 = self._table.columns[name][self._rule_idx]
-        return gathered
 
-    def __iter__(self) -> Iterator[str]:
-        return iter({**dict.fromkeys(self._table.columns), **self._columns})
+def rule_params(
+    table: RuleTable, rule_idx: I64, *, min_price: I64, map_price: I64, max_price: I64
+) -> RuleParams:
+    """The parameters of each product's rule (``rule_idx``: -1 for none)."""
+    present = np.zeros(len(table.strategy), dtype=bool)
+    present[rule_idx] = True
+    values = {name: _per_product(getattr(table, name), present, rule_idx) for name in PARAMETERS}
+    return RuleParams(**values, min_price=min_price, map_price=map_price, max_price=max_price)
 
-    def __len__(self) -> int:
-        return len(set(self._table.columns) | set(self._columns))
+
+def _per_product(column: I64, present: Bools, rule_idx: I64) -> Any:
+    used = column[present]
+    if len(used) and bool((used == used[0]).all()):
+        return used[0]
+    return column[rule_idx]
 
 
 def rule_table(rules: list[Rule], competitors: list[str], digits: int) -> RuleTable:
@@ -78,7 +136,7 @@ def rule_table(rules: list[Rule], competitors: list[str], digits: int) -> RuleTa
     for i, rule in enumerate(rules):
         names = [rule.competitor] if rule.strategy == "follow" else rule.competitors
         allowed[i, : len(competitors)] = [names is None or c in names for c in competitors]
-    return RuleTable(columns, allowed, competitors)
+    return RuleTable(**columns, allowed=allowed, competitors=competitors)
 
 
 def _checked_row(rule: Rule, digits: int) -> dict[str, int]:
