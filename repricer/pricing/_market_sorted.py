@@ -18,6 +18,7 @@ I64 = npt.NDArray[Any]  # int64 columns
 
 def summarise_sorted(obs: Observed, c: Counted, n: int) -> Market:
     """The :class:`~repricer.pricing.market.Market` of ``n`` products."""
+    from repricer.pricing.codes import Method
     from repricer.pricing.market import Market
 
     idx = np.flatnonzero(c.counted)
@@ -25,6 +26,7 @@ def summarise_sorted(obs: Observed, c: Counted, n: int) -> Market:
     pos, price, comp = obs.pos[order], obs.price[order], obs.comp[order]
     age = _newest_of_ties(pos, price, comp, obs.ages(order))
     counts = np.bincount(pos, minlength=n).astype(np.int32)
+    n_any = np.bincount(obs.pos[c.usable], minlength=n).astype(np.int32)
     starts = np.cumsum(counts, dtype=np.int64) - counts
     has = counts > 0
     rank = np.minimum(c.rank, counts) - 1
@@ -40,7 +42,7 @@ def summarise_sorted(obs: Observed, c: Counted, n: int) -> Market:
         sums[has] = np.add.reduceat(price, starts[has])
     safe = np.maximum(counts, 1).astype(np.int64)
     return Market(
-        n_any=c.n_any,
+        n_any=n_any,
         n_in=counts,
         low_price=at(price, 0),
         low_comp=at(comp, 0, -1).astype(np.int32),
@@ -48,10 +50,10 @@ def summarise_sorted(obs: Observed, c: Counted, n: int) -> Market:
         kth_price=at(price, rank),
         kth_comp=at(comp, rank, -1).astype(np.int32),
         kth_age=at(age, rank),
-        median=(lower + upper + 1) // 2 if c.median else np.zeros(n, dtype=np.int64),
-        mean=np.where(has, (2 * sums + counts) // (2 * safe), 0)
-        if c.mean
-        else np.zeros(n, dtype=np.int64),
+        median=np.where(c.strategy == Method.MATCH_MEDIAN, (lower + upper + 1) // 2, 0),
+        mean=np.where(
+            has & (c.strategy == Method.MATCH_AVERAGE), (2 * sums + counts) // (2 * safe), 0
+        ),
     )
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from repricer.pricing.codes import Method
 from repricer.pricing.params import RuleTable
 
 I64 = npt.NDArray[Any]  # int64 columns
@@ -93,13 +94,14 @@ class Market:
 
 @dataclass(frozen=True)
 class Counted:
-    """Which observations a summary counts, with what the summary needs of the rules."""
+    """Which observations a summary counts (``counted``) of those its rule may use
+    (``usable``), and what the summary needs of each product's rule (``rank``,
+    ``strategy``: one value when all rules in use share it, else a column)."""
 
+    usable: Bools
     counted: Bools
-    n_any: I32
-    rank: I64  # per product: the rule's rank (k of the k-th lowest)
-    median: bool  # some rule in use prices by the median
-    mean: bool  # ... or by the mean
+    rank: Any  # k of the k-th lowest
+    strategy: Any  # Method of the rule's strategy (median and mean are for theirs)
 
 
 def summarise_market(obs: Observed, rule_idx: I64, table: RuleTable) -> Market:
@@ -115,12 +117,11 @@ def summarise_market(obs: Observed, rule_idx: I64, table: RuleTable) -> Market:
     bits = _key_bits(obs, len(table.competitors), width)
     if width == 0 or bits is None or n * width > 3 * len(obs) + n:
         return summarise_sorted(obs, c, n)
-    return _summarise_slots(obs, c, sizes, width, bits)
+    return _summarise_slots(obs, c, sizes, bits)
 
 
 def count_usable(obs: Observed, rule_idx: I64, table: RuleTable) -> Counted:
-    """The observations each product's rule may use, counted per product."""
-    n = len(rule_idx)
+    """The observations each product's rule may use, and those it counts."""
     present = np.zeros(len(table.rank), dtype=bool)  # the rules (rows) in use
     present[rule_idx] = True
     rule = _per_observation(obs, rule_idx)
@@ -129,16 +130,13 @@ def count_usable(obs: Observed, rule_idx: I64, table: RuleTable) -> Counted:
     usable &= obs.ticks > oldest
     if not table.allowed[present].all():
         usable &= table.allowed[rule(), obs.comp]
-    n_any = np.bincount(obs.pos, weights=usable, minlength=n).astype(np.int32)
     include = _by_rule(table.include_oos, present, rule)
     counted = usable if np.all(include == 1) else usable & (obs.in_stock | (include == 1))
-    strategies = table.strategy[present]
     return Counted(
+        usable,
         counted,
-        n_any,
-        table.rank[rule_idx],
-        bool(np.isin(_MEDIAN, strategies).any()),
-        bool(np.isin(_MEAN, strategies).any()),
+        _by_rule(table.rank, present, lambda: rule_idx),
+        _by_rule(table.strategy, present, lambda: rule_idx),
     )
 
 
@@ -155,7 +153,7 @@ def _per_observation(obs: Observed, rule_idx: I64) -> Any:
 
 
 def _by_rule(values: I64, present: Bools, rule: Any) -> Any:
-    """``values[rule]`` per observation, or the one value when all rules in use share it."""
+    """``values[rule()]``, or the one value when all rules in use share it."""
     used = values[present]
     if len(used) and bool((used == used[0]).all()):
         return used[0]
@@ -179,39 +177,26 @@ def _key_bits(obs: Observed, competitors: int, width: int) -> tuple[int, int] | 
     return comp_bits, slot_bits
 
 
-def _summarise_slots(
-    obs: Observed, c: Counted, sizes: I64, width: int, bits: tuple[int, int]
-) -> Market:
-    """The summary from one key column per slot, ordered per product."""
+def _summarise_slots(obs: Observed, c: Counted, sizes: I64, bits: tuple[int, int]) -> Market:
+    """The summary from one key column per slot, ordered per product. A slot not
+    counted holds :data:`_SENTINEL` (unusable) or one less (usable, not counted)."""
     n = len(sizes)
     starts = np.cumsum(sizes) - sizes
-    comp_bits, slot_bits = bits
-    shift = comp_bits + slot_bits
-    slot = np.arange(len(obs), dtype=np.int64)
-    slot -= starts[obs.pos]
-    key = obs.price << shift
-    key |= obs.comp.astype(np.int64) << slot_bits
-    key |= slot
-    key[~c.counted] = _SENTINEL
-    columns = np.full((width, n), _SENTINEL, dtype=np.int64)
-    columns[slot, obs.pos] = key
-    del key, slot
-    ordered = _order_slots(columns)
+    ordered = _order_slots(_slot_columns(obs, c, sizes, starts, bits))
     counts = np.zeros(n, dtype=np.int32)
+    n_any = np.zeros(n, dtype=np.int32)
     for column in ordered:
-        counts += column != _SENTINEL
-    has = counts > 0
-    picks = _Picks(ordered, shift, slot_bits, starts, obs, has)
-    rank = np.clip(np.minimum(c.rank, counts) - 1, 0, None)
-    low_price, low_comp, low_age = picks.at(ordered[0], 0)
-    kth_price, kth_comp, kth_age = picks.at(np.choose(rank, ordered), rank)
-    median = np.zeros(n, dtype=np.int64)
-    if c.median:
-        lower = picks.price(np.choose(np.maximum(counts - 1, 0) // 2, ordered))
-        upper = picks.price(np.choose(np.minimum(counts // 2, width - 1), ordered))
-        median = (lower + upper + 1) // 2
+        n_any += column != _SENTINEL
+        counts += column < _SENTINEL - 1
+    picks = _Picks(ordered, bits, starts, obs, counts)
+    low_price, low_comp, low_age = picks.at(None, np.zeros(n, dtype=np.int64))
+    kth_price, kth_comp, kth_age = low_price.copy(), low_comp.copy(), low_age.copy()
+    deeper = np.flatnonzero((c.rank > 1) & (counts > 1))  # else the k-th is the lowest
+    if len(deeper):
+        rank = np.minimum(_at(c.rank, deeper), counts[deeper]) - 1
+        kth_price[deeper], kth_comp[deeper], kth_age[deeper] = picks.at(deeper, rank)
     return Market(
-        n_any=c.n_any,
+        n_any=n_any,
         n_in=counts,
         low_price=low_price,
         low_comp=low_comp,
@@ -219,9 +204,41 @@ def _summarise_slots(
         kth_price=kth_price,
         kth_comp=kth_comp,
         kth_age=kth_age,
-        median=median,
-        mean=_means(obs, c, sizes, counts) if c.mean else np.zeros(n, dtype=np.int64),
+        median=picks.median(_rows_of(c.strategy, Method.MATCH_MEDIAN, n)),
+        mean=_means(obs, c, sizes, counts),
     )
+
+
+def _rows_of(strategy: Any, method: Method, n: int) -> I64:
+    """The products whose rule's strategy is ``method``."""
+    rows: I64 = np.flatnonzero(np.broadcast_to(strategy == method, (n,)))
+    return rows
+
+
+def _at(values: Any, rows: I64) -> Any:
+    """``values[rows]``, or the one value."""
+    return values[rows] if np.ndim(values) else values
+
+
+def _slot_columns(obs: Observed, c: Counted, sizes: I64, starts: I64, bits: tuple[int, int]) -> I64:
+    """The keys laid out as (slot, product): ``price | competitor | slot``."""
+    comp_bits, slot_bits = bits
+    n, width = len(sizes), int(sizes.max())
+    slot = np.arange(len(obs), dtype=np.int32)
+    slot -= starts[obs.pos].astype(np.int32)
+    low_bits: I64 = obs.comp.astype(np.int32 if comp_bits + slot_bits < 31 else np.int64)
+    low_bits <<= slot_bits
+    low_bits |= slot
+    key = obs.price << (comp_bits + slot_bits)
+    key |= low_bits
+    del low_bits
+    if c.counted is c.usable:
+        key[~c.usable] = _SENTINEL
+    else:
+        key = np.where(c.counted, key, _SENTINEL - c.usable)
+    columns = np.full((width, n), _SENTINEL, dtype=np.int64)
+    columns[slot, obs.pos] = key
+    return columns
 
 
 def _order_slots(columns: I64) -> list[I64]:
@@ -261,75 +278,96 @@ def _batcher(size: int) -> Iterator[tuple[int, int]]:
 
 
 class _Picks:
-    """Decode picked keys into (price, competitor, age), with the newest of ties."""
+    """Keys picked from ordered columns, decoded into price, competitor and age (of
+    the newest observation of a tie)."""
 
     def __init__(
-        self,
-        ordered: list[I64],
-        shift: int,
-        slot_bits: int,
-        starts: I64,
-        obs: Observed,
-        has: Bools,
+        self, ordered: list[I64], bits: tuple[int, int], starts: I64, obs: Observed, counts: I32
     ) -> None:
-        self.ordered, self.shift, self.slot_bits = ordered, shift, slot_bits
-        self.starts, self.obs, self.has = starts, obs, has
+        self.ordered, self.starts, self.obs, self.counts = ordered, starts, obs, counts
+        self.slot_bits = bits[1]
+        self.shift = bits[0] + bits[1]
 
-    def price(self, key: I64) -> I64:
-        price: I64 = np.where(self.has, key >> self.shift, 0)
-        return price
+    def key(self, rows: I64 | None, index: I64) -> I64:
+        """The key at column ``index`` of each of ``rows`` (None: every product)."""
+        if rows is None:
+            key: I64 = np.choose(index, self.ordered)
+            return key
+        return np.choose(index, [column[rows] for column in self.ordered])
 
-    def at(self, key: I64, index: I64 | int) -> tuple[I64, I32, I64]:
-        """The picked keys ``key``, found at column ``index`` of each product."""
-        has, slot_mask = self.has, (1 << self.slot_bits) - 1
+    def at(self, rows: I64 | None, index: I64) -> tuple[I64, I32, I64]:
+        """(price, competitor, age) at column ``index`` of each of ``rows`` (None:
+        every product); 0, -1, 0 where a product counts no observation."""
+        first = rows is None and not index.any()  # the lowest of every product
+        key = self.ordered[0] if first else self.key(rows, index)
+        counts = self.counts if rows is None else self.counts[rows]
+        starts = self.starts if rows is None else self.starts[rows]
+        has = counts > 0
+        slot_mask = (1 << self.slot_bits) - 1
         comp_mask = (1 << (self.shift - self.slot_bits)) - 1
-        comp = np.where(has, (key >> self.slot_bits) & comp_mask, -1).astype(np.int32)
-        rows = np.flatnonzero(has)
-        ticks = self.obs.ticks[self.starts[rows] + (key[rows] & slot_mask)]
-        tied = self._tied(key, index)[rows]
-        if tied.any():
-            ticks[tied] = self._newest(key, rows[tied])
-        age = np.zeros(len(has), dtype=np.int64)
-        age[rows] = (self.obs.now - ticks) // self.obs.per_second
-        return self.price(key), comp, age
+        comp = ((key >> self.slot_bits) & comp_mask).astype(np.int32)
+        comp[~has] = -1
+        found = starts + (key & slot_mask)
+        np.minimum(found, len(self.obs) - 1, out=found)  # an empty product's slot
+        ticks = self.obs.ticks[found]
+        tied = np.flatnonzero(self._tied(key, rows, index, first) & has)
+        if len(tied):
+            at = tied if rows is None else rows[tied]
+            ticks[tied] = self._newest(key[tied], at)
+        age = (self.obs.now - ticks) // self.obs.per_second
+        age[~has] = 0
+        price = key >> self.shift
+        price[~has] = 0
+        return price, comp, age
 
-    def _tied(self, key: I64, index: I64 | int) -> Bools:
-        """Products whose picked key has a neighbour of the same (price, competitor):
-        keys are ordered, so a tie sits next to the pick."""
-        ordered, bits = self.ordered, self.slot_bits
+    def _tied(self, key: I64, rows: I64 | None, index: I64, first: bool) -> Bools:
+        """Whether another key of the pick's product has its (price, competitor): keys
+        are ordered, so such a tie sits next to the pick."""
+        bits, last = self.slot_bits, len(self.ordered) - 1
         prefix = key >> bits
-        if len(ordered) == 1:
+        if last == 0:
             return np.zeros(len(key), dtype=bool)
-        if isinstance(index, int):
-            tied: Bools = ordered[index + 1] >> bits == prefix
-            return tied
-        below = np.choose(np.maximum(index - 1, 0), ordered) >> bits
-        above = np.choose(np.minimum(index + 1, len(ordered) - 1), ordered) >> bits
-        tied = ((index > 0) & (below == prefix)) | ((index + 1 < len(ordered)) & (above == prefix))
+        above = self.ordered[1] if first else self.key(rows, np.minimum(index + 1, last))
+        tied: Bools = (above >> bits == prefix) & (index < last)
+        if not first:
+            below = self.key(rows, np.maximum(index - 1, 0))
+            tied |= (below >> bits == prefix) & (index > 0)
         return tied
 
     def _newest(self, key: I64, rows: I64) -> I64:
         """The latest moment among the observations of each row's picked (price, competitor)."""
-        prefix, slot_mask = key[rows] >> self.slot_bits, (1 << self.slot_bits) - 1
+        prefix, slot_mask = key >> self.slot_bits, (1 << self.slot_bits) - 1
         newest = np.full(len(rows), np.iinfo(np.int64).min, dtype=np.int64)
         for column in self.ordered:
             same = column[rows] >> self.slot_bits == prefix
-            index = self.starts[rows] + np.where(same, column[rows] & slot_mask, 0)
-            newest = np.where(same, np.maximum(newest, self.obs.ticks[index]), newest)
+            found = self.starts[rows] + np.where(same, column[rows] & slot_mask, 0)
+            newest = np.where(same, np.maximum(newest, self.obs.ticks[found]), newest)
         return newest
+
+    def median(self, rows: I64) -> I64:
+        """The median counted price of ``rows`` (the mean of the two middle ones,
+        rounded half up), 0 elsewhere."""
+        median = np.zeros(len(self.counts), dtype=np.int64)
+        if len(rows) == 0:
+            return median
+        counts = self.counts[rows]
+        lower = self.key(rows, np.maximum(counts - 1, 0) // 2) >> self.shift
+        upper = self.key(rows, np.minimum(counts // 2, len(self.ordered) - 1)) >> self.shift
+        median[rows] = np.where(counts > 0, (lower + upper + 1) // 2, 0)
+        return median
 
 
 def _means(obs: Observed, c: Counted, sizes: I64, counts: I32) -> I64:
-    """Mean counted price per product, rounded half up."""
-    sums = np.zeros(len(sizes), dtype=np.int64)
+    """Mean counted price of the products whose rule prices by it (rounded half up),
+    0 elsewhere."""
+    mean = np.zeros(len(sizes), dtype=np.int64)
+    rows = np.flatnonzero((c.strategy == Method.MATCH_AVERAGE) & (counts > 0))
+    if len(rows) == 0:
+        return mean
     starts = np.cumsum(sizes) - sizes
-    has = np.flatnonzero(sizes > 0)
-    if len(has):
-        sums[has] = np.add.reduceat(np.where(c.counted, obs.price, 0), starts[has])
-    safe = np.maximum(counts, 1).astype(np.int64)
-    mean: I64 = np.where(counts > 0, (2 * sums + counts) // (2 * safe), 0)
+    sums = np.zeros(len(sizes), dtype=np.int64)
+    nonempty = sizes > 0
+    sums[nonempty] = np.add.reduceat(np.where(c.counted, obs.price, 0), starts[nonempty])
+    total, count = sums[rows], counts[rows].astype(np.int64)
+    mean[rows] = (2 * total + count) // (2 * count)
     return mean
-
-
-_MEDIAN = [2]  # STRATEGIES.index("match_median"); checked in repricer.pricing.params
-_MEAN = [3]  # STRATEGIES.index("match_average")
