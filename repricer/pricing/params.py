@@ -9,10 +9,10 @@ mix of rules. A loop runs over rules, never over products. "Off" values are ``-1
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import fnmatch
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -188,42 +188,73 @@ def _signed_minor(amount: Decimal, digits: int) -> int:
 
 
 def assign_rules(products: pd.DataFrame, rules: list[Rule]) -> I64:
-    """Index of the first matching rule per product row, ``-1`` when none matches."""
+    """Index of the first matching rule per product row, ``-1`` when none matches.
+    Each column's distinct values are found once and each is tested once per rule."""
     index = np.full(len(products), -1, dtype=np.int64)
+    distinct: dict[str, tuple[I64, list[Any]]] = {}
     for i in reversed(range(len(rules))):
-        index[_matches(products, rules[i])] = i
+        index[_matches(products, rules[i], distinct)] = i
     return index
 
 
-def _matches(products: pd.DataFrame, rule: Rule) -> Bools:
+def _matches(
+    products: pd.DataFrame, rule: Rule, distinct: dict[str, tuple[I64, list[Any]]]
+) -> Bools:
     mask = np.ones(len(products), dtype=bool)
     match = rule.match
     for column, patterns in (
         ("sku", match.sku),
         ("category", match.category),
         ("brand", match.brand),
+        ("tags", match.tag),
     ):
-        if patterns is not None:
-            mask &= _match_values(
-                products[column], patterns, lambda v, rx: rx.match(str(v)) is not None
-            )
-    if match.tag is not None:
-        tags = products["tags"].reset_index(drop=True).explode()  # index: the product row
-        hit = _match_values(tags, match.tag, lambda v, rx: rx.match(str(v)) is not None)
-        tagged = np.zeros(len(products), dtype=bool)
-        tagged[tags.index.to_numpy()[hit]] = True
-        mask &= tagged
+        if patterns is None:
+            continue
+        if column not in distinct:
+            distinct[column] = (_tag_codes if column == "tags" else _codes)(products[column])
+        codes, uniques = distinct[column]
+        regex = re.compile(_regex(patterns))
+        test = _any_tag if column == "tags" else _one_value
+        hits = np.array([test(value, regex) for value in uniques] + [False], dtype=bool)
+        mask &= hits[codes]  # code -1 (missing) takes the trailing False
     return mask
 
 
-def _match_values(
-    values: pd.Series, patterns: list[str], test: Callable[[Any, re.Pattern[str]], bool]
-) -> Bools:
-    """Test each distinct value once and spread the answer by the factorized codes."""
+def _codes(values: pd.Series) -> tuple[I64, list[Any]]:
+    """A code per row and the distinct values they index (-1: missing)."""
     codes, uniques = pd.factorize(values)
-    regex = re.compile(_regex(patterns))
-    hits = np.array([test(value, regex) for value in uniques] + [False], dtype=bool)
-    return hits[codes]  # code -1 (missing) takes the trailing False
+    return codes, list(uniques)
+
+
+def _tag_codes(values: pd.Series) -> tuple[I64, list[Any]]:
+    """Tag lists are not hashable: rows holding the same list object (as lists parsed
+    once per distinct stored text are) share a code, and each object is tested once."""
+    objects = np.ascontiguousarray(values.to_numpy(dtype=object))
+    codes, _ = pd.factorize(_identities(objects))
+    first = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first row of each code
+    return codes, list(objects[first])
+
+
+def _identities(objects: npt.NDArray[np.object_]) -> I64:
+    """The identity of each object of a contiguous object array, without a Python loop:
+    such an array stores one object pointer per row, read here as integers (a copy, so
+    nothing refers to the objects once ``objects`` is gone)."""
+    if len(objects) == 0:
+        return np.zeros(0, dtype=np.intp)
+    words = (ctypes.c_ssize_t * len(objects)).from_address(objects.ctypes.data)
+    return np.ctypeslib.as_array(words).copy()
+
+
+def _one_value(value: Any, regex: re.Pattern[str]) -> bool:
+    return regex.match(str(value)) is not None
+
+
+def _any_tag(tags: Any, regex: re.Pattern[str]) -> bool:
+    """A product's tags (a list, one tag, or a missing value) match when one does."""
+    if not pd.api.types.is_list_like(tags):
+        tags = [tags]
+    return any(not pd.isna(tag) and regex.match(str(tag)) is not None for tag in tags)
 
 
 def _regex(patterns: list[str]) -> str:
