@@ -34,6 +34,7 @@ from spiders.pages._phrases import (
     UNRELATED_TAGS,
 )
 from spiders.pages.found import same_url
+from spiders.pages.survey import PageSurvey, survey_page
 from spiders.pages.tree import (
     Document,
     Node,
@@ -61,9 +62,10 @@ _BUY_CSS = (
 class PageRegion:
     """The main product's anchors and the verdicts on other blocks of one page."""
 
-    def __init__(self, doc: Document, page_url: str) -> None:
+    def __init__(self, doc: Document, page_url: str, survey: PageSurvey | None = None) -> None:
         self.doc = doc
         self.page_url = page_url
+        self.survey = survey if survey is not None else survey_page(doc, False, False)
         self._verdicts: dict[int, str | None] = {}
         self._furniture: dict[int, bool] = {}
         self._navigation: dict[int, bool] = {}
@@ -73,14 +75,8 @@ class PageRegion:
 
     @cached_property
     def heading(self) -> Node | None:
-        """The product's title element: the first visible ``<h1>`` outside furniture
-        (the first ``<h1>`` of the page is read before all of them are looked for)."""
-        first = self.doc.css_first("h1")
-        if first is None:
-            return None
-        if self._is_title(first):
-            return first
-        return next((n for n in self.doc.css("h1") if self._is_title(n)), None)
+        """The product's title element: the first visible ``<h1>`` outside furniture."""
+        return next((n for n in self.survey.headings if self._is_title(n)), None)
 
     def _is_title(self, node: Node) -> bool:
         """A heading with text, shown, outside page furniture and site navigation
@@ -163,6 +159,17 @@ class PageRegion:
                 break
             block = parent
         return block
+
+    def title_block_struck(self) -> bool:
+        """The title's block holds a struck-through element (``<del>``, ``<s>``,
+        ``<strike>``), itself included; the page's struck elements are known from the
+        survey, so the block is not walked."""
+        block, struck = self.title_block, self.survey.struck
+        if not struck or not isinstance(block, Node):
+            return bool(struck)
+        target = block.mem_id
+        inside: dict[int, bool] = {}
+        return any(_on_path(n, inside, lambda n: n.mem_id == target) for n in struck)
 
     @cached_property
     def main_block(self) -> Node | None:
