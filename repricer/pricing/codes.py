@@ -1,6 +1,6 @@
-"""The codes a decision carries instead of text: status, reason, floor basis.
+"""The codes a decision carries instead of text: status, method, reason, floor basis.
 
-Each is an ``IntEnum`` stored in int64 columns; :func:`code_names` gives the lower-case
+Each is an ``IntEnum`` stored in int8 columns; :func:`code_names` gives the lower-case
 names (the strings stored in ``price_changes`` and shown to people) as a lookup array.
 """
 
@@ -20,6 +20,22 @@ class Status(IntEnum):
     UNCHANGED = 1
     NEEDS_APPROVAL = 2
     PROPOSED = 3
+
+
+class Method(IntEnum):
+    """What priced a product: its rule's strategy (the first eight, in the order of
+    :data:`repricer.pricing.rules.STRATEGIES`), the ceiling, or nothing (skipped)."""
+
+    BEAT_LOWEST = 0
+    MATCH_LOWEST = 1
+    MATCH_MEDIAN = 2
+    MATCH_AVERAGE = 3
+    POSITION = 4
+    FOLLOW = 5
+    COST_PLUS = 6
+    KEEP = 7
+    CEILING = 8
+    SKIP = 9
 
 
 class Reason(IntEnum):
@@ -53,5 +69,7 @@ def code_names(codes: type[IntEnum], none: str | None = None) -> npt.NDArray[Any
     return np.array(names, dtype=object)
 
 
+CODE = np.int8  # the dtype of code columns
 STATUS_NAMES = code_names(Status)
+METHOD_NAMES = code_names(Method)
 REASONS: tuple[str, ...] = tuple(code_names(Reason, none=""))

@@ -22,76 +22,96 @@ import numpy.typing as npt
 import pandas as pd
 
 from repricer.money import minor_digits
-from repricer.pricing.codes import Reason, Status
+from repricer.pricing.codes import CODE, Reason, Status
 from repricer.pricing.decisions import DECISION_COLUMNS, Context, Decisions, decision_frame
-from repricer.pricing.guards import NO_CEILING, apply_guards, floor_and_ceiling
+from repricer.pricing.guards import NO_CEILING, Guarded, apply_guards, floor_and_ceiling
 from repricer.pricing.market import Observed, summarise_market
-from repricer.pricing.params import RuleParams, assign_rules, rule_table
+from repricer.pricing.params import assign_rules, rule_params, rule_table
 from repricer.pricing.rules import Rule
 from repricer.pricing.strategies import SKIP, choose_methods, compute_targets
 
 I64 = npt.NDArray[Any]  # int64 columns
+I32 = npt.NDArray[Any]  # int32 columns
 Bools = npt.NDArray[Any]  # bool columns
 
 __all__ = ["DECISION_COLUMNS", "decide", "evaluate"]
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
 def _ints(frame: pd.DataFrame, column: str, fill: int) -> tuple[I64, Bools]:
-    values = frame[column].astype("Int64").array
-    return values.fillna(fill).to_numpy(dtype=np.int64), ~np.asarray(values.isna(), dtype=bool)
+    """An integer column as int64 (``fill`` where missing) and its presence mask."""
+    values = frame[column].array
+    if not isinstance(values, pd.arrays.IntegerArray):
+        values = frame[column].astype("Int64").array
+    present = ~np.asarray(values.isna(), dtype=bool)
+    return values.to_numpy(dtype=np.int64, na_value=fill), present
+
+
+def _ticks(moments: pd.Series) -> tuple[I64, int]:
+    """UTC moments as int64 ticks since the epoch (NaT: the int64 minimum), and the
+    ticks in a second; a view of the column when it already holds UTC datetimes."""
+    raw = pd.to_datetime(moments, utc=True).dt.tz_convert(None).to_numpy()
+    return raw.view(np.int64), _PER_SECOND[np.datetime_data(raw.dtype)[0]]
+
+
+def _now_ticks(now: datetime, per_second: int) -> int:
+    return int(pd.Timestamp(now).value // (10**9 // per_second))  # .value is in ns
 
 
 def _seconds_since(moments: pd.Series, now: datetime) -> I64:
     """Whole seconds from each moment to ``now`` (floored); -1 where unknown."""
-    raw = pd.to_datetime(moments, utc=True).dt.tz_localize(None).to_numpy()
-    unit = np.datetime_data(raw.dtype)[0]
-    per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[unit]
-    now_value = pd.Timestamp(now).value // (10**9 // per_second)  # .value is in ns
-    seconds: I64 = np.subtract(now_value, raw.view(np.int64))
+    ticks, per_second = _ticks(moments)
+    seconds: I64 = np.subtract(_now_ticks(now, per_second), ticks)
     np.floor_divide(seconds, per_second, out=seconds)  # in place: one column allocated
-    unknown = np.isnat(raw)
-    if unknown.any():
-        seconds[unknown] = -1
+    seconds[ticks == np.iinfo(np.int64).min] = -1
     return seconds
 
 
-def _positions(products: pd.DataFrame, product_ids: pd.Series) -> I64:
-    """Row of each product id in ``products`` (-1 if absent): a direct lookup table when
-    the ids are unique and dense, else a binary search when they are sorted (as they come
-    from the database), else a hash lookup."""
+def _positions(products: pd.DataFrame, product_ids: pd.Series) -> I32:
+    """Row of each product id in ``products`` (-1 if absent), int32: the offset from the
+    first id when ids are consecutive, else a direct lookup table when they are unique
+    and dense, a binary search when they are sorted (as they come from the database),
+    a hash lookup otherwise."""
     ids = products["product_id"].to_numpy(dtype=np.int64)
     wanted = product_ids.to_numpy(dtype=np.int64)
     if len(ids) == 0:
-        return np.full(len(wanted), -1, dtype=np.int64)
+        return np.full(len(wanted), -1, dtype=np.int32)
     if np.any(ids[1:] <= ids[:-1]):
-        found: I64 = pd.Index(ids).get_indexer(wanted)
+        found: I32 = pd.Index(ids).get_indexer(wanted).astype(np.int32)
         return found
-    low, span = int(ids[0]), int(ids[-1]) - int(ids[0]) + 1
+    low, high = int(ids[0]), int(ids[-1])
+    if high - low + 1 == len(ids):  # consecutive
+        pos = (wanted - low).astype(np.int32)
+        if len(wanted) and (int(wanted.min()) < low or int(wanted.max()) > high):
+            pos[(wanted < low) | (wanted > high)] = -1
+        return pos
+    span = high - low + 1
     if span <= 4 * len(ids) + 1024:
-        table = np.full(span + 1, -1, dtype=np.int64)  # the last entry: out of range
-        table[ids - low] = np.arange(len(ids), dtype=np.int64)
-        inside = (wanted >= low) & (wanted <= ids[-1])
+        table = np.full(span + 1, -1, dtype=np.int32)  # the last entry: out of range
+        table[ids - low] = np.arange(len(ids), dtype=np.int32)
+        inside = (wanted >= low) & (wanted <= high)
         return table[np.where(inside, wanted - low, span)]
     pos = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
-    return np.where(ids[pos] == wanted, pos, -1)
+    return np.where(ids[pos] == wanted, pos, -1).astype(np.int32)
 
 
-def _competitor_codes(names: pd.Series, competitors: list[str]) -> I64:
+def _competitor_codes(names: pd.Series, competitors: list[str]) -> I32:
     """Index of each name in ``competitors`` (-1 if absent), one lookup per distinct name."""
     if isinstance(names.dtype, pd.CategoricalDtype):
         codes, uniques = names.cat.codes.to_numpy(), names.cat.categories
     else:
         codes, uniques = pd.factorize(names)
     index = {name: i for i, name in enumerate(competitors)}
-    lookup = np.array([index.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
-    found: I64 = lookup[codes]
+    lookup = np.array([index.get(u, -1) for u in uniques] + [-1], dtype=np.int32)
+    found: I32 = lookup[codes]
     return found
 
 
 def observed_columns(
     observations: pd.DataFrame, products: pd.DataFrame, competitors: list[str], now: datetime
 ) -> Observed:
-    """Observation frame -> columns keyed by product row and competitor index."""
+    """Observation frame -> columns keyed by product row and competitor index (the
+    columns of the frame itself where their dtype allows: no copy)."""
     pos = _positions(products, observations["product_id"])
     comp = _competitor_codes(observations["competitor"], competitors)
     known = (pos >= 0) & (comp >= 0)
@@ -100,13 +120,15 @@ def observed_columns(
     def kept(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return values if every else values[known]
 
-    ages = kept(_seconds_since(observations["observed_at"], now))
+    ticks, per_second = _ticks(observations["observed_at"])
     return Observed(
         pos=kept(pos),
         comp=kept(comp),
         price=kept(observations["price"].to_numpy(dtype=np.int64)),
         in_stock=kept(observations["in_stock"].to_numpy(dtype=bool)),
-        age=np.maximum(ages, -1),
+        ticks=kept(ticks),
+        now=_now_ticks(now, per_second),
+        per_second=per_second,
     )
 
 
@@ -138,43 +160,56 @@ def evaluate(
     table = rule_table(rules, competitors, minor_digits(currency))
     rule_idx = assign_rules(products, rules)
     own = _own_columns(products, currency)
-    own_prices = {"min_price": own.min_price, "map_price": own.map_price}
-    params = RuleParams(table, rule_idx, {**own_prices, "max_price": own.max_price})
+    params = rule_params(
+        table, rule_idx, min_price=own.min_price, map_price=own.map_price, max_price=own.max_price
+    )
     observed = observed_columns(observations, products, competitors, now)
     market = summarise_market(observed, rule_idx, table)
-    since_change = _seconds_since(products["last_change_at"], now)
+    del observed
     has_rule = (rule_idx >= 0) & own.in_currency
     floor, basis, ceiling = floor_and_ceiling(own.cost, own.has_cost, params)
-    method, reason = choose_methods(
-        params["strategy"], market, own.has_cost, own.we_out, has_rule, params
-    )
-    reason = np.where(own.in_currency, reason, int(Reason.CURRENCY))
+    method, reason = choose_methods(market, own.has_cost, own.we_out, has_rule, params)
+    reason[~own.in_currency] = Reason.CURRENCY
     t = compute_targets(method, reason, market, own.cost, own.old, own.has_old, ceiling, params)
+    del method, reason
     inverted = (t.method != SKIP) & (floor > ceiling)
+    since_change = _seconds_since(products["last_change_at"], now)
     g = apply_guards(t.target, own.old, own.has_old, floor, ceiling, since_change, params)
+    del since_change
     priced = (t.method != SKIP) & ~inverted
-    masked = {f.name: getattr(g, f.name) & priced for f in dataclasses.fields(g)}
-    masked.update(price=g.price, raw=g.raw)
-    new = np.where(priced, g.price, own.old)
-    has_new = np.where(priced, True, own.has_old)
-    unchanged = has_new & own.has_old & (new == own.old)
-    status = np.select(
-        [~priced, unchanged, masked["exceeds_max_change"]],
-        [int(Status.SKIPPED), int(Status.UNCHANGED), int(Status.NEEDS_APPROVAL)],
-        int(Status.PROPOSED),
-    ).astype(np.int64)
     return Decisions(
         product_id=products["product_id"].to_numpy(dtype=np.int64),
         sku=products["sku"].to_numpy(dtype=object),
         currency=products["currency"].to_numpy(dtype=object),
-        rule=rule_idx, strategy=np.where(rule_idx >= 0, params["strategy"], -1),
-        status=status, old=own.old, has_old=own.has_old, new=new, has_new=has_new,
+        rule=rule_idx.astype(np.int32),
+        strategy=np.where(rule_idx >= 0, params.strategy, -1).astype(CODE),
+        status=_statuses(priced, g, own), old=own.old, has_old=own.has_old,
+        new=np.where(priced, g.price, own.old), has_new=priced | own.has_old,
         cost=own.cost, has_cost=own.has_cost, floor=floor, floor_basis=basis,
         ceiling=ceiling, inverted=inverted, priced=priced,
         breaker=np.zeros(len(products), dtype=bool), targets=t, market=market,
-        guards=dataclasses.replace(g, **masked),
-        context=Context(list(rules), competitors, currency),
+        guards=_masked(g, priced), context=Context(list(rules), competitors, currency),
     )  # fmt: skip
+
+
+def _statuses(priced: Bools, g: Guarded, own: _Own) -> npt.NDArray[Any]:
+    """Skipped where not priced; unchanged where the guarded price is the old one;
+    needs approval where it exceeds the max change; proposed otherwise."""
+    status = np.full(len(priced), Status.PROPOSED, dtype=CODE)
+    status[g.exceeds_max_change] = Status.NEEDS_APPROVAL
+    status[own.has_old & (g.price == own.old)] = Status.UNCHANGED
+    status[~priced] = Status.SKIPPED
+    return status
+
+
+def _masked(g: Guarded, priced: Bools) -> Guarded:
+    """The guard flags of priced rows only (the prices as they are)."""
+    flags = {
+        f.name: getattr(g, f.name) & priced
+        for f in dataclasses.fields(g)
+        if f.name not in ("price", "raw")
+    }
+    return dataclasses.replace(g, **flags)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,7 +233,8 @@ def _own_columns(products: pd.DataFrame, currency: str) -> _Own:
     cost, has_cost = _ints(products, "cost", 0)
     stock, has_stock = _ints(products, "stock", 0)
     supplier = products["supplier_available"].astype("boolean").array
-    supplier_out = ~np.asarray(supplier.fillna(True), dtype=bool)
+    we_out = ~supplier.to_numpy(dtype=bool, na_value=True)  # unknown: available
+    we_out[has_stock] = stock[has_stock] <= 0  # our own stock, where known, decides
     return _Own(
         old=old,
         has_old=has_old,
@@ -207,9 +243,19 @@ def _own_columns(products: pd.DataFrame, currency: str) -> _Own:
         min_price=_ints(products, "min_price", 0)[0],
         map_price=_ints(products, "map_price", 0)[0],
         max_price=_ints(products, "max_price", int(NO_CEILING))[0],
-        we_out=np.where(has_stock, stock <= 0, supplier_out),
-        in_currency=(products["currency"] == currency).to_numpy(dtype=bool),
+        we_out=we_out,
+        in_currency=_equals(products["currency"], currency),
     )
+
+
+def _equals(texts: pd.Series, value: str) -> Bools:
+    """``texts == value`` as a bool column (by category when the column has them)."""
+    if isinstance(texts.dtype, pd.CategoricalDtype):
+        hits = np.append(texts.cat.categories == value, False)
+        found: Bools = hits[texts.cat.codes.to_numpy()]
+        return found
+    equal: Bools = np.asarray(texts.to_numpy(dtype=object) == value, dtype=bool)
+    return equal
 
 
 def _rule_competitors(rules: list[Rule]) -> set[str]:

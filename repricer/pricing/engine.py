@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from repricer.config import PricingSettings, Settings
 from repricer.exceptions import NotFoundError, PricingError, RulesError
-from repricer.pricing.codes import STATUS_NAMES, Status
+from repricer.pricing.codes import CODE, STATUS_NAMES, Status
 from repricer.pricing.core import evaluate
 from repricer.pricing.decisions import Decisions, decision_frame
 from repricer.pricing.inputs import load_inputs
@@ -173,7 +173,7 @@ def check_breaker(decisions: Decisions, limits: PricingSettings) -> str | None:
 def trip_breaker(decisions: Decisions) -> Decisions:
     """Every proposed change needs approval, flagged ``breaker``."""
     tripped = decisions.status == Status.PROPOSED
-    status = np.where(tripped, int(Status.NEEDS_APPROVAL), decisions.status)
+    status = np.where(tripped, CODE(Status.NEEDS_APPROVAL), decisions.status)
     return dataclasses.replace(decisions, status=status, breaker=decisions.breaker | tripped)
 
 

@@ -20,15 +20,18 @@ columns in minor units; "none" is :data:`NO_CEILING` for ceilings and 0 for floo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from repricer.pricing.codes import CODE, FloorBasis
 from repricer.pricing.rounding import round_into
 from repricer.pricing.rule_values import DEN
+
+if TYPE_CHECKING:
+    from repricer.pricing.params import RuleParams
 
 I64 = npt.NDArray[Any]  # int64 columns
 Bools = npt.NDArray[Any]  # bool columns
@@ -41,17 +44,21 @@ def share_of(amount: I64, share: I64) -> I64:
     return (2 * amount * share + DEN) // (2 * DEN)
 
 
-def floor_and_ceiling(cost: I64, has_cost: Bools, cols: Mapping[str, I64]) -> tuple[I64, I64, I64]:
-    """(floor, floor_basis, ceiling); basis 0 none, 1 cost, 2 min_price, 3 MAP."""
-    margin = -((-cost * cols["min_margin"]) // DEN)  # rounded up: never under the margin
-    by_cost = np.where(has_cost, cost + margin + cols["fixed_fee"], 0)
-    candidates = np.stack([np.zeros_like(cost), by_cost, cols["min_price"], cols["map_price"]])
-    basis = np.argmax(candidates, axis=0).astype(np.int64)
-    floor = candidates.max(axis=0)
-    markup = cols["max_markup"]
+def floor_and_ceiling(cost: I64, has_cost: Bools, cols: RuleParams) -> tuple[I64, I64, I64]:
+    """(floor, floor_basis, ceiling): int64 minor units and a :class:`FloorBasis` code
+    (int8) of what set the floor."""
+    margin = -((-cost * cols.min_margin) // DEN)  # rounded up: never under the margin
+    floor = np.where(has_cost, cost + margin + cols.fixed_fee, 0)
+    basis = (floor > 0).astype(CODE) * CODE(FloorBasis.COST)
+    np.maximum(floor, 0, out=floor)
+    for bound, code in ((cols.min_price, FloorBasis.MIN_PRICE), (cols.map_price, FloorBasis.MAP)):
+        higher = bound > floor  # strictly: of equal bounds the first named wins
+        floor = np.where(higher, bound, floor)
+        basis[higher] = code
+    markup = cols.max_markup
     by_markup = np.where(has_cost & (markup != OFF), cost + cost * markup // DEN, NO_CEILING)
-    rule_cap = np.where(cols["rule_ceiling"] != OFF, cols["rule_ceiling"], NO_CEILING)
-    ceiling = np.minimum(np.minimum(cols["max_price"], by_markup), rule_cap)
+    rule_cap = np.where(cols.rule_ceiling != OFF, cols.rule_ceiling, NO_CEILING)
+    ceiling = np.minimum(np.minimum(cols.max_price, by_markup), rule_cap)
     return floor, basis, ceiling
 
 
@@ -78,17 +85,17 @@ def apply_guards(
     floor: I64,
     ceiling: I64,
     since_change: I64,
-    cols: Mapping[str, I64],
+    cols: RuleParams,
 ) -> Guarded:
     """Steps 3-7 for rows whose floor <= ceiling. ``since_change`` is seconds since the
     last applied change, -1 when unknown."""
     low = np.maximum(floor, 1)
     clamped = np.minimum(np.maximum(target, low), ceiling)
     by_floor, by_ceiling = target < low, target > ceiling
-    limit = cols["max_change"]
+    limit = cols.max_change
     has_limit = has_old & (limit != OFF)
     delta = old * np.maximum(limit, 0) // DEN
-    clamp_mode = has_limit & (cols["approve_change"] == 0)
+    clamp_mode = has_limit & (cols.approve_change == 0)
     banded = np.clip(clamped, old - delta, old + delta)
     banded = np.maximum(np.minimum(banded, ceiling), low)
     moved = np.where(clamp_mode, banded, clamped)
@@ -96,13 +103,13 @@ def apply_guards(
     in_band = has_limit & ~exceeds
     win_low = np.where(in_band, np.maximum(low, old - delta), low)
     win_high = np.where(in_band, np.minimum(ceiling, old + delta), ceiling)
-    rounded, no_ending = round_into(moved, cols["round_mod"], cols["round_rem"], win_low, win_high)
+    rounded, no_ending = round_into(moved, cols.round_mod, cols.round_rem, win_low, win_high)
     same = has_old & (moved == old)  # a price that stays is not re-rounded (no churn)
     rounded, no_ending = np.where(same, old, rounded), no_ending & ~same
     old_ok = has_old & (old >= low) & (old <= ceiling) & (rounded != old)
-    threshold = share_of(old, cols["min_delta_share"]) + cols["min_delta_amount"]
+    threshold = share_of(old, cols.min_delta_share) + cols.min_delta_amount
     tiny = old_ok & (np.abs(rounded - old) < threshold)
-    cooling = cols["cooldown"]
+    cooling = cols.cooldown
     recent = old_ok & ~tiny & (cooling != OFF) & (since_change >= 0) & (since_change < cooling)
     keep = tiny | recent
     return Guarded(
@@ -113,7 +120,7 @@ def apply_guards(
         by_max_change=clamp_mode & (banded != clamped),
         exceeds_max_change=exceeds & ~keep,
         by_rounding=(rounded != moved) & ~keep,
-        no_ending=no_ending & (cols["round_mod"] > 1),
+        no_ending=no_ending & (cols.round_mod > 1),
         by_min_delta=tiny,
         by_cooldown=recent,
     )

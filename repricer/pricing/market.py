@@ -1,133 +1,373 @@
 """What the market says per product: the competitor prices a rule may use, summarised.
 
-Observations arrive as columns (product row, competitor code, price, in stock, age in
-seconds). Per product and its rule, the usable ones are those not older than the
-rule's ``stale_after`` (and not after ``now``), from the rule's competitors; the
-in-stock ones (or all, with ``include_out_of_stock``) are then sorted once by
-(product, price, competitor name) and read by group offsets: lowest, k-th lowest,
-median and mean. Ties on price go to the competitor first by name; among a competitor's
-listings at the same price, the newest observation is shown.
+Observations arrive as columns (product row, competitor code, price, in stock, moment).
+Per product and its rule, the usable ones are those not older than the rule's
+``stale_after`` (and not after ``now``), from the rule's competitors; of the in-stock
+ones (or all, with ``include_out_of_stock``) the summary gives the lowest, the k-th
+lowest, the median and the mean price. Order is (price, competitor name): ties on price
+go to the competitor first by name; among a competitor's listings at the same price,
+the newest observation is shown.
+
+Each observation is packed into one int64 key (price, competitor, slot in its product's
+group) and laid out as a few product-length columns, one per slot, which a sorting
+network orders; reading the lowest, k-th or middle key is then a pick per product.
+Where keys would not fit 62 bits or groups are too uneven for the columns, one sort of
+all observations by (product, price, competitor) gives the same answers
+(:mod:`repricer.pricing._market_sorted`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from repricer.pricing.codes import Method
 from repricer.pricing.params import RuleTable
 
 I64 = npt.NDArray[Any]  # int64 columns
+I32 = npt.NDArray[Any]  # int32 columns
 Bools = npt.NDArray[Any]  # bool columns
+
+_SENTINEL = np.int64(np.iinfo(np.int64).max)  # an empty slot: sorts after every key
+_NETWORK_UP_TO = 8  # slots ordered by a sorting network; more by np.sort
 
 
 @dataclass(frozen=True)
 class Observed:
-    """Observation columns: ``pos`` is the product's row, ``comp`` the index of the
-    competitor in the engine's sorted competitor names."""
+    """Observation columns: ``pos`` (int32) is the product's row, ``comp`` (int32) the
+    index of the competitor in the engine's sorted competitor names, ``price`` int64
+    minor units, ``ticks`` the moment observed as int64 ticks since the epoch
+    (``per_second`` ticks a second; NaT is the int64 minimum) and ``now`` the run's
+    moment in the same ticks."""
 
-    pos: I64
-    comp: I64
+    pos: I32
+    comp: I32
     price: I64
     in_stock: Bools
-    age: I64
+    ticks: I64
+    now: int
+    per_second: int
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def ages(self, rows: I64) -> I64:
+        """Whole seconds from the observations at ``rows`` to now (floored)."""
+        seconds: I64 = (self.now - self.ticks[rows]) // self.per_second
+        return seconds
+
+    def take(self, rows: I64) -> Observed:
+        return Observed(
+            self.pos[rows],
+            self.comp[rows],
+            self.price[rows],
+            self.in_stock[rows],
+            self.ticks[rows],
+            self.now,
+            self.per_second,
+        )
 
 
 @dataclass(frozen=True)
 class Market:
-    """Per product row. ``n_any``: usable observations; ``n_in``: those in stock.
-    Prices are minor units, 0 where ``n_in`` is 0; competitor -1 when none."""
+    """Per product row. ``n_any``: usable observations; ``n_in``: those counted (in
+    stock, or all with ``include_out_of_stock``), int32. Prices are int64 minor units,
+    0 where ``n_in`` is 0; competitors (int32) -1 when none; ages int64 seconds.
+    ``median`` and ``mean`` are computed when a rule in use prices by them (0
+    otherwise)."""
 
-    n_any: I64
-    n_in: I64
+    n_any: I32
+    n_in: I32
     low_price: I64
-    low_comp: I64
+    low_comp: I32
     low_age: I64
     kth_price: I64
-    kth_comp: I64
+    kth_comp: I32
     kth_age: I64
     median: I64
     mean: I64
 
 
+@dataclass(frozen=True)
+class Counted:
+    """Which observations a summary counts (``counted``) of those its rule may use
+    (``usable``), and what the summary needs of each product's rule (``rank``,
+    ``strategy``: one value when all rules in use share it, else a column)."""
+
+    usable: Bools
+    counted: Bools
+    rank: Any  # k of the k-th lowest
+    strategy: Any  # Method of the rule's strategy (median and mean are for theirs)
+
+
 def summarise_market(obs: Observed, rule_idx: I64, table: RuleTable) -> Market:
     """Summarise the usable observations per product row (``len(rule_idx)`` rows)."""
+    from repricer.pricing._market_sorted import summarise_sorted
+
     n = len(rule_idx)
-    rule = rule_idx[obs.pos]
-    present = np.zeros(len(table.col("rank")), dtype=bool)  # the rules (rows) in use
+    if len(obs) and not _grouped(obs.pos):  # group each product's observations together
+        obs = obs.take(np.argsort(obs.pos, kind="stable"))
+    sizes = np.bincount(obs.pos, minlength=n)
+    width = int(sizes.max()) if n and len(obs) else 0
+    c = count_usable(obs, rule_idx, table)
+    bits = _key_bits(obs, len(table.competitors), width)
+    if width == 0 or bits is None or n * width > 3 * len(obs) + n:
+        return summarise_sorted(obs, c, n)
+    return _summarise_slots(obs, c, sizes, bits)
+
+
+def count_usable(obs: Observed, rule_idx: I64, table: RuleTable) -> Counted:
+    """The observations each product's rule may use, and those it counts."""
+    present = np.zeros(len(table.rank), dtype=bool)  # the rules (rows) in use
     present[rule_idx] = True
-    usable = (obs.age >= 0) & (obs.age <= _by_rule(table.col("stale_after"), present, rule))
+    rule = _per_observation(obs, rule_idx)
+    oldest = obs.now - (_by_rule(table.stale_after, present, rule) + 1) * obs.per_second
+    usable = obs.ticks <= obs.now  # age >= 0, and age <= stale_after (floored seconds):
+    usable &= obs.ticks > oldest
     if not table.allowed[present].all():
-        usable &= table.allowed[rule, obs.comp]
-    n_any = np.bincount(obs.pos[usable], minlength=n).astype(np.int64)
-    counted = usable & (obs.in_stock | (_by_rule(table.col("include_oos"), present, rule) == 1))
-    idx = np.flatnonzero(counted)
-    order = idx[_sort_order(obs.pos[idx], obs.price[idx], obs.comp[idx])]
-    pos, price, comp = obs.pos[order], obs.price[order], obs.comp[order]
-    age = _newest_of_ties(pos, price, comp, obs.age[order])
-    counts = np.bincount(pos, minlength=n).astype(np.int64)
-    starts = np.cumsum(counts) - counts
-    has = counts > 0
-    rank = np.minimum(table.col("rank")[rule_idx], counts) - 1
-
-    def at(values: I64, offset: I64, empty: int = 0) -> I64:
-        if len(values) == 0:
-            return np.full(n, empty, dtype=np.int64)
-        return np.where(has, values[np.minimum(starts + offset, len(values) - 1)], empty)
-
-    zero = np.zeros(n, dtype=np.int64)
-    lower, upper = at(price, (counts - 1) // 2), at(price, counts // 2)
-    sums = np.zeros(n, dtype=np.int64)
-    if len(price):
-        sums[has] = np.add.reduceat(price, starts[has])
-    safe = np.maximum(counts, 1)
-    return Market(
-        n_any=n_any,
-        n_in=counts,
-        low_price=at(price, zero),
-        low_comp=at(comp, zero, -1),
-        low_age=at(age, zero),
-        kth_price=at(price, rank),
-        kth_comp=at(comp, rank, -1),
-        kth_age=at(age, rank),
-        median=(lower + upper + 1) // 2,
-        mean=np.where(has, (2 * sums + counts) // (2 * safe), 0),
+        usable &= table.allowed[rule(), obs.comp]
+    include = _by_rule(table.include_oos, present, rule)
+    counted = usable if np.all(include == 1) else usable & (obs.in_stock | (include == 1))
+    return Counted(
+        usable,
+        counted,
+        _by_rule(table.rank, present, lambda: rule_idx),
+        _by_rule(table.strategy, present, lambda: rule_idx),
     )
 
 
-def _by_rule(values: I64, present: Bools, rule: I64) -> Any:
-    """``values[rule]`` per observation, or the one value when all rules in use share it."""
+def _per_observation(obs: Observed, rule_idx: I64) -> Any:
+    """A function giving each observation's rule row (gathered once, on first need)."""
+    cache: list[I64] = []
+
+    def rule() -> I64:
+        if not cache:
+            cache.append(rule_idx[obs.pos])
+        return cache[0]
+
+    return rule
+
+
+def _by_rule(values: I64, present: Bools, rule: Any) -> Any:
+    """``values[rule()]``, or the one value when all rules in use share it."""
     used = values[present]
     if len(used) and bool((used == used[0]).all()):
         return used[0]
-    return values[rule]
+    return values[rule()]
 
 
-def _sort_order(pos: I64, price: I64, comp: I64) -> I64:
-    """Order by (product, price, competitor): one stable sort of a packed key when the
-    three fit in 62 bits (observations arrive grouped by product, so it is quick)."""
-    if len(pos) == 0:
-        return np.zeros(0, dtype=np.int64)
-    bits = [int(v.max()).bit_length() for v in (pos, price, comp)]
-    if sum(bits) > 62 or price.min() < 0:
-        return np.lexsort((comp, price, pos))
-    key = pos << (bits[1] + bits[2])
-    key |= price << bits[2]  # in place: fewer columns allocated
-    key |= comp
-    return np.argsort(key, kind="stable")
+def _grouped(pos: I32) -> bool:
+    return bool(np.all(pos[1:] >= pos[:-1]))
 
 
-def _newest_of_ties(pos: I64, price: I64, comp: I64, age: I64) -> I64:
-    """Each sorted row's age replaced by the smallest age among rows with the same
-    (product, price, competitor): a tie shows the newest observation."""
-    if len(pos) == 0:
-        return age
-    new = np.ones(len(pos), dtype=bool)
-    new[1:] = (pos[1:] != pos[:-1]) | (price[1:] != price[:-1]) | (comp[1:] != comp[:-1])
-    if new.all():  # no ties
-        return age
-    starts = np.flatnonzero(new)
-    newest: I64 = np.minimum.reduceat(age, starts)[np.cumsum(new) - 1]
-    return newest
+def _key_bits(obs: Observed, competitors: int, width: int) -> tuple[int, int] | None:
+    """(competitor bits, slot bits) of a key ``price | competitor | slot``, or None
+    when a price is negative or the key would not fit 62 bits."""
+    comp_bits, slot_bits = max(competitors, 1).bit_length(), max(width - 1, 1).bit_length()
+    if len(obs) == 0:
+        return comp_bits, slot_bits
+    if int(obs.price.min()) < 0:
+        return None
+    if int(obs.price.max()).bit_length() + comp_bits + slot_bits > 62:
+        return None
+    return comp_bits, slot_bits
+
+
+def _summarise_slots(obs: Observed, c: Counted, sizes: I64, bits: tuple[int, int]) -> Market:
+    """The summary from one key column per slot, ordered per product. A slot not
+    counted holds :data:`_SENTINEL` (unusable) or one less (usable, not counted)."""
+    n = len(sizes)
+    starts = np.cumsum(sizes) - sizes
+    ordered = _order_slots(_slot_columns(obs, c, sizes, starts, bits))
+    counts = np.zeros(n, dtype=np.int32)
+    n_any = np.zeros(n, dtype=np.int32)
+    for column in ordered:
+        n_any += column != _SENTINEL
+        counts += column < _SENTINEL - 1
+    picks = _Picks(ordered, bits, starts, obs, counts)
+    low_price, low_comp, low_age = picks.at(None, np.zeros(n, dtype=np.int64))
+    kth_price, kth_comp, kth_age = low_price.copy(), low_comp.copy(), low_age.copy()
+    deeper = np.flatnonzero((c.rank > 1) & (counts > 1))  # else the k-th is the lowest
+    if len(deeper):
+        rank = np.minimum(_at(c.rank, deeper), counts[deeper]) - 1
+        kth_price[deeper], kth_comp[deeper], kth_age[deeper] = picks.at(deeper, rank)
+    return Market(
+        n_any=n_any,
+        n_in=counts,
+        low_price=low_price,
+        low_comp=low_comp,
+        low_age=low_age,
+        kth_price=kth_price,
+        kth_comp=kth_comp,
+        kth_age=kth_age,
+        median=picks.median(_rows_of(c.strategy, Method.MATCH_MEDIAN, n)),
+        mean=_means(obs, c, sizes, counts),
+    )
+
+
+def _rows_of(strategy: Any, method: Method, n: int) -> I64:
+    """The products whose rule's strategy is ``method``."""
+    rows: I64 = np.flatnonzero(np.broadcast_to(strategy == method, (n,)))
+    return rows
+
+
+def _at(values: Any, rows: I64) -> Any:
+    """``values[rows]``, or the one value."""
+    return values[rows] if np.ndim(values) else values
+
+
+def _slot_columns(obs: Observed, c: Counted, sizes: I64, starts: I64, bits: tuple[int, int]) -> I64:
+    """The keys laid out as (slot, product): ``price | competitor | slot``."""
+    comp_bits, slot_bits = bits
+    n, width = len(sizes), int(sizes.max())
+    slot = np.arange(len(obs), dtype=np.int32)
+    slot -= starts[obs.pos].astype(np.int32)
+    low_bits: I64 = obs.comp.astype(np.int32 if comp_bits + slot_bits < 31 else np.int64)
+    low_bits <<= slot_bits
+    low_bits |= slot
+    key = obs.price << (comp_bits + slot_bits)
+    key |= low_bits
+    del low_bits
+    if c.counted is c.usable:
+        key[~c.usable] = _SENTINEL
+    else:
+        key = np.where(c.counted, key, _SENTINEL - c.usable)
+    columns = np.full((width, n), _SENTINEL, dtype=np.int64)
+    columns[slot, obs.pos] = key
+    return columns
+
+
+def _order_slots(columns: I64) -> list[I64]:
+    """Each product's keys in rising order, as one column per slot."""
+    width = len(columns)
+    if width > _NETWORK_UP_TO:
+        return list(np.sort(columns, axis=0))
+    ordered = list(columns)
+    spare = np.empty_like(ordered[0])
+    for i, j in _network(width):
+        low, high = ordered[i], ordered[j]
+        np.minimum(low, high, out=spare)
+        np.maximum(low, high, out=high)
+        ordered[i], spare = spare, low
+    return ordered
+
+
+def _network(width: int) -> list[tuple[int, int]]:
+    """Compare-exchange pairs that sort ``width`` values: Batcher's odd-even merge sort
+    for the next power of two, without the pairs that touch a slot past ``width`` (those
+    slots would hold the largest values and never move)."""
+    size = 1 << max(width - 1, 0).bit_length()
+    return [(i, j) for i, j in _batcher(size) if j < width]
+
+
+def _batcher(size: int) -> Iterator[tuple[int, int]]:
+    p = 1
+    while p < size:
+        k = p
+        while k >= 1:
+            for j in range(k % p, size - k, 2 * k):
+                for i in range(min(k, size - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
+                        yield i + j, i + j + k
+            k //= 2
+        p *= 2
+
+
+class _Picks:
+    """Keys picked from ordered columns, decoded into price, competitor and age (of
+    the newest observation of a tie)."""
+
+    def __init__(
+        self, ordered: list[I64], bits: tuple[int, int], starts: I64, obs: Observed, counts: I32
+    ) -> None:
+        self.ordered, self.starts, self.obs, self.counts = ordered, starts, obs, counts
+        self.slot_bits = bits[1]
+        self.shift = bits[0] + bits[1]
+
+    def key(self, rows: I64 | None, index: I64) -> I64:
+        """The key at column ``index`` of each of ``rows`` (None: every product)."""
+        if rows is None:
+            key: I64 = np.choose(index, self.ordered)
+            return key
+        return np.choose(index, [column[rows] for column in self.ordered])
+
+    def at(self, rows: I64 | None, index: I64) -> tuple[I64, I32, I64]:
+        """(price, competitor, age) at column ``index`` of each of ``rows`` (None:
+        every product); 0, -1, 0 where a product counts no observation."""
+        first = rows is None and not index.any()  # the lowest of every product
+        key = self.ordered[0] if first else self.key(rows, index)
+        counts = self.counts if rows is None else self.counts[rows]
+        starts = self.starts if rows is None else self.starts[rows]
+        has = counts > 0
+        slot_mask = (1 << self.slot_bits) - 1
+        comp_mask = (1 << (self.shift - self.slot_bits)) - 1
+        comp = ((key >> self.slot_bits) & comp_mask).astype(np.int32)
+        comp[~has] = -1
+        found = starts + (key & slot_mask)
+        np.minimum(found, len(self.obs) - 1, out=found)  # an empty product's slot
+        ticks = self.obs.ticks[found]
+        tied = np.flatnonzero(self._tied(key, rows, index, first) & has)
+        if len(tied):
+            at = tied if rows is None else rows[tied]
+            ticks[tied] = self._newest(key[tied], at)
+        age = (self.obs.now - ticks) // self.obs.per_second
+        age[~has] = 0
+        price = key >> self.shift
+        price[~has] = 0
+        return price, comp, age
+
+    def _tied(self, key: I64, rows: I64 | None, index: I64, first: bool) -> Bools:
+        """Whether another key of the pick's product has its (price, competitor): keys
+        are ordered, so such a tie sits next to the pick."""
+        bits, last = self.slot_bits, len(self.ordered) - 1
+        prefix = key >> bits
+        if last == 0:
+            return np.zeros(len(key), dtype=bool)
+        above = self.ordered[1] if first else self.key(rows, np.minimum(index + 1, last))
+        tied: Bools = (above >> bits == prefix) & (index < last)
+        if not first:
+            below = self.key(rows, np.maximum(index - 1, 0))
+            tied |= (below >> bits == prefix) & (index > 0)
+        return tied
+
+    def _newest(self, key: I64, rows: I64) -> I64:
+        """The latest moment among the observations of each row's picked (price, competitor)."""
+        prefix, slot_mask = key >> self.slot_bits, (1 << self.slot_bits) - 1
+        newest = np.full(len(rows), np.iinfo(np.int64).min, dtype=np.int64)
+        for column in self.ordered:
+            same = column[rows] >> self.slot_bits == prefix
+            found = self.starts[rows] + np.where(same, column[rows] & slot_mask, 0)
+            newest = np.where(same, np.maximum(newest, self.obs.ticks[found]), newest)
+        return newest
+
+    def median(self, rows: I64) -> I64:
+        """The median counted price of ``rows`` (the mean of the two middle ones,
+        rounded half up), 0 elsewhere."""
+        median = np.zeros(len(self.counts), dtype=np.int64)
+        if len(rows) == 0:
+            return median
+        counts = self.counts[rows]
+        lower = self.key(rows, np.maximum(counts - 1, 0) // 2) >> self.shift
+        upper = self.key(rows, np.minimum(counts // 2, len(self.ordered) - 1)) >> self.shift
+        median[rows] = np.where(counts > 0, (lower + upper + 1) // 2, 0)
+        return median
+
+
+def _means(obs: Observed, c: Counted, sizes: I64, counts: I32) -> I64:
+    """Mean counted price of the products whose rule prices by it (rounded half up),
+    0 elsewhere."""
+    mean = np.zeros(len(sizes), dtype=np.int64)
+    rows = np.flatnonzero((c.strategy == Method.MATCH_AVERAGE) & (counts > 0))
+    if len(rows) == 0:
+        return mean
+    starts = np.cumsum(sizes) - sizes
+    sums = np.zeros(len(sizes), dtype=np.int64)
+    nonempty = sizes > 0
+    sums[nonempty] = np.add.reduceat(np.where(c.counted, obs.price, 0), starts[nonempty])
+    total, count = sums[rows], counts[rows].astype(np.int64)
+    mean[rows] = (2 * total + count) // (2 * count)
+    return mean

@@ -23,7 +23,7 @@ from repricer.exceptions import ReviewError
 from repricer.money import format_money, minor_digits
 from repricer.pricing.explain_text import share_text
 from repricer.pricing.guards import NO_CEILING, floor_and_ceiling
-from repricer.pricing.params import assign_rules, rule_table
+from repricer.pricing.params import assign_rules, rule_params, rule_table
 from repricer.pricing.rules import Rule, parse_rules
 from repricer.pricing.run_inputs import load_run_inputs
 
@@ -68,10 +68,13 @@ def override_bounds(
         product["tags"] = [[]]
     index = assign_rules(product, rules)
     table = rule_table(rules, [], minor_digits(currency))
-    cols = {name: values[index] for name, values in table.columns.items()}
-    cols["min_price"] = _one(inputs.get("min_price"), 0)
-    cols["map_price"] = _one(inputs.get("map_price"), 0)
-    cols["max_price"] = _one(inputs.get("max_price"), int(NO_CEILING))
+    cols = rule_params(
+        table,
+        index,
+        min_price=_one(inputs.get("min_price"), 0),
+        map_price=_one(inputs.get("map_price"), 0),
+        max_price=_one(inputs.get("max_price"), int(NO_CEILING)),
+    )
     cost = inputs.get("cost")
     floor, basis, ceiling = floor_and_ceiling(_one(cost, 0), np.array([cost is not None]), cols)
     rule = rules[int(index[0])].name if index[0] >= 0 else None
@@ -82,7 +85,7 @@ def override_bounds(
         ceiling=None if int(ceiling[0]) >= int(NO_CEILING) else int(ceiling[0]),
         cost=None if cost is None else int(cost),
         rule=rule,
-        min_margin=int(cols["min_margin"][0]),
+        min_margin=int(table.min_margin[index[0]]),
     )
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from repricer.config import Settings
 from repricer.money import minor_digits
 from repricer.pricing.guards import NO_CEILING, floor_and_ceiling
-from repricer.pricing.params import assign_rules, rule_table
+from repricer.pricing.params import assign_rules, rule_params, rule_table
 from repricer.pricing.rules import load_rules
 
 
@@ -31,10 +31,13 @@ def rule_floors(settings: Settings, frame: pd.DataFrame) -> pd.DataFrame | None:
     products = frame.reset_index(drop=True)
     index = assign_rules(products, rules)
     table = rule_table(rules, [], minor_digits(settings.pricing.currency))
-    cols = {name: values[index] for name, values in table.columns.items()}
-    cols["min_price"] = _ints(products["min_price"], 0)
-    cols["map_price"] = _ints(products["map_price"], 0)
-    cols["max_price"] = _ints(products["max_price"], int(NO_CEILING))
+    cols = rule_params(
+        table,
+        index,
+        min_price=_ints(products["min_price"], 0),
+        map_price=_ints(products["map_price"], 0),
+        max_price=_ints(products["max_price"], int(NO_CEILING)),
+    )
     comparable = products["cost_currency"].astype(object) == products["currency"]
     has_cost = (products["cost"].notna() & comparable).to_numpy(dtype=bool)
     cost = _ints(products["cost"].where(has_cost), 0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from spiders.pages.found import Found
-from spiders.pages.tree import Document, text_of
+from spiders.pages.tree import Document, Node, text_of
 from spiders.pages.values import (
     clean_text,
     find_currency,
@@ -91,18 +91,16 @@ def _twitter_price(meta: dict[str, str]) -> Found | None:
     return None
 
 
-def page_title(doc: Document, meta: dict[str, str]) -> str | None:
-    """og:title, else the first <h1>, else <title>."""
+def page_title(doc: Document, meta: dict[str, str], heading: Node | None) -> str | None:
+    """og:title, else the page's first <h1> (``heading``, found beforehand), else <title>."""
     title = clean_text(meta.get("og:title"))
     if title:
         return title
-    for tag in ("h1", "title"):
-        element = doc.css_first(tag)
-        if element is not None:
-            text = clean_text(text_of(element))
-            if text:
-                return text
-    return None
+    text = clean_text(text_of(heading)) if heading is not None else None
+    if text:
+        return text
+    element = doc.css_first("title")
+    return clean_text(text_of(element)) if element is not None else None
 
 
 def _first_price(meta: dict[str, str], keys: tuple[str, ...]) -> Decimal | None:

@@ -54,15 +54,16 @@ def find_microdata(
     page_url: str,
     heading: Heading = None,
     elements: list[Node] | None = None,
+    typed: list[Node] | None = None,
     syntax: Syntax = MICRODATA,
 ) -> Found | None:
     """The page's product from microdata (or RDFa with ``syntax=RDFA``), or None.
-    ``elements``: the page's elements carrying the property attribute, when the caller
-    has looked them up already."""
+    ``elements`` / ``typed``: the page's elements carrying the property / the type
+    attribute, when the caller has looked them up already."""
+    if typed is None:
+        typed = region.doc.css(f"[{syntax.type_attr}]")
     owners: dict[int, Node | None] = {
-        n.mem_id: n
-        for n in region.doc.css(f"[{syntax.type_attr}]")
-        if PRODUCT.search(n.attributes.get(syntax.type_attr) or "")
+        n.mem_id: n for n in typed if PRODUCT.search(n.attributes.get(syntax.type_attr) or "")
     }  # each Product scope is its own nearest one; other nodes are filled in on the way
     scopes: dict[int, tuple[Node, Props]] = {}
     loose: Props = defaultdict(list)

@@ -25,6 +25,7 @@ from spiders.pages.meta import find_opengraph, page_title, read_meta
 from spiders.pages.microdata import find_microdata, find_rdfa
 from spiders.pages.region import PageRegion
 from spiders.pages.stock import find_visible_stock
+from spiders.pages.survey import survey_page
 from spiders.pages.tree import contains, read_page
 
 
@@ -65,24 +66,26 @@ def extract_product(
     doc, source = read_page(html)
     if doc is None:
         return ExtractedProduct(reason="empty or unreadable page")
-    region = PageRegion(doc, url)
-    meta = read_meta(doc)
-    # JSON-LD is on most pages: asked for directly. Microdata is rarer: the source is
-    # searched for its attribute first, except on a page over a megabyte (mostly inline
-    # scripts), where a walk of the tree costs less than a scan of the source. RDFa is
-    # rarer still and seldom beside them: read only when they give no price.
+    # JSON-LD is on most pages; microdata is rarer: the source is searched for its
+    # attribute first, except on a page over a megabyte (mostly inline scripts), where
+    # a test more in the one walk of the tree costs less than a scan of the source.
+    # RDFa is rarer still and seldom beside them: read only when they give no price.
     big = len(source) > _BIG_SOURCE
-    scripts = [n.text() for n in doc.css('script[type*="ld+json" i]')]
-    items = doc.css("[itemprop]") if big or contains(source, "itemprop") else []
+    survey = survey_page(doc, microdata=big or contains(source, "itemprop"), rdfa=big)
+    region = PageRegion(doc, url, survey)
+    meta = read_meta(doc)
+    scripts = [n.text() for n in survey.scripts]
+    items = survey.props
     region.microdata = bool(items)
     rich = [
         f for f in (
             find_jsonld(scripts, url, region.heading_text) if scripts else None,
-            find_microdata(region, url, region.heading_text, items) if items else None,
+            find_microdata(region, url, region.heading_text, items, survey.item_types)
+            if items else None,
         ) if f is not None
     ]  # fmt: skip
     if not any(f.price is not None for f in rich) and (
-        doc.css_first("[typeof]") is not None if big else contains(source, " typeof=")
+        survey.typed if survey.typed is not None else contains(source, " typeof=")
     ):
         rich += [f for f in (find_rdfa(region, url, region.heading_text),) if f is not None]
     found = rich + [
@@ -102,7 +105,8 @@ def extract_product(
         availability=_availability(found, price, region),
         sku=next((f.sku for f in found if f.sku), None),
         gtin=next((f.gtin for f in found if f.gtin), None),
-        title=next((f.title for f in found if f.title), None) or page_title(doc, meta),
+        title=next((f.title for f in found if f.title), None)
+        or page_title(doc, meta, next(iter(survey.headings), None)),
         method=price.method if price else None,
         reason=reason,
         is_product=bool(found) or (price is not None),
@@ -130,7 +134,7 @@ class _Visible:
     def has_struck(self) -> bool:
         """The title's block strikes a price through (``<del>``, ``<s>``, ``<strike>``):
         only then is an old price beside the structured one worth reading."""
-        return self.region.title_block.css_first("del,s,strike") is not None
+        return self.region.title_block_struck()
 
     def values(self) -> list[Decimal]:
         """The visible price, else the values nearest the title it hesitated between."""

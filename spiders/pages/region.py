@@ -33,7 +33,9 @@ from spiders.pages._phrases import (
     UNRELATED_CONTAINER,
     UNRELATED_TAGS,
 )
+from spiders.pages.buy import BUY_CSS, nearest_buy_control
 from spiders.pages.found import same_url
+from spiders.pages.survey import PageSurvey, survey_page
 from spiders.pages.tree import (
     Document,
     Node,
@@ -52,35 +54,27 @@ _CHOICE_ROLES = frozenset({"radio", "option", "tab", "menuitem", "menuitemradio"
 _LONGEST_LABEL = 400  # characters of text, spaces included, a buy control's label may have
 _FAR = 1000  # steps "to" an anchor in another tree (or without any anchor)
 _CONTROL_TAGS = frozenset({"a", "button"})
-_BUY_CSS = (
-    "button,input[type=submit],input[type=button],[class*=cart i],[id*=cart i],"
-    "[class*=buy i],[id*=buy i],[name*=add i],a[class*=cta i]"
-)
 
 
 class PageRegion:
     """The main product's anchors and the verdicts on other blocks of one page."""
 
-    def __init__(self, doc: Document, page_url: str) -> None:
+    def __init__(self, doc: Document, page_url: str, survey: PageSurvey | None = None) -> None:
         self.doc = doc
         self.page_url = page_url
+        self.survey = survey if survey is not None else survey_page(doc, False, False)
         self._verdicts: dict[int, str | None] = {}
         self._furniture: dict[int, bool] = {}
         self._navigation: dict[int, bool] = {}
         self._repeated: dict[tuple[int, str | None, str | None], bool] = {}
+        self._buy_verdicts: dict[int, bool] = {}
         self.per_unit = 0  # main-product prices seen quoted per unit of measure
         self.microdata = True  # the page may carry itemprop attributes (False: it has none)
 
     @cached_property
     def heading(self) -> Node | None:
-        """The product's title element: the first visible ``<h1>`` outside furniture
-        (the first ``<h1>`` of the page is read before all of them are looked for)."""
-        first = self.doc.css_first("h1")
-        if first is None:
-            return None
-        if self._is_title(first):
-            return first
-        return next((n for n in self.doc.css("h1") if self._is_title(n)), None)
+        """The product's title element: the first visible ``<h1>`` outside furniture."""
+        return next((n for n in self.survey.headings if self._is_title(n)), None)
 
     def _is_title(self, node: Node) -> bool:
         """A heading with text, shown, outside page furniture and site navigation
@@ -99,20 +93,20 @@ class PageRegion:
 
     @cached_property
     def buy_button(self) -> Node | None:
-        """The add-to-cart / buy control nearest the title (the first one without a title).
-
-        The page's control-like elements are ranked by their distance to the title
-        (ties: page order) and judged in that order until one is a buy control, so the
-        many add-to-cart buttons of a page's carousels are not read."""
-        controls = self.doc.css(_BUY_CSS)
-        if self.heading is not None:
-            steps = self._from_heading
-            ranked = sorted(range(len(controls)), key=lambda i: (steps(controls[i]), i))
-            controls = [controls[i] for i in ranked]
-        return next((n for n in controls if self._is_buy_control(n)), None)
+        """The add-to-cart / buy control nearest the title (:mod:`buy`), or the page's
+        first one without a title."""
+        path = list(lineage(self.heading)) if self.heading is not None else []
+        if not path:
+            return next((n for n in self.doc.css(BUY_CSS) if self._is_buy_control(n)), None)
+        return nearest_buy_control(path, self._from_heading, self._is_buy_control)
 
     def _is_buy_control(self, node: Node) -> bool:
-        return _is_buy(node) and not self._furniture_or_hidden(node)
+        key = node.mem_id
+        verdict = self._buy_verdicts.get(key)
+        if verdict is None:
+            verdict = _is_buy(node) and not self._furniture_or_hidden(node)
+            self._buy_verdicts[key] = verdict
+        return verdict
 
     @cached_property
     def state_labels(self) -> list[Node]:
@@ -163,6 +157,17 @@ class PageRegion:
                 break
             block = parent
         return block
+
+    def title_block_struck(self) -> bool:
+        """The title's block holds a struck-through element (``<del>``, ``<s>``,
+        ``<strike>``), itself included; the page's struck elements are known from the
+        survey, so the block is not walked."""
+        block, struck = self.title_block, self.survey.struck
+        if not struck or not isinstance(block, Node):
+            return bool(struck)
+        target = block.mem_id
+        inside: dict[int, bool] = {}
+        return any(_on_path(n, inside, lambda n: n.mem_id == target) for n in struck)
 
     @cached_property
     def main_block(self) -> Node | None:

@@ -88,6 +88,15 @@ def squash(text: str | None) -> str:
     return _SPACE.sub(" ", text or "").strip()
 
 
+def ascii_lower(text: str) -> str:
+    """``text`` with its ASCII letters lower-cased and no other change, as a CSS
+    attribute selector's ``i`` flag compares (``İ`` does not become ``i``)."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
 def text_of(node: Node) -> str:
     """All text inside ``node``, whitespace collapsed."""
     return squash(node.text(deep=True, separator=""))
