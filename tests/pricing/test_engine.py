@@ -19,6 +19,8 @@ from repricer.pricing.core import DECISION_COLUMNS
 from repricer.pricing.engine import check_breaker, summarise
 from repricer.pricing.run_inputs import load_run_inputs
 from repricer.pricing.stored_explanations import explain_stored
+from repricer.queue import product_changes
+from repricer.review import list_changes
 from tests.pricing import golden
 from tests.pricing.conftest import Shop
 from tests.pricing.frames import NOW
@@ -210,3 +212,19 @@ def test_stored_decisions_match_the_engine_before_runs_kept_only_changes(
     replayed["flags"] = replayed["flags"].str.split(",").map(lambda g: [x for x in g if x])
     rows = replayed.astype(object).where(replayed.notna(), None).to_dict("records")
     assert golden.stored_rows(rows) == expected
+
+
+def test_stored_rows_are_explained_where_they_are_shown(
+    shop: Shop, pricing_settings: Settings
+) -> None:
+    """The database holds no explanation text; the review list and the workspace's
+    product page render the same line the run gave."""
+    shop.priced("A", 108000, {"citilink": 134900, "dns": 140000})
+    shop.priced("B", 50000, {})
+    result = reprice(pricing_settings, shop.engine, now=NOW)
+    given = dict(zip(result.changes["sku"], result.changes["explanation"], strict=True))
+    assert given["A"].startswith("cheapest in-stock competitor citilink")
+    listed = list_changes(shop.engine, run_id=result.run_id, status="all")
+    assert {row["sku"]: row["explanation"] for row in listed} == given
+    shown = product_changes(shop.engine, int(result.changes["product_id"].iloc[0]))
+    assert [row["explanation"] for row in shown] == [result.changes["explanation"].iloc[0]]
