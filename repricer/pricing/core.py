@@ -156,7 +156,7 @@ def evaluate(
 ) -> Decisions:
     """One decision per product row, as typed columns (no text is built)."""
     products = products.reset_index(drop=True)
-    competitors = sorted(set(observations["competitor"].unique()) | _rule_competitors(rules))
+    competitors = sorted(_names(observations["competitor"]) | _rule_competitors(rules))
     table = rule_table(rules, competitors, minor_digits(currency))
     rule_idx = assign_rules(products, rules)
     own = _own_columns(products, currency)
@@ -256,6 +256,14 @@ def _equals(texts: pd.Series, value: str) -> Bools:
         return found
     equal: Bools = np.asarray(texts.to_numpy(dtype=object) == value, dtype=bool)
     return equal
+
+
+def _names(names: pd.Series) -> set[str]:
+    """The competitor names a column may hold (a categorical's categories: no pass
+    over the rows)."""
+    if isinstance(names.dtype, pd.CategoricalDtype):
+        return set(names.cat.categories)
+    return set(names.unique())
 
 
 def _rule_competitors(rules: list[Rule]) -> set[str]:
