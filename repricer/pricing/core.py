@@ -50,7 +50,9 @@ def _ints(frame: pd.DataFrame, column: str, fill: int) -> tuple[I64, Bools]:
 def _ticks(moments: pd.Series) -> tuple[I64, int]:
     """UTC moments as int64 ticks since the epoch (NaT: the int64 minimum), and the
     ticks in a second; a view of the column when it already holds UTC datetimes."""
-    raw = pd.to_datetime(moments, utc=True).dt.tz_convert(None).to_numpy()
+    if not isinstance(moments.dtype, pd.DatetimeTZDtype):
+        moments = pd.to_datetime(moments, utc=True)
+    raw = np.asarray(moments.array.tz_convert(None))  # a view: same ticks, no zone
     return raw.view(np.int64), _PER_SECOND[np.datetime_data(raw.dtype)[0]]
 
 
