@@ -7,10 +7,16 @@ child processes with the same concurrency, and pages/s comes from Scrapy's own
 elapsed time. Then R real-size pages (the saved shop pages of ../shared/pages-real, or
 their vendored copy, ~550 KB each, served round-robin) through both spiders, and M
 JS-rendered pages through Chromium. Our spider reads pages in ``--workers`` extraction
-worker processes (``[crawl] extract_workers``, default: the setting's default). Last
-line: one JSON object.
+worker processes (``[crawl] extract_workers``, default: the setting's default).
 
-    .venv/bin/python bench/crawl.py [--n 2000] [--real-n 720] [--browser-n 100] [--workers N]
+The host is shared and its load moves within seconds, so the two spiders run in pairs,
+one right after the other (``--rounds`` pairs of static runs, ``--real-rounds`` of
+real-size ones, which goes first alternating): ``ratio`` is the median of the pairs'
+ratios (each in ``ratio_runs``), pages/s the median run of each spider, and
+``load_1m`` the load average before and after. Last line: one JSON object.
+
+    .venv/bin/python bench/crawl.py [--n 2000] [--real-n 720] [--browser-n 100]
+        [--rounds 5] [--real-rounds 3] [--workers N]
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ import json
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -158,6 +165,48 @@ def elapsed(command: list[str], env: dict[str, str]) -> float:
     return float(match.group(1))
 
 
+class Pairs(NamedTuple):
+    """Interleaved runs of the bare spider and ours: elapsed seconds of each run."""
+
+    bare_runs: list[float]
+    our_runs: list[float]
+
+    @property
+    def ratios(self) -> list[float]:
+        """Bare time over ours, run by run (1.0: as fast as bare Scrapy)."""
+        return [bare / ours for bare, ours in zip(self.bare_runs, self.our_runs, strict=True)]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+    @property
+    def bare_s(self) -> float:
+        return statistics.median(self.bare_runs)
+
+    @property
+    def ours_s(self) -> float:
+        return statistics.median(self.our_runs)
+
+
+def run_pairs(bare: list[str], ours: list[str], env: dict[str, str], rounds: int) -> Pairs:
+    """``rounds`` runs of each spider, one right after the other, which goes first
+    alternating: on a shared host the load moves within seconds, so each ratio compares
+    runs made under about the same load, and the median of the ratios is reported."""
+    pairs = Pairs([], [])
+    for round_ in range(max(1, rounds)):
+        if round_ % 2:
+            ours_s = elapsed(ours, env)
+            bare_s = elapsed(bare, env)
+        else:
+            bare_s = elapsed(bare, env)
+            ours_s = elapsed(ours, env)
+        pairs.bare_runs.append(bare_s)
+        pairs.our_runs.append(ours_s)
+        print(f"  round {round_ + 1}: ratio {bare_s / ours_s:.3f}", file=sys.stderr)
+    return pairs
+
+
 def time_extraction(n: int) -> float:
     from spiders.pages import extract_product
 
@@ -173,9 +222,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="static pages")
     parser.add_argument("--real-n", type=int, default=720, help="real-size pages")
     parser.add_argument("--browser-n", type=int, default=100, help="pages through Chromium")
-    parser.add_argument("--rounds", type=int, default=2, help="static runs of each spider")
+    parser.add_argument("--rounds", type=int, default=5, help="static runs of each spider")
+    parser.add_argument("--real-rounds", type=int, default=3, help="real-size runs of each")
     parser.add_argument("--workers", type=int, default=None, help="[crawl] extract_workers")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
     from repricer.config import CrawlSettings
     from repricer.loopback import LoopbackServer, Response
@@ -216,50 +267,47 @@ def main() -> None:
         real_file.write_text("\n".join(urls["benchreal"]))
         env = dict(os.environ, REPRICER_CONFIG=str(config))
         scrapy_cmd = [sys.executable, "-m", "scrapy"]
+        ours_cmd = [*scrapy_cmd, "crawl", "product", "-a"]
+        bare_cmd = [*scrapy_cmd, "runspider", __file__, "-a"]
         print(f"static: {args.n} pages; browser: {args.browser_n} pages", file=sys.stderr)
-        bare_runs: list[float] = []
-        our_runs: list[float] = []
-        for _round in range(args.rounds):  # interleaved, best of each: the host is shared
-            bare_runs.append(
-                elapsed([*scrapy_cmd, "runspider", __file__, "-a", f"urls={url_file}"], env)
-            )
-            our_runs.append(
-                elapsed([*scrapy_cmd, "crawl", "product", "-a", "competitor=bench"], env)
-            )
-        bare_s, ours_s = min(bare_runs), min(our_runs)
-        real_bare: list[float] = []
-        real_ours: list[float] = []
-        for _round in range(args.rounds):
-            real_bare.append(
-                elapsed([*scrapy_cmd, "runspider", __file__, "-a", f"urls={real_file}"], env)
-            )
-            real_ours.append(
-                elapsed([*scrapy_cmd, "crawl", "product", "-a", "competitor=benchreal"], env)
-            )
-        real_bare_s, real_ours_s = min(real_bare), min(real_ours)
-        browser_s = elapsed([*scrapy_cmd, "crawl", "product", "-a", "competitor=benchjs"], env)
+        static = run_pairs(
+            [*bare_cmd, f"urls={url_file}"], [*ours_cmd, "competitor=bench"], env, args.rounds
+        )
+        real = run_pairs(
+            [*bare_cmd, f"urls={real_file}"],
+            [*ours_cmd, "competitor=benchreal"],
+            env,
+            args.real_rounds,
+        )
+        browser_s = elapsed([*ours_cmd, "competitor=benchjs"], env)
     extraction = time_extraction(2000)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result = {
         "static_pages": args.n,
         "extract_workers": workers,
-        "bare_pages_per_s": round(args.n / bare_s, 1),
-        "pages_per_s": round(args.n / ours_s, 1),
-        "ratio": round(bare_s / ours_s, 3),
+        "bare_pages_per_s": round(args.n / static.bare_s, 1),
+        "pages_per_s": round(args.n / static.ours_s, 1),
+        "ratio": round(static.ratio, 3),
+        "ratio_runs": [round(r, 3) for r in static.ratios],
         "real_pages": args.real_n,
-        "real_bare_pages_per_s": round(args.real_n / real_bare_s, 1),
-        "real_pages_per_s": round(args.real_n / real_ours_s, 1),
-        "real_ratio": round(real_bare_s / real_ours_s, 3),
+        "real_bare_pages_per_s": round(args.real_n / real.bare_s, 1),
+        "real_pages_per_s": round(args.real_n / real.ours_s, 1),
+        "real_ratio": round(real.ratio, 3),
+        "real_ratio_runs": [round(r, 3) for r in real.ratios],
         "browser_pages": args.browser_n,
         "browser_pages_per_s": round(args.browser_n / browser_s, 1),
         "extract_pages_per_s": round(extraction, 1),
         "peak_rss_mib": round(peak, 1),
+        "load_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     print(f"bare spider:  {result['bare_pages_per_s']} pages/s")
-    print(f"our spider:   {result['pages_per_s']} pages/s (ratio {result['ratio']})")
+    print(
+        f"our spider:   {result['pages_per_s']} pages/s (median ratio {result['ratio']} "
+        f"of {result['ratio_runs']})"
+    )
     print(
         f"real pages:   ours {result['real_pages_per_s']} pages/s, bare "
-        f"{result['real_bare_pages_per_s']} pages/s (ratio {result['real_ratio']})"
+        f"{result['real_bare_pages_per_s']} pages/s (median ratio {result['real_ratio']})"
     )
     print(f"browser:      {result['browser_pages_per_s']} pages/s")
     print(f"extract_product alone: {result['extract_pages_per_s']} pages/s")

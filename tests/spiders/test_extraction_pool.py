@@ -93,6 +93,20 @@ def test_workers_extract_what_the_crawling_process_would() -> None:
     assert pool.running == []
 
 
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="Linux scheduling policy")
+def test_workers_run_as_batch_tasks() -> None:
+    """A page arriving must not let the worker preempt the crawling process."""
+    pool = ExtractionPool(1)
+    pool.start(MIN_PAGES)
+    try:
+        assert pool.wait_ready(WAIT_S)
+        policy = os.sched_getscheduler(pool.running[0].process.pid)
+    finally:
+        pool.close()
+    assert policy == os.SCHED_BATCH
+    assert os.sched_getscheduler(0) != os.SCHED_BATCH  # the crawling process is untouched
+
+
 @pytest.mark.parametrize(
     ("workers", "pages"), [(0, 1000), (2, MIN_PAGES - 1)], ids=["off", "small"]
 )
