@@ -12,6 +12,7 @@ from the DB. Without ``run_id`` it records its own crawl run. The spider only fe
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from functools import cached_property
 from typing import Any
@@ -171,6 +172,9 @@ class ProductSpider(scrapy.Spider):
         scrapy_settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", timeout_ms, priority="spider")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        # What exists now (modules, settings, listings, Scrapy's components) lives as
+        # long as the crawl: the garbage collector's full passes need not walk it.
+        gc.freeze()
         workers = len(self.extraction.running)
         self.logger.info(
             "crawl run %s: %d listings, %d extraction worker(s)",
