@@ -151,6 +151,9 @@ class ProductSpider(scrapy.Spider):
         downloader.update({f"scrapy.downloadermiddlewares.{name}": None for name in passing})
         scrapy_settings.set("DOWNLOADER_MIDDLEWARES", downloader, priority="spider")
         scrapy_settings.set("DOWNLOADER_STATS", False, priority="spider")
+        # A page yields one observation: Scrapy starts a task per parallel item slot for
+        # every response, used or not.
+        scrapy_settings.set("CONCURRENT_ITEMS", 1, priority="spider")
         formatter = "spiders.logformat.QuietLogFormatter"
         scrapy_settings.set("LOG_FORMATTER", formatter, priority="spider")
 

@@ -112,6 +112,7 @@ def test_middlewares_that_pass_everything_are_left_out_and_safety_stays(
               "DownloadTimeoutMiddleware", "UserAgentMiddleware", "CookiesMiddleware",
               "HttpCompressionMiddleware", "HttpProxyMiddleware"}  # fmt: skip
     assert safety <= downloader
+    assert crawler.settings.getint("CONCURRENT_ITEMS") == 1  # one observation per page
 
 
 def test_the_http_error_filter_stays_when_errors_are_not_all_let_through(
