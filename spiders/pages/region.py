@@ -33,6 +33,7 @@ from spiders.pages._phrases import (
     UNRELATED_CONTAINER,
     UNRELATED_TAGS,
 )
+from spiders.pages.buy import BUY_CSS, nearest_buy_control
 from spiders.pages.found import same_url
 from spiders.pages.survey import PageSurvey, survey_page
 from spiders.pages.tree import (
@@ -53,10 +54,6 @@ _CHOICE_ROLES = frozenset({"radio", "option", "tab", "menuitem", "menuitemradio"
 _LONGEST_LABEL = 400  # characters of text, spaces included, a buy control's label may have
 _FAR = 1000  # steps "to" an anchor in another tree (or without any anchor)
 _CONTROL_TAGS = frozenset({"a", "button"})
-_BUY_CSS = (
-    "button,input[type=submit],input[type=button],[class*=cart i],[id*=cart i],"
-    "[class*=buy i],[id*=buy i],[name*=add i],a[class*=cta i]"
-)
 
 
 class PageRegion:
@@ -70,6 +67,7 @@ class PageRegion:
         self._furniture: dict[int, bool] = {}
         self._navigation: dict[int, bool] = {}
         self._repeated: dict[tuple[int, str | None, str | None], bool] = {}
+        self._buy_verdicts: dict[int, bool] = {}
         self.per_unit = 0  # main-product prices seen quoted per unit of measure
         self.microdata = True  # the page may carry itemprop attributes (False: it has none)
 
@@ -95,20 +93,20 @@ class PageRegion:
 
     @cached_property
     def buy_button(self) -> Node | None:
-        """The add-to-cart / buy control nearest the title (the first one without a title).
-
-        The page's control-like elements are ranked by their distance to the title
-        (ties: page order) and judged in that order until one is a buy control, so the
-        many add-to-cart buttons of a page's carousels are not read."""
-        controls = self.doc.css(_BUY_CSS)
-        if self.heading is not None:
-            steps = self._from_heading
-            ranked = sorted(range(len(controls)), key=lambda i: (steps(controls[i]), i))
-            controls = [controls[i] for i in ranked]
-        return next((n for n in controls if self._is_buy_control(n)), None)
+        """The add-to-cart / buy control nearest the title (:mod:`buy`), or the page's
+        first one without a title."""
+        path = list(lineage(self.heading)) if self.heading is not None else []
+        if not path:
+            return next((n for n in self.doc.css(BUY_CSS) if self._is_buy_control(n)), None)
+        return nearest_buy_control(path, self._from_heading, self._is_buy_control)
 
     def _is_buy_control(self, node: Node) -> bool:
-        return _is_buy(node) and not self._furniture_or_hidden(node)
+        key = node.mem_id
+        verdict = self._buy_verdicts.get(key)
+        if verdict is None:
+            verdict = _is_buy(node) and not self._furniture_or_hidden(node)
+            self._buy_verdicts[key] = verdict
+        return verdict
 
     @cached_property
     def state_labels(self) -> list[Node]:
