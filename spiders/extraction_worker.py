@@ -16,6 +16,7 @@ Imports no Scrapy.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -95,6 +96,7 @@ def main(argv: list[str]) -> None:
     # stop (it closes the task pipe), and extracts pages itself if a worker is gone.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _yield_on_wakeup()
+    gc.freeze()  # the imported code lives as long as the worker: full passes skip it
     task_fd, result_fd = int(argv[0]), int(argv[1])
     with (
         open(task_fd, "rb", buffering=_READ_BUFFER) as tasks,

@@ -1,18 +1,22 @@
 """Whole query results as columns, and rows written in bulk, without a Python object
 per row in between.
 
-:func:`read_frame` runs a SELECT and returns a DataFrame of the given dtypes. On
-PostgreSQL the server writes the rows as CSV text in large blocks (``string_agg``
-over numbered rows, read through a server-side cursor one block at a time) and pandas'
-C parser reads them as they arrive; :func:`read_columns` of numbers only takes one
-binary array per column instead (``string_agg`` of ``int8send``: no text at all). On
-SQLite the sqlite3 cursor hands over tuples in chunks that numpy turns into columns.
+:func:`read_columns` and :func:`read_frame` run a SELECT as ONE aggregate per column:
+the database packs each column's values into one value, which the client turns into an
+array in C. On PostgreSQL numbers cross as binary (``string_agg`` of ``int8send``,
+``int4send``, ``boolsend``: no text at all), on SQLite as one comma-separated text per
+column (``group_concat``, read by ``numpy.fromstring``); texts cross as one JSON array
+per column (``json_agg`` / ``json_group_array``) and times as epoch microseconds
+(computed by PostgreSQL; on SQLite the stored texts are parsed by numpy, which costs a
+tenth of SQLite's own date functions). All aggregates of one query see the rows in the
+same order, so the columns stay aligned. A large read goes in blocks of a key's values
+(``block_by``): ranges of the key on SQLite, groups of the key on PostgreSQL (one scan,
+fetched one block at a time through a server-side cursor), so the packed values of one
+block at most are alive at once.
+
 :func:`write_rows` inserts rows with ``COPY ... FROM STDIN`` on PostgreSQL and one
 driver-level ``executemany`` elsewhere (values converted per distinct object, not per
 row). Both run on the caller's connection, inside its transaction.
-
-Queries should yield numbers where they can (ids, minor units, 0/1, epoch
-microseconds from :func:`epoch_us`): numbers cross the driver fastest.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import io
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
-from itertools import chain
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,18 +44,19 @@ from sqlalchemy import (
     Text,
     case,
     cast,
+    false,
     func,
     literal,
     literal_column,
     select,
     type_coerce,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
-_CHUNK = 250_000  # rows per CSV block on PostgreSQL
+_CHUNK = 250_000  # rows per COPY block on PostgreSQL
+_BLOCK_KEYS = 1_000_000  # values of the ``block_by`` key per block of a read
 _UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)  # unixepoch(): 4x strftime('%s')
-_FETCH_ROWS = 50_000  # rows per fetchmany on SQLite: bounds the tuples alive at once
+_ORM_TIME = 26  # "YYYY-MM-DD HH:MM:SS.ffffff", as SQLAlchemy stores times in SQLite
 
 
 def epoch_us(column: Any, dialect: str) -> ColumnElement[int]:
@@ -76,77 +81,92 @@ def epoch_us(column: Any, dialect: str) -> ColumnElement[int]:
     return seconds * 1_000_000 + micros
 
 
-def read_frame(conn: Connection, stmt: Select[Any], dtypes: Mapping[str, str]) -> pd.DataFrame:
+def read_frame(
+    conn: Connection, stmt: Select[Any], dtypes: Mapping[str, str], *, block_by: Any = None
+) -> pd.DataFrame:
     """The rows of ``stmt`` as a DataFrame with one column per ``dtypes`` entry (in the
     statement's column order): ``int64``, ``Int64`` (nullable), ``bool`` (from 0/1),
-    ``boolean`` (nullable) or ``object`` (text)."""
-    names = list(dtypes)
-    if conn.dialect.name == "postgresql":
-        return _copy_out(conn, stmt, names, dtypes)
-    data = _fetch(conn, stmt, names, dtypes)
-    for name in names:  # text stays Python objects with None for NULL (no str inference)
-        if dtypes[name] == "object":
+    ``boolean`` (nullable), ``object`` (text) or ``epoch_us`` (a timestamp column, as
+    int64 microseconds since 1970 UTC). Rows come in the statement's order, except
+    that with ``block_by`` (see :func:`read_columns`) they come by block."""
+    data = read_columns(conn, stmt, dtypes, block_by=block_by)
+    for name, dtype in dtypes.items():  # text stays Python objects with None for NULL
+        if dtype == "object":
             data[name] = pd.Series(data[name], dtype=object)
-    return pd.DataFrame(data, columns=names)
+    return pd.DataFrame(data, columns=list(dtypes))
 
 
-def read_columns(conn: Connection, stmt: Select[Any], dtypes: Mapping[str, str]) -> dict[str, Any]:
-    """:func:`read_frame`'s columns as separate arrays: no DataFrame, so no copy of the
-    columns into one block (for large reads that are filtered before use). Rows may
-    come in any order (the columns stay aligned): on PostgreSQL a statement of
-    ``int64``/``bool`` columns only crosses as binary arrays (:func:`_binary_arrays`)."""
-    names = list(dtypes)
-    if conn.dialect.name == "postgresql" and all(dtypes[n] in ("int64", "bool") for n in names):
-        return _binary_columns(conn, stmt, names, dtypes)
-    if conn.dialect.name == "postgresql":
-        frame = _copy_out(conn, stmt, names, dtypes)
-        plain = ("int64", "bool")
-        return {
-            name: frame.pop(name).to_numpy() if dtypes[name] in plain else frame.pop(name).array
-            for name in names
-        }
-    return _fetch(conn, stmt, names, dtypes)
-
-
-def _fetch(
-    conn: Connection, stmt: Select[Any], names: list[str], dtypes: Mapping[str, str]
+def read_columns(
+    conn: Connection, stmt: Select[Any], dtypes: Mapping[str, str], *, block_by: Any = None
 ) -> dict[str, Any]:
-    cursor = conn.execute(stmt).cursor  # the DBAPI cursor: plain tuples, no Row objects
-    assert cursor is not None
-    parts: list[list[Any]] = [[] for _ in names]
-    numeric = all(dtypes[name] in ("int64", "bool") for name in names)
-    while rows := cursor.fetchmany(_FETCH_ROWS):
-        if numeric:  # one flat pass over the values, no per-column tuples
-            flat = np.fromiter(chain.from_iterable(rows), np.int64, len(rows) * len(names))
-            table = flat.reshape(len(rows), len(names))
-            for i, name in enumerate(names):
-                parts[i].append(table[:, i].astype(dtypes[name]))
-            continue
-        # the values in one flat object array (half the cost of zip(*rows)), then by column
-        boxed = np.fromiter(chain.from_iterable(rows), object, len(rows) * len(names))
-        table = boxed.reshape(len(rows), len(names))
-        for i, name in enumerate(names):
-            parts[i].append(_column(table[:, i], dtypes[name]))
-    cursor.close()
-    data: dict[str, Any] = {}
-    for name, part in zip(names, parts, strict=True):  # one column's chunks alive twice
-        data[name] = _concat(part) if part else _column(np.array([], object), dtypes[name])
-        part.clear()
-    return data
+    """:func:`read_frame`'s columns as separate arrays (numpy arrays; pandas arrays for
+    the nullable dtypes; object arrays for text): no DataFrame, so no copy of the
+    columns into one block. ``block_by``, an integer column of one of the statement's
+    tables (its primary key, say), splits a large read into blocks of its values; the
+    blocks come in no set order. A NULL in a non-nullable column raises ValueError."""
+    names = list(dtypes)
+    columns = list(stmt.subquery().c)[: len(names)]
+    specs = [_Spec(n, dtypes[n], _narrow(c.type)) for n, c in zip(names, columns, strict=True)]
+    if conn.dialect.name == "postgresql":
+        blocks = _pg_blocks(conn, stmt, specs, block_by)
+    else:
+        blocks = _sqlite_blocks(conn, stmt, specs, block_by)
+    parts: dict[str, list[Any]] = {name: [] for name in names}
+    for block in blocks:
+        for name in names:
+            parts[name].append(block.pop(name))
+    return {spec.name: _joined(parts.pop(spec.name), spec) for spec in specs}
 
 
-def _column(values: npt.NDArray[Any], dtype: str) -> Any:
-    """An object array of driver values as a column of ``dtype``."""
-    if dtype in ("int64", "bool"):
-        return values.astype(dtype)
-    if dtype in ("Int64", "boolean"):
-        boxed = np.array(values, dtype=object)
-        null = np.asarray(boxed == None, dtype=bool)  # noqa: E711 (elementwise)
-        boxed[null] = 0
-        if dtype == "Int64":
-            return pd.arrays.IntegerArray(boxed.astype(np.int64), null)
-        return pd.arrays.BooleanArray(boxed.astype(bool), null)
-    return _shared(np.array(values, dtype=object))
+@dataclass(frozen=True)
+class _Spec:
+    """One column to read: its name, dtype and whether it is a 32-bit integer."""
+
+    name: str
+    dtype: str
+    narrow: bool
+
+
+def _narrow(column_type: Any) -> bool:
+    return isinstance(column_type, (Integer, Boolean)) and not isinstance(column_type, BigInteger)
+
+
+def _joined(parts: list[Any], spec: _Spec) -> Any:
+    if not parts:
+        return _empty(spec.dtype)
+    if len(parts) == 1:
+        return parts[0]
+    if spec.dtype in ("Int64", "boolean"):
+        return pd.concat([pd.Series(p) for p in parts], ignore_index=True).array
+    if spec.dtype == "object":
+        return _shared(np.concatenate(parts))
+    return np.concatenate(parts)
+
+
+def _empty(dtype: str) -> Any:
+    if dtype == "Int64":
+        return pd.array([], dtype="Int64")
+    if dtype == "boolean":
+        return pd.array([], dtype="boolean")
+    if dtype == "object":
+        return np.array([], dtype=object)
+    return np.array([], dtype=bool if dtype == "bool" else np.int64)
+
+
+def _typed(values: npt.NDArray[np.int64], null: Any, spec: _Spec) -> Any:
+    """Decoded numbers (and a null mask for the nullable dtypes) as ``spec``'s column."""
+    if spec.dtype == "Int64":
+        return pd.arrays.IntegerArray(values, np.asarray(null, dtype=bool))
+    if spec.dtype == "boolean":
+        return pd.arrays.BooleanArray(values != 0, np.asarray(null, dtype=bool))
+    if spec.dtype == "bool":
+        return values != 0
+    return values
+
+
+def _texts(document: str | list[Any] | None) -> Any:
+    values = json.loads(document) if isinstance(document, str) else (document or [])
+    return _shared(np.fromiter(values, dtype=object, count=len(values)))
 
 
 def _shared(texts: Any) -> Any:
@@ -159,143 +179,178 @@ def _shared(texts: Any) -> Any:
     return table[codes]
 
 
-def _concat(parts: list[Any]) -> Any:
-    if isinstance(parts[0], np.ndarray):
-        return np.concatenate(parts)
-    return pd.concat([pd.Series(p) for p in parts], ignore_index=True).array
+def _check(count: int, values: Any, name: str) -> None:
+    if len(values) != count:  # the aggregates skip NULLs: the columns would misalign
+        raise ValueError(f"NULL or a value of another type in the column {name!r}")
 
 
-class _BlockStream(io.RawIOBase):
-    """A file over blocks of bytes, read as pandas asks for them."""
-
-    def __init__(self, blocks: Iterator[bytes]) -> None:
-        self._blocks = blocks
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            block = next(self._blocks, None)
-            if block is None:
-                return 0
-            self._pending = memoryview(block)
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
+# --- SQLite: one text per column ------------------------------------------------------
 
 
-_CSV_TYPES: dict[str, Any] = {
-    "int64": "int64",
-    "Int64": "Int64",
-    "bool": object,
-    "boolean": object,
-    "object": object,
-}
-_TRUE = ["t", "1", "true"]  # PostgreSQL writes booleans as t/f, expressions may give 1/0
+def _sqlite_blocks(
+    conn: Connection, stmt: Select[Any], specs: list[_Spec], block_by: Any
+) -> Iterator[dict[str, Any]]:
+    if block_by is None:
+        yield _sqlite_block(conn, stmt, specs)
+        return
+    low, high = conn.execute(select(func.min(block_by), func.max(block_by))).one()
+    if low is None:
+        return
+    for start in range(int(low), int(high) + 1, _BLOCK_KEYS):
+        part = stmt.where(block_by >= start, block_by < start + _BLOCK_KEYS)
+        yield _sqlite_block(conn, part, specs)
 
 
-def _copy_out(
-    conn: Connection, stmt: Select[Any], names: list[str], dtypes: Mapping[str, str]
-) -> pd.DataFrame:
-    compiled = _csv_blocks(stmt, names, dtypes).compile(
-        dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
-    )
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor(name="repricer_read_frame") as cursor:
-        cursor.itersize = 1  # one block (up to _CHUNK rows of CSV) per round trip
-        cursor.execute(str(compiled), compiled.params)
-        blocks = (f"{text}\n".encode() for (text,) in cursor if text is not None)
-        stream = io.BufferedReader(_BlockStream(blocks), buffer_size=1 << 20)
-        frame = pd.read_csv(
-            stream,
-            header=None,
-            names=names,
-            dtype={n: _CSV_TYPES[dtypes[n]] for n in names},
-            keep_default_na=False,
-            na_values=[""],
-        )
-    for name in names:
-        if dtypes[name] in ("bool", "boolean"):
-            values = frame[name]
-            truth = pd.array(np.isin(values.to_numpy(dtype=object), _TRUE), dtype="boolean")
-            if dtypes[name] == "boolean":
-                truth[np.asarray(values.isna(), dtype=bool)] = pd.NA
-            frame[name] = truth if dtypes[name] == "boolean" else truth.to_numpy(dtype=bool)
-        elif dtypes[name] == "object":  # drop the mark each text carries (see _csv_cell)
-            texts = frame[name].astype(object)
-            frame[name] = texts.str.slice(1).where(texts.notna(), None)
-    return frame
+def _sqlite_block(conn: Connection, stmt: Select[Any], specs: list[_Spec]) -> dict[str, Any]:
+    row = conn.execute(_sqlite_query(stmt, specs, parse_times=True)).one()
+    try:
+        return _sqlite_decode(row, specs, parse_times=True)
+    except _TimeFormat:  # times not all as the ORM writes them: SQLite converts them
+        row = conn.execute(_sqlite_query(stmt, specs, parse_times=False)).one()
+        return _sqlite_decode(row, specs, parse_times=False)
 
 
-def _csv_blocks(stmt: Select[Any], names: list[str], dtypes: Mapping[str, str]) -> Select[Any]:
-    """SQL: the rows of ``stmt`` as CSV text, ``_CHUNK`` lines per row of the result, in
-    the statement's order. PostgreSQL sends a COPY one message per row, which costs
-    Python more than the rows themselves; these blocks cross in a few messages."""
+def _sqlite_query(stmt: Select[Any], specs: list[_Spec], *, parse_times: bool) -> Select[Any]:
     rows = stmt.subquery("rows")
-    cells = [_csv_cell(column, dtypes[name]) for column, name in zip(rows.c, names, strict=True)]
-    numbered = select(
-        func.concat_ws(",", *cells).label("line"), func.row_number().over().label("n")
-    ).subquery("numbered")
-    block = (numbered.c.n - 1) // _CHUNK
-    ordered: Any = aggregate_order_by(literal_column("E'\\n'"), numbered.c.n)
-    blocks: Select[Any] = select(func.string_agg(numbered.c.line, ordered))
-    return blocks.group_by(block).order_by(block)
+    aggregates: list[Any] = [func.count()]
+    for spec, column in zip(specs, rows.c, strict=False):
+        if spec.dtype == "object":
+            aggregates.append(func.json_group_array(cast(column, Text)))
+        elif spec.dtype == "epoch_us":
+            value = column if parse_times else epoch_us(column, "sqlite")
+            aggregates.append(func.group_concat(value))
+        elif spec.dtype in ("Int64", "boolean"):
+            aggregates.append(func.group_concat(func.coalesce(column, 0)))
+            aggregates.append(func.group_concat(column.is_(None)))
+        else:
+            aggregates.append(func.group_concat(column))
+    return select(*aggregates)
 
 
-def _csv_cell(column: Any, dtype: str) -> ColumnElement[str]:
-    """SQL: one CSV field; NULL is the empty field. Text is quoted and starts with a
-    mark character, so an empty text (``"."``) stays apart from NULL: a CSV reader
-    cannot tell a quoted empty field from an empty one."""
-    text = cast(column, Text)
-    if dtype == "object":
-        quoted = literal('".') + func.replace(text, '"', '""') + literal('"')
-        return case((column.is_(None), ""), else_=quoted)
-    return func.coalesce(text, "")
-
-
-def _binary_columns(
-    conn: Connection, stmt: Select[Any], names: list[str], dtypes: Mapping[str, str]
-) -> dict[str, Any]:
-    query, widths = _binary_arrays(stmt, names)
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.cursor(binary=True) as cursor:  # bytea as bytes, not hex text
-        cursor.execute(str(compiled), compiled.params)
-        row = list(cursor.fetchone() or [None] * len(names))
-    count = len(row[0] or b"") // widths[0]
+def _sqlite_decode(row: Any, specs: list[_Spec], *, parse_times: bool) -> dict[str, Any]:
+    count, values = int(row[0]), iter(row[1:])
     data: dict[str, Any] = {}
-    for i, (name, width) in enumerate(zip(names, widths, strict=True)):
-        value, row[i] = row[i] or b"", None  # each column's bytes go once converted
-        if len(value) != count * width:  # string_agg skips NULLs: the columns would misalign
-            raise ValueError(f"NULL in the non-nullable column {name!r}")
-        data[name] = np.frombuffer(value, dtype=f">i{width}").astype(dtypes[name])
+    for spec in specs:
+        text = next(values)
+        if spec.dtype == "object":
+            data[spec.name] = _texts(text)
+        elif spec.dtype == "epoch_us" and parse_times:
+            data[spec.name] = _orm_times(text or "", count)
+        else:
+            numbers = np.fromstring(text or "", dtype=np.int64, sep=",")
+            null = None
+            if spec.dtype in ("Int64", "boolean"):
+                null = np.fromstring(next(values) or "", dtype=np.int64, sep=",") != 0
+            _check(count, numbers, spec.name)
+            data[spec.name] = _typed(numbers, null, spec)
+        _check(count, data[spec.name], spec.name)
     return data
 
 
-def _binary_arrays(stmt: Select[Any], names: list[str]) -> tuple[Select[Any], list[int]]:
-    """SQL: the rows of ``stmt`` as one ``bytea`` per column, each value big-endian
-    (``int4send`` for integer columns, ``int8send`` for the rest), and each column's
-    bytes per value. Numbers cross without text formatting and parsing on either side
-    and without a Python object per row; one aggregate (no numbering, no sort), whose
-    columns all take the rows in the same order."""
+class _TimeFormat(ValueError):
+    """Stored times that are not all in the ORM's format."""
+
+
+def _orm_times(text: str, count: int) -> npt.NDArray[np.int64]:
+    """Comma-separated "YYYY-MM-DD HH:MM:SS.ffffff" texts -> epoch microseconds, parsed by
+    numpy; raises _TimeFormat unless every value has exactly that shape."""
+    width = _ORM_TIME + 1
+    if count == 0:
+        return np.array([], dtype=np.int64)
+    if len(text) != count * width - 1:
+        raise _TimeFormat(text[:40])
+    try:
+        raw = np.frombuffer((text + ",").encode("ascii"), dtype=np.uint8).reshape(count, width)
+    except UnicodeEncodeError as exc:
+        raise _TimeFormat(text[:40]) from exc
+    shape = (raw[:, -1] == ord(",")) & (raw[:, 10] == ord(" ")) & (raw[:, 19] == ord("."))
+    if not shape.all():
+        raise _TimeFormat(text[:40])
+    try:
+        times = np.ascontiguousarray(raw[:, :-1]).view(f"S{_ORM_TIME}").ravel()
+        parsed = times.astype("datetime64[us]")
+    except ValueError as exc:
+        raise _TimeFormat(text[:40]) from exc
+    micros: npt.NDArray[np.int64] = parsed.view(np.int64)
+    return micros
+
+
+# --- PostgreSQL: binary arrays and JSON text per column -----------------------------
+
+
+def _pg_blocks(
+    conn: Connection, stmt: Select[Any], specs: list[_Spec], block_by: Any
+) -> Iterator[dict[str, Any]]:
+    query, widths = _pg_query(stmt, specs, block_by)
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    # bytea as bytes (binary); a named cursor sends one block per round trip
+    with raw.cursor(name="repricer_read_columns", binary=True) as cursor:
+        cursor.itersize = 1
+        cursor.execute(str(compiled), compiled.params)
+        for row in cursor:
+            yield _pg_decode(list(row), specs, widths)
+
+
+def _pg_query(
+    stmt: Select[Any], specs: list[_Spec], block_by: Any
+) -> tuple[Select[Any], list[int]]:
+    """SQL: one ``bytea`` per number column, each value big-endian (``int4send`` for
+    32-bit integers, ``int8send`` for the rest, ``boolsend`` for flags and null
+    marks), one JSON array per text column; grouped by block when ``block_by`` is set
+    (else one row, none for no rows). Returns the query and each number's width."""
+    if block_by is not None:
+        stmt = stmt.add_columns((block_by // _BLOCK_KEYS).label("repricer_block"))
     rows = stmt.subquery("rows")
     empty: Any = literal_column("''::bytea")
-    sends, widths = [], []
-    for column in list(rows.c)[: len(names)]:
-        narrow = isinstance(column.type, (Integer, Boolean)) and not isinstance(
-            column.type, BigInteger
-        )
-        value = cast(column, Integer) if narrow else cast(column, BigInteger)
-        sends.append(
-            func.string_agg(func.int4send(value) if narrow else func.int8send(value), empty)
-        )
-        widths.append(4 if narrow else 8)
-    return select(*sends), widths
+    aggregates: list[Any] = [func.count()]
+    widths: list[int] = []
+    for spec, column in zip(specs, rows.c, strict=False):
+        if spec.dtype == "object":
+            aggregates.append(func.json_agg(cast(column, Text)))
+            continue
+        nullable = spec.dtype in ("Int64", "boolean")
+        if spec.dtype in ("bool", "boolean"):
+            flag: Any = column if isinstance(column.type, Boolean) else column != 0
+            value, width = func.boolsend(func.coalesce(flag, false()) if nullable else flag), 1
+        elif spec.dtype == "epoch_us":
+            value, width = func.int8send(epoch_us(column, "postgresql")), 8
+        elif spec.narrow:
+            number: Any = cast(column, Integer)
+            value, width = func.int4send(func.coalesce(number, 0) if nullable else number), 4
+        else:
+            number = cast(column, BigInteger)
+            value, width = func.int8send(func.coalesce(number, 0) if nullable else number), 8
+        aggregates.append(func.string_agg(value, empty))
+        widths.append(width)
+        if nullable:
+            aggregates.append(func.string_agg(func.boolsend(column.is_(None)), empty))
+    query = select(*aggregates)
+    if block_by is not None:
+        query = query.group_by(rows.c.repricer_block)
+    return query, widths
+
+
+def _pg_decode(row: list[Any], specs: list[_Spec], widths: list[int]) -> dict[str, Any]:
+    count, at, numbers = int(row[0]), 1, iter(widths)
+    data: dict[str, Any] = {}
+    for spec in specs:
+        value, row[at] = row[at], None  # each block's bytes go once converted
+        at += 1
+        if spec.dtype == "object":
+            data[spec.name] = _texts(value)
+            _check(count, data[spec.name], spec.name)
+            continue
+        width = next(numbers)
+        decoded = np.frombuffer(value or b"", dtype=f">i{width}" if width > 1 else np.uint8)
+        _check(count, decoded, spec.name)
+        null = None
+        if spec.dtype in ("Int64", "boolean"):
+            null, row[at] = np.frombuffer(row[at] or b"", dtype=np.uint8) != 0, None
+            at += 1
+        data[spec.name] = _typed(decoded.astype(np.int64), null, spec)
+    return data
 
 
 def write_rows(
@@ -308,12 +363,28 @@ def write_rows(
     if conn.dialect.name == "postgresql":
         _copy_in(conn, table, columns, rows)
         return
-    processors = [_memo(_processor(table, name, conn)) for name in columns]
+    values: list[Any] = list(zip(*rows, strict=True))  # by column: only some need converting
+    for i, name in enumerate(columns):
+        processor = _processor(table, name, conn)
+        if processor is not None:
+            values[i] = _converted(values[i], processor)
     marks = ", ".join("?" * len(columns))
     conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})",
-        [tuple(p(v) if p else v for p, v in zip(processors, row, strict=True)) for row in rows],
+        list(zip(*values, strict=True)),
     )
+
+
+def _converted(column: tuple[Any, ...], processor: Callable[[Any], Any]) -> list[Any]:
+    """``processor`` of each value, called once per distinct object (a column whose rows
+    share a few objects, the same flags list or one timestamp, converts those few)."""
+    boxed = np.fromiter(column, dtype=object, count=len(column))  # lists stay objects
+    idents = np.fromiter(map(id, column), dtype=np.uint64, count=len(column))
+    uniques, first, inverse = np.unique(idents, return_index=True, return_inverse=True)
+    table = np.empty(len(uniques), dtype=object)
+    table[:] = [None if boxed[i] is None else processor(boxed[i]) for i in first]
+    converted: list[Any] = table[inverse].tolist()
+    return converted
 
 
 def _copy_in(

@@ -1,8 +1,7 @@
 """Load what a repricing run decides from: products with costs, and usable observations.
 
-Everything is read as columns (:mod:`repricer.db.columnar`: text blocks or, for the
-observations, one binary array per column on PostgreSQL; the sqlite3 cursor on SQLite),
-never as ORM rows. Products come with their effective supplier cost and availability
+Everything is read as columns (:mod:`repricer.db.columnar`: one packed value per
+column, the observations in blocks of observation ids), never as ORM rows. Products come with their effective supplier cost and availability
 (:func:`repricer.feeds.effective.effective_costs`; a cost in another currency than the
 pricing currency counts as unknown) and the time of their last approved or pushed price
 change (for ``cooldown``). Observations are the latest usable one per listing: status
@@ -26,7 +25,7 @@ import pandas as pd
 from sqlalchemy import Connection, Table, case, func, or_, select
 
 from repricer.config import Settings
-from repricer.db.columnar import epoch_us, read_columns, read_frame
+from repricer.db.columnar import read_columns, read_frame
 from repricer.db.models import (
     Competitor,
     CrawlSiteStats,
@@ -69,6 +68,8 @@ def load_inputs(
     skus: list[str] | None = None,
 ) -> Inputs:
     """Products (all, or those with the given SKUs) and their usable observations."""
+    if conn.dialect.name == "postgresql":  # compiling these few scans costs more than it saves
+        conn.exec_driver_sql("SET LOCAL jit = off")
     products = load_products(conn, settings.pricing.currency, skus)
     observations = load_observations(conn, settings, now=now, max_age=max_age)
     observations = observations[observations["product_id"].isin(products["product_id"])]
@@ -88,6 +89,8 @@ def load_products(conn: Connection, currency: str, skus: list[str] | None = None
         "map_price": "Int64", "min_price": "Int64", "max_price": "Int64",
     }  # fmt: skip
     products = read_frame(conn, stmt.order_by(_products.c.id), dtypes)
+    if not products["product_id"].is_monotonic_increasing:  # not guaranteed by aggregates
+        products = products.sort_values("product_id", ignore_index=True)
     products["tags"] = _tag_lists(products["tags"])
     costs = effective_costs(conn)
     costs = costs[costs["currency"] == currency]
@@ -114,7 +117,7 @@ def _last_changes(conn: Connection) -> pd.DataFrame:
     stmt = (
         select(
             _changes.c.product_id,
-            func.max(epoch_us(_changes.c.decided_at, conn.dialect.name)).label("last_change"),
+            func.max(_changes.c.decided_at).label("last_change"),
         )
         .where(
             _changes.c.status.in_(("approved", "pushing", *PUSHED)),
@@ -122,7 +125,7 @@ def _last_changes(conn: Connection) -> pd.DataFrame:
         )
         .group_by(_changes.c.product_id)
     )
-    frame = read_frame(conn, stmt, {"product_id": "int64", "last_change": "int64"})
+    frame = read_frame(conn, stmt, {"product_id": "int64", "last_change": "epoch_us"})
     at = pd.to_datetime(frame.pop("last_change").to_numpy(), unit="us", utc=True)
     frame["last_change_at"] = at
     return frame
@@ -145,7 +148,7 @@ def load_observations(
             lst.c.competitor_id,
             o.c.price,
             case((o.c.availability == "out_of_stock", 0), else_=1).label("in_stock"),
-            epoch_us(o.c.observed_at, conn.dialect.name).label("observed_us"),
+            o.c.observed_at.label("observed_us"),
         )
         .join(lst, lst.c.id == o.c.listing_id)
         .join(comp, comp.c.id == lst.c.competitor_id)
@@ -162,8 +165,8 @@ def load_observations(
     )
     dtypes = {"listing_id": "int64", "id": "int64", "product_id": "int64",
               "competitor_id": "int64", "price": "int64", "in_stock": "bool",
-              "observed_us": "int64"}  # fmt: skip
-    rows = read_columns(conn, stmt, dtypes)
+              "observed_us": "epoch_us"}  # fmt: skip
+    rows = read_columns(conn, stmt, dtypes, block_by=o.c.id)
     newest = latest_per_listing(rows.pop("listing_id"), rows["observed_us"], rows["id"])
     for name in list(rows):  # one column at a time: the unfiltered ones go as we go
         rows[name] = np.asarray(rows[name])[newest]

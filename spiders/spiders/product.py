@@ -12,6 +12,7 @@ from the DB. Without ``run_id`` it records its own crawl run. The spider only fe
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from functools import cached_property
 from typing import Any
@@ -150,6 +151,9 @@ class ProductSpider(scrapy.Spider):
         downloader.update({f"scrapy.downloadermiddlewares.{name}": None for name in passing})
         scrapy_settings.set("DOWNLOADER_MIDDLEWARES", downloader, priority="spider")
         scrapy_settings.set("DOWNLOADER_STATS", False, priority="spider")
+        # A page yields one observation: Scrapy starts a task per parallel item slot for
+        # every response, used or not.
+        scrapy_settings.set("CONCURRENT_ITEMS", 1, priority="spider")
         formatter = "spiders.logformat.QuietLogFormatter"
         scrapy_settings.set("LOG_FORMATTER", formatter, priority="spider")
 
@@ -171,6 +175,9 @@ class ProductSpider(scrapy.Spider):
         scrapy_settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", timeout_ms, priority="spider")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        # What exists now (modules, settings, listings, Scrapy's components) lives as
+        # long as the crawl: the garbage collector's full passes need not walk it.
+        gc.freeze()
         workers = len(self.extraction.running)
         self.logger.info(
             "crawl run %s: %d listings, %d extraction worker(s)",

@@ -47,8 +47,7 @@ def _table(engine: Engine) -> Table:
 def test_rows_written_and_read_back_alike(
     any_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(columnar, "_CHUNK", 4)  # several CSV blocks (PostgreSQL) for 20 rows
-    monkeypatch.setattr(columnar, "_FETCH_ROWS", 3)  # several fetches (SQLite)
+    monkeypatch.setattr(columnar, "_CHUNK", 4)  # several COPY blocks (PostgreSQL) for 20 rows
     table = _table(any_engine)
     at = datetime(2026, 3, 1, 12, 30, 15, 123456)
     tags = ["a", "b"]
@@ -114,12 +113,83 @@ def test_numeric_columns_read_as_arrays(any_engine: Engine) -> None:
     assert len(empty["id"]) == 0 and empty["flag"].dtype == bool
 
 
-def test_a_null_in_a_numeric_column_is_refused(pg_engine: Engine) -> None:
-    table = _table(pg_engine)
-    with pg_engine.begin() as conn:
+def test_a_null_in_a_numeric_column_is_refused(any_engine: Engine) -> None:
+    table = _table(any_engine)
+    with any_engine.begin() as conn:
         write_rows(conn, table, ["id", "amount"], [(1, 5), (2, None), (3, 7)])
-    with pg_engine.connect() as conn, pytest.raises(ValueError, match="amount"):
+    with any_engine.connect() as conn, pytest.raises(ValueError, match="amount"):
         read_columns(conn, select(table.c.id, table.c.amount), {"id": "int64", "amount": "int64"})
+
+
+def test_a_read_in_blocks_gives_every_row_once(
+    any_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks of 4 key values over ids 3..40 with gaps: ranges (SQLite) or groups
+    (PostgreSQL); each row once, its columns aligned, texts and NULLs kept."""
+    monkeypatch.setattr(columnar, "_BLOCK_KEYS", 4)
+    table = _table(any_engine)
+    rows = [
+        (i, None if i % 6 == 0 else -(10**12) * i, i % 3 == 0, TEXTS[i % len(TEXTS)])
+        for i in range(3, 41)
+        if i % 7
+    ]
+    with any_engine.begin() as conn:
+        write_rows(conn, table, ["id", "amount", "flag", "label"], rows)
+    stmt = select(table.c.id, table.c.amount, table.c.flag, table.c.label).where(table.c.id != 5)
+    dtypes = {"id": "int64", "amount": "Int64", "flag": "bool", "label": "object"}
+    with any_engine.connect() as conn:
+        columns = read_columns(conn, stmt, dtypes, block_by=table.c.id)
+        none = read_columns(conn, stmt.where(table.c.id > 99), dtypes, block_by=table.c.id)
+    got = [
+        (int(i), None if pd.isna(a) else int(a), bool(f), t)
+        for i, a, f, t in zip(*(columns[n] for n in dtypes), strict=True)
+    ]
+    assert sorted(got) == [row for row in rows if row[0] != 5]
+    assert all(len(none[n]) == 0 for n in dtypes)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        ["2026-03-01 12:30:15.123456", "1969-12-31 23:59:59.500000", "2026-03-01 00:00:00.000000"],
+        ["2026-03-01 12:30:15.123456", "2026-03-01 12:30:15", "2026-03-01 12:30:15.5"],
+        ["2026-03-01 12:30:15.999999"],
+    ],
+    ids=["orm-format", "other-formats", "one"],
+)
+def test_sqlite_times_read_as_epoch_microseconds(engine: Engine, stored: list[str]) -> None:
+    """Times as the ORM writes them are parsed by numpy; any other shape falls back to
+    SQLite's conversion: the same microseconds either way."""
+    table = _table(engine)
+    with engine.begin() as conn:
+        for i, text in enumerate(stored, start=1):
+            conn.exec_driver_sql("INSERT INTO columnar_probe (id, at) VALUES (?, ?)", (i, text))
+    with engine.connect() as conn:
+        stmt = select(table.c.id, table.c.at).order_by(table.c.id)
+        columns = read_columns(conn, stmt, {"id": "int64", "at": "epoch_us"})
+    epoch = datetime(1970, 1, 1)
+    expected = []
+    for text in stored:
+        whole, _, fraction = text.partition(".")
+        at = datetime.fromisoformat(whole) + timedelta(microseconds=int(fraction.ljust(6, "0")))
+        expected.append((at - epoch) // timedelta(microseconds=1))
+    assert columns["at"].tolist() == expected
+
+
+def test_times_read_as_epoch_microseconds_on_postgres(pg_engine: Engine) -> None:
+    table = _table(pg_engine)
+    at = datetime(2026, 3, 1, 12, 30, 15, 123456)
+    with pg_engine.begin() as conn:
+        write_rows(conn, table, ["id", "at"], [(1, at), (2, at - timedelta(days=20000))])
+    with pg_engine.connect() as conn:
+        stmt = select(table.c.at).order_by(table.c.id)
+        columns = read_columns(conn, stmt, {"at": "epoch_us"})
+    micro = timedelta(microseconds=1)
+    epoch = datetime(1970, 1, 1)
+    assert columns["at"].tolist() == [
+        (at - epoch) // micro,
+        (at - timedelta(days=20000) - epoch) // micro,
+    ]
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,13 @@ and per-page work it has no use for left out, while every safety middleware stay
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from scrapy import Request
 from scrapy.core.downloader.middleware import DownloaderMiddlewareManager
 from scrapy.core.spidermw import SpiderMiddlewareManager
 from scrapy.crawler import AsyncCrawlerRunner, Crawler, CrawlerRunner
@@ -109,6 +112,7 @@ def test_middlewares_that_pass_everything_are_left_out_and_safety_stays(
               "DownloadTimeoutMiddleware", "UserAgentMiddleware", "CookiesMiddleware",
               "HttpCompressionMiddleware", "HttpProxyMiddleware"}  # fmt: skip
     assert safety <= downloader
+    assert crawler.settings.getint("CONCURRENT_ITEMS") == 1  # one observation per page
 
 
 def test_the_http_error_filter_stays_when_errors_are_not_all_let_through(
@@ -117,3 +121,21 @@ def test_the_http_error_filter_stays_when_errors_are_not_all_let_through(
     monkeypatch.setenv("REPRICER_CONFIG", str(write_config(CONFIG.format(workers=0))))
     crawler = _crawler(HTTPERROR_ALLOW_ALL=False)
     assert "HttpErrorMiddleware" in _names(SpiderMiddlewareManager.from_crawler(crawler))
+
+
+def test_what_exists_when_the_crawl_starts_is_left_out_of_full_collections(
+    spider_for: Callable[[int, int], tuple[Crawler, ProductSpider]],
+) -> None:
+    _crawler, spider = spider_for(3, 0)
+    gc.unfreeze()
+
+    async def first_request() -> Request:
+        return await anext(aiter(spider.start()))
+
+    try:
+        request = asyncio.run(first_request())
+        frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+    assert request.meta["target"] in spider.targets
+    assert frozen > 0
