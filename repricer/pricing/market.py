@@ -39,14 +39,14 @@ _BLOCK = 1 << 16  # observations keyed at once
 
 @dataclass(frozen=True)
 class Observed:
-    """Observation columns: ``pos`` (int32) is the product's row, ``comp`` (int32) the
+    """Observation columns: ``pos`` (int32) is the product's row, ``comp`` (int16) the
     index of the competitor in the engine's sorted competitor names, ``price`` int64
     minor units, ``ticks`` the moment observed as int64 ticks since the epoch
     (``per_second`` ticks a second; NaT is the int64 minimum) and ``now`` the run's
     moment in the same ticks."""
 
     pos: I32
-    comp: I32
+    comp: npt.NDArray[Any]
     price: I64
     in_stock: Bools
     ticks: I64
