@@ -2,7 +2,12 @@
 
 Pure and in memory (no database): :func:`decide` is what :func:`repricer.pricing.reprice`
 runs between loading inputs and storing the run, and what the benchmark times. Every step
-is column arithmetic over int64 minor units.
+is column arithmetic over int64 minor units; codes are int8 columns
+(:mod:`repricer.pricing.codes`), product rows int32. Rule parameters come as a
+:class:`~repricer.pricing.params.RuleParams` (one value where all rules in use share it),
+the market as a :class:`~repricer.pricing.market.Market`, the result as
+:class:`~repricer.pricing.decisions.Decisions`. Intermediate columns are dropped as soon
+as the next step has what it needs.
 
 ``products`` columns: product_id, sku, category, brand, tags (list or None), currency,
 price, stock, map_price, min_price, max_price, cost (nullable ints), supplier_available
