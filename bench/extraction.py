@@ -13,7 +13,7 @@ values as published, for comparison with the published figures. extruct reads th
 pages (JSON-LD, microdata, OpenGraph; the first Product's first offer) and is scored
 the same way. Last line: one JSON object.
 
-    .venv/bin/python bench/extraction.py [--pages DIR] [--rounds 5] [--show]
+    .venv/bin/python bench/extraction.py [--pages DIR] [--rounds 9] [--show]
 
 Times are per page in this one process, after one untimed pass over every page (the
 scoring pass), each page's best of ``--rounds`` runs, for both extractors alike: wall
@@ -207,7 +207,7 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=Path, default=SHARED)
-    parser.add_argument("--rounds", type=int, default=5, help="timing runs per page")
+    parser.add_argument("--rounds", type=int, default=9, help="timing runs per page")
     parser.add_argument("--show", action="store_true", help="print every page's result")
     args = parser.parse_args()
     pages = load_pages(args.pages)

@@ -11,22 +11,23 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from repricer.pricing.market import Counted, Market, Observed
+    from repricer.pricing.market import Counting, Market, Observed
 
 I64 = npt.NDArray[Any]  # int64 columns
 
 
-def summarise_sorted(obs: Observed, c: Counted, n: int) -> Market:
+def summarise_sorted(obs: Observed, c: Counting, n: int) -> Market:
     """The :class:`~repricer.pricing.market.Market` of ``n`` products."""
     from repricer.pricing.codes import Method
     from repricer.pricing.market import Market
 
-    idx = np.flatnonzero(c.counted)
+    usable, counted = c.usable(obs, slice(None))
+    idx = np.flatnonzero(counted)
     order = idx[np.lexsort((obs.comp[idx], obs.price[idx], obs.pos[idx]))]
     pos, price, comp = obs.pos[order], obs.price[order], obs.comp[order]
     age = _newest_of_ties(pos, price, comp, obs.ages(order))
     counts = np.bincount(pos, minlength=n).astype(np.int32)
-    n_any = np.bincount(obs.pos[c.usable], minlength=n).astype(np.int32)
+    n_any = np.bincount(obs.pos[usable], minlength=n).astype(np.int32)
     starts = np.cumsum(counts, dtype=np.int64) - counts
     has = counts > 0
     rank = np.minimum(c.rank, counts) - 1

@@ -50,7 +50,9 @@ def _ints(frame: pd.DataFrame, column: str, fill: int) -> tuple[I64, Bools]:
 def _ticks(moments: pd.Series) -> tuple[I64, int]:
     """UTC moments as int64 ticks since the epoch (NaT: the int64 minimum), and the
     ticks in a second; a view of the column when it already holds UTC datetimes."""
-    raw = pd.to_datetime(moments, utc=True).dt.tz_convert(None).to_numpy()
+    if not isinstance(moments.dtype, pd.DatetimeTZDtype):
+        moments = pd.to_datetime(moments, utc=True)
+    raw = np.asarray(moments.array.tz_convert(None))  # a view: same ticks, no zone
     return raw.view(np.int64), _PER_SECOND[np.datetime_data(raw.dtype)[0]]
 
 
@@ -156,7 +158,7 @@ def evaluate(
 ) -> Decisions:
     """One decision per product row, as typed columns (no text is built)."""
     products = products.reset_index(drop=True)
-    competitors = sorted(set(observations["competitor"].unique()) | _rule_competitors(rules))
+    competitors = sorted(_names(observations["competitor"]) | _rule_competitors(rules))
     table = rule_table(rules, competitors, minor_digits(currency))
     rule_idx = assign_rules(products, rules)
     own = _own_columns(products, currency)
@@ -256,6 +258,14 @@ def _equals(texts: pd.Series, value: str) -> Bools:
         return found
     equal: Bools = np.asarray(texts.to_numpy(dtype=object) == value, dtype=bool)
     return equal
+
+
+def _names(names: pd.Series) -> set[str]:
+    """The competitor names a column may hold (a categorical's categories: no pass
+    over the rows)."""
+    if isinstance(names.dtype, pd.CategoricalDtype):
+        return set(names.cat.categories)
+    return set(names.unique())
 
 
 def _rule_competitors(rules: list[Rule]) -> set[str]:

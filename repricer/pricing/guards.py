@@ -92,35 +92,66 @@ def apply_guards(
     low = np.maximum(floor, 1)
     clamped = np.minimum(np.maximum(target, low), ceiling)
     by_floor, by_ceiling = target < low, target > ceiling
-    limit = cols.max_change
-    has_limit = has_old & (limit != OFF)
-    delta = old * np.maximum(limit, 0) // DEN
-    clamp_mode = has_limit & (cols.approve_change == 0)
-    banded = np.clip(clamped, old - delta, old + delta)
-    banded = np.maximum(np.minimum(banded, ceiling), low)
-    moved = np.where(clamp_mode, banded, clamped)
-    exceeds = has_limit & (np.abs(moved - old) > delta)
-    in_band = has_limit & ~exceeds
-    win_low = np.where(in_band, np.maximum(low, old - delta), low)
-    win_high = np.where(in_band, np.minimum(ceiling, old + delta), ceiling)
-    rounded, no_ending = round_into(moved, cols.round_mod, cols.round_rem, win_low, win_high)
-    same = has_old & (moved == old)  # a price that stays is not re-rounded (no churn)
-    rounded, no_ending = np.where(same, old, rounded), no_ending & ~same
+    b = _max_change(clamped, old, has_old, low, ceiling, cols)
+    rounded, no_ending = round_into(b.moved, cols.round_mod, cols.round_rem, b.low, b.high)
+    same = has_old & (b.moved == old)  # a price that stays is not re-rounded (no churn)
+    rounded[same] = old[same]
+    no_ending &= ~same
     old_ok = has_old & (old >= low) & (old <= ceiling) & (rounded != old)
-    threshold = share_of(old, cols.min_delta_share) + cols.min_delta_amount
+    threshold = cols.min_delta_amount
+    if np.ndim(cols.min_delta_share) or cols.min_delta_share:
+        threshold = share_of(old, cols.min_delta_share) + threshold
     tiny = old_ok & (np.abs(rounded - old) < threshold)
     cooling = cols.cooldown
     recent = old_ok & ~tiny & (cooling != OFF) & (since_change >= 0) & (since_change < cooling)
     keep = tiny | recent
     return Guarded(
         price=np.where(keep, old, rounded),
-        raw=moved,
+        raw=b.moved,
         by_floor=by_floor,
         by_ceiling=by_ceiling,
-        by_max_change=clamp_mode & (banded != clamped),
-        exceeds_max_change=exceeds & ~keep,
-        by_rounding=(rounded != moved) & ~keep,
+        by_max_change=b.clamped,
+        exceeds_max_change=b.exceeds & ~keep,
+        by_rounding=(rounded != b.moved) & ~keep,
         no_ending=no_ending & (cols.round_mod > 1),
         by_min_delta=tiny,
         by_cooldown=recent,
+    )
+
+
+@dataclass(frozen=True)
+class _Band:
+    """Step 4: the price after the max-change step, whether the step clamped it or it
+    exceeds the limit, and the window [low, high] rounding must stay in."""
+
+    moved: I64
+    clamped: Bools
+    exceeds: Bools
+    low: I64
+    high: I64
+
+
+def _max_change(
+    price: I64, old: I64, has_old: Bools, low: I64, ceiling: I64, cols: RuleParams
+) -> _Band:
+    limit = cols.max_change
+    if np.ndim(limit) == 0 and limit == OFF:
+        nothing = np.zeros(len(price), dtype=bool)
+        return _Band(price, nothing, nothing, low, ceiling)
+    has_limit = has_old & (limit != OFF)
+    delta = old * np.maximum(limit, 0) // DEN
+    down, up = old - delta, old + delta
+    clamp_mode = has_limit & (cols.approve_change == 0)
+    banded = np.minimum(np.maximum(price, down), up)
+    np.minimum(banded, ceiling, out=banded)
+    np.maximum(banded, low, out=banded)  # the floor still wins
+    moved = np.where(clamp_mode, banded, price)
+    exceeds = has_limit & (np.abs(moved - old) > delta)
+    in_band = has_limit & ~exceeds
+    return _Band(
+        moved=moved,
+        clamped=clamp_mode & (banded != price),
+        exceeds=exceeds,
+        low=np.where(in_band, np.maximum(low, down), low),
+        high=np.where(in_band, np.minimum(ceiling, up), ceiling),
     )

@@ -34,6 +34,7 @@ Bools = npt.NDArray[Any]  # bool columns
 
 _SENTINEL = np.int64(np.iinfo(np.int64).max)  # an empty slot: sorts after every key
 _NETWORK_UP_TO = 8  # slots ordered by a sorting network; more by np.sort
+_BLOCK = 1 << 16  # observations keyed at once
 
 
 @dataclass(frozen=True)
@@ -93,15 +94,33 @@ class Market:
 
 
 @dataclass(frozen=True)
-class Counted:
-    """Which observations a summary counts (``counted``) of those its rule may use
-    (``usable``), and what the summary needs of each product's rule (``rank``,
-    ``strategy``: one value when all rules in use share it, else a column)."""
+class Counting:
+    """What each product's rule says about its observations: how old they may be
+    (``stale_after``, seconds), whether out-of-stock ones count (``include_oos``), the
+    competitor filter (``allowed[rule, competitor]``, None when no rule in use filters),
+    ``rank`` (k of the k-th lowest) and ``strategy`` (a Method: median and mean are
+    for theirs). Each is one value when all rules in use share it, else a column per
+    product."""
 
-    usable: Bools
-    counted: Bools
-    rank: Any  # k of the k-th lowest
-    strategy: Any  # Method of the rule's strategy (median and mean are for theirs)
+    rule_idx: I64
+    stale_after: Any
+    include_oos: Any
+    allowed: Bools | None
+    rank: Any
+    strategy: Any
+
+    def usable(self, obs: Observed, rows: slice) -> tuple[Bools, Bools]:
+        """(usable, counted) for the observations at ``rows``."""
+        pos, ticks = obs.pos[rows], obs.ticks[rows]
+        stale = self.stale_after if np.ndim(self.stale_after) == 0 else self.stale_after[pos]
+        usable = ticks <= obs.now  # age >= 0, and age <= stale_after (floored seconds):
+        usable &= ticks > obs.now - (stale + 1) * obs.per_second
+        if self.allowed is not None:
+            usable &= self.allowed[self.rule_idx[pos], obs.comp[rows]]
+        include = self.include_oos if np.ndim(self.include_oos) == 0 else self.include_oos[pos]
+        if np.ndim(include) == 0:
+            return usable, (usable if include else usable & obs.in_stock[rows])
+        return usable, usable & (obs.in_stock[rows] | (include == 1))
 
 
 def summarise_market(obs: Observed, rule_idx: I64, table: RuleTable) -> Market:
@@ -113,51 +132,32 @@ def summarise_market(obs: Observed, rule_idx: I64, table: RuleTable) -> Market:
         obs = obs.take(np.argsort(obs.pos, kind="stable"))
     sizes = np.bincount(obs.pos, minlength=n)
     width = int(sizes.max()) if n and len(obs) else 0
-    c = count_usable(obs, rule_idx, table)
+    c = counting(rule_idx, table)
     bits = _key_bits(obs, len(table.competitors), width)
     if width == 0 or bits is None or n * width > 3 * len(obs) + n:
         return summarise_sorted(obs, c, n)
     return _summarise_slots(obs, c, sizes, bits)
 
 
-def count_usable(obs: Observed, rule_idx: I64, table: RuleTable) -> Counted:
-    """The observations each product's rule may use, and those it counts."""
+def counting(rule_idx: I64, table: RuleTable) -> Counting:
+    """The rules' counting values per product (shared ones as one value)."""
     present = np.zeros(len(table.rank), dtype=bool)  # the rules (rows) in use
     present[rule_idx] = True
-    rule = _per_observation(obs, rule_idx)
-    oldest = obs.now - (_by_rule(table.stale_after, present, rule) + 1) * obs.per_second
-    usable = obs.ticks <= obs.now  # age >= 0, and age <= stale_after (floored seconds):
-    usable &= obs.ticks > oldest
-    if not table.allowed[present].all():
-        usable &= table.allowed[rule(), obs.comp]
-    include = _by_rule(table.include_oos, present, rule)
-    counted = usable if np.all(include == 1) else usable & (obs.in_stock | (include == 1))
-    return Counted(
-        usable,
-        counted,
-        _by_rule(table.rank, present, lambda: rule_idx),
-        _by_rule(table.strategy, present, lambda: rule_idx),
+
+    def per_product(values: I64) -> Any:
+        used = values[present]
+        if len(used) and bool((used == used[0]).all()):
+            return used[0]
+        return values[rule_idx]
+
+    return Counting(
+        rule_idx,
+        per_product(table.stale_after),
+        per_product(table.include_oos),
+        None if table.allowed[present].all() else table.allowed,
+        per_product(table.rank),
+        per_product(table.strategy),
     )
-
-
-def _per_observation(obs: Observed, rule_idx: I64) -> Any:
-    """A function giving each observation's rule row (gathered once, on first need)."""
-    cache: list[I64] = []
-
-    def rule() -> I64:
-        if not cache:
-            cache.append(rule_idx[obs.pos])
-        return cache[0]
-
-    return rule
-
-
-def _by_rule(values: I64, present: Bools, rule: Any) -> Any:
-    """``values[rule()]``, or the one value when all rules in use share it."""
-    used = values[present]
-    if len(used) and bool((used == used[0]).all()):
-        return used[0]
-    return values[rule()]
 
 
 def _grouped(pos: I32) -> bool:
@@ -177,7 +177,7 @@ def _key_bits(obs: Observed, competitors: int, width: int) -> tuple[int, int] | 
     return comp_bits, slot_bits
 
 
-def _summarise_slots(obs: Observed, c: Counted, sizes: I64, bits: tuple[int, int]) -> Market:
+def _summarise_slots(obs: Observed, c: Counting, sizes: I64, bits: tuple[int, int]) -> Market:
     """The summary from one key column per slot, ordered per product. A slot not
     counted holds :data:`_SENTINEL` (unusable) or one less (usable, not counted)."""
     n = len(sizes)
@@ -220,25 +220,44 @@ def _at(values: Any, rows: I64) -> Any:
     return values[rows] if np.ndim(values) else values
 
 
-def _slot_columns(obs: Observed, c: Counted, sizes: I64, starts: I64, bits: tuple[int, int]) -> I64:
-    """The keys laid out as (slot, product): ``price | competitor | slot``."""
-    comp_bits, slot_bits = bits
+def _slot_columns(
+    obs: Observed, c: Counting, sizes: I64, starts: I64, bits: tuple[int, int]
+) -> I64:
+    """The keys laid out as (slot, product): ``price | competitor | slot``. Built a
+    block of products at a time, so that the temporaries stay small (and in cache); a
+    block whose products all have every slot filled is keyed as a (product, slot)
+    table and transposed."""
     n, width = len(sizes), int(sizes.max())
-    slot = np.arange(len(obs), dtype=np.int32)
-    slot -= starts[obs.pos].astype(np.int32)
-    low_bits: I64 = obs.comp.astype(np.int32 if comp_bits + slot_bits < 31 else np.int64)
+    columns = np.full((width, n), _SENTINEL, dtype=np.int64)
+    ends = starts + sizes
+    step = max(1, n * _BLOCK // max(len(obs), 1))
+    table_slots = np.arange(width, dtype=np.int64)
+    for first in range(0, n, step):
+        last = min(first + step, n)
+        rows = slice(int(starts[first]), int(ends[last - 1]))
+        if rows.stop - rows.start == (last - first) * width:  # every product has all slots
+            key = _keys(obs, c, rows, np.tile(table_slots, last - first), bits)
+            columns[:, first:last] = key.reshape(last - first, width).T
+        else:
+            slot = np.arange(rows.start, rows.stop, dtype=np.int64)
+            slot -= starts[obs.pos[rows]]
+            columns[slot, obs.pos[rows]] = _keys(obs, c, rows, slot, bits)
+    return columns
+
+
+def _keys(obs: Observed, c: Counting, rows: slice, slot: I64, bits: tuple[int, int]) -> I64:
+    """The keys of the observations at ``rows`` in their ``slot``."""
+    comp_bits, slot_bits = bits
+    key = obs.price[rows] << (comp_bits + slot_bits)
+    low_bits: I64 = obs.comp[rows].astype(np.int64)
     low_bits <<= slot_bits
     low_bits |= slot
-    key = obs.price << (comp_bits + slot_bits)
     key |= low_bits
-    del low_bits
-    if c.counted is c.usable:
-        key[~c.usable] = _SENTINEL
-    else:
-        key = np.where(c.counted, key, _SENTINEL - c.usable)
-    columns = np.full((width, n), _SENTINEL, dtype=np.int64)
-    columns[slot, obs.pos] = key
-    return columns
+    usable, counted = c.usable(obs, rows)
+    if counted is not usable:
+        np.copyto(key, _SENTINEL - 1, where=~counted)
+    np.copyto(key, _SENTINEL, where=~usable)
+    return key
 
 
 def _order_slots(columns: I64) -> list[I64]:
@@ -288,18 +307,16 @@ class _Picks:
         self.slot_bits = bits[1]
         self.shift = bits[0] + bits[1]
 
-    def key(self, rows: I64 | None, index: I64) -> I64:
-        """The key at column ``index`` of each of ``rows`` (None: every product)."""
-        if rows is None:
-            key: I64 = np.choose(index, self.ordered)
-            return key
-        return np.choose(index, [column[rows] for column in self.ordered])
+    def columns(self, rows: I64 | None) -> list[I64]:
+        """The ordered columns of ``rows`` (None: every product)."""
+        return self.ordered if rows is None else [column[rows] for column in self.ordered]
 
     def at(self, rows: I64 | None, index: I64) -> tuple[I64, I32, I64]:
         """(price, competitor, age) at column ``index`` of each of ``rows`` (None:
         every product); 0, -1, 0 where a product counts no observation."""
         first = rows is None and not index.any()  # the lowest of every product
-        key = self.ordered[0] if first else self.key(rows, index)
+        columns = self.columns(rows)
+        key = columns[0] if first else np.choose(index, columns)
         counts = self.counts if rows is None else self.counts[rows]
         starts = self.starts if rows is None else self.starts[rows]
         has = counts > 0
@@ -310,7 +327,7 @@ class _Picks:
         found = starts + (key & slot_mask)
         np.minimum(found, len(self.obs) - 1, out=found)  # an empty product's slot
         ticks = self.obs.ticks[found]
-        tied = np.flatnonzero(self._tied(key, rows, index, first) & has)
+        tied = np.flatnonzero(self._tied(key, columns, index, first) & has)
         if len(tied):
             at = tied if rows is None else rows[tied]
             ticks[tied] = self._newest(key[tied], at)
@@ -320,17 +337,17 @@ class _Picks:
         price[~has] = 0
         return price, comp, age
 
-    def _tied(self, key: I64, rows: I64 | None, index: I64, first: bool) -> Bools:
+    def _tied(self, key: I64, columns: list[I64], index: I64, first: bool) -> Bools:
         """Whether another key of the pick's product has its (price, competitor): keys
         are ordered, so such a tie sits next to the pick."""
-        bits, last = self.slot_bits, len(self.ordered) - 1
+        bits, last = self.slot_bits, len(columns) - 1
         prefix = key >> bits
         if last == 0:
             return np.zeros(len(key), dtype=bool)
-        above = self.ordered[1] if first else self.key(rows, np.minimum(index + 1, last))
+        above = columns[1] if first else np.choose(np.minimum(index + 1, last), columns)
         tied: Bools = (above >> bits == prefix) & (index < last)
         if not first:
-            below = self.key(rows, np.maximum(index - 1, 0))
+            below = np.choose(np.maximum(index - 1, 0), columns)
             tied |= (below >> bits == prefix) & (index > 0)
         return tied
 
@@ -350,14 +367,14 @@ class _Picks:
         median = np.zeros(len(self.counts), dtype=np.int64)
         if len(rows) == 0:
             return median
-        counts = self.counts[rows]
-        lower = self.key(rows, np.maximum(counts - 1, 0) // 2) >> self.shift
-        upper = self.key(rows, np.minimum(counts // 2, len(self.ordered) - 1)) >> self.shift
+        counts, columns = self.counts[rows], self.columns(rows)
+        lower = np.choose(np.maximum(counts - 1, 0) // 2, columns) >> self.shift
+        upper = np.choose(np.minimum(counts // 2, len(columns) - 1), columns) >> self.shift
         median[rows] = np.where(counts > 0, (lower + upper + 1) // 2, 0)
         return median
 
 
-def _means(obs: Observed, c: Counted, sizes: I64, counts: I32) -> I64:
+def _means(obs: Observed, c: Counting, sizes: I64, counts: I32) -> I64:
     """Mean counted price of the products whose rule prices by it (rounded half up),
     0 elsewhere."""
     mean = np.zeros(len(sizes), dtype=np.int64)
@@ -367,7 +384,8 @@ def _means(obs: Observed, c: Counted, sizes: I64, counts: I32) -> I64:
     starts = np.cumsum(sizes) - sizes
     sums = np.zeros(len(sizes), dtype=np.int64)
     nonempty = sizes > 0
-    sums[nonempty] = np.add.reduceat(np.where(c.counted, obs.price, 0), starts[nonempty])
+    counted = c.usable(obs, slice(None))[1]
+    sums[nonempty] = np.add.reduceat(np.where(counted, obs.price, 0), starts[nonempty])
     total, count = sums[rows], counts[rows].astype(np.int64)
     mean[rows] = (2 * total + count) // (2 * count)
     return mean

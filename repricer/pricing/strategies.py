@@ -88,8 +88,8 @@ def choose_methods(
 
 
 def compute_targets(
-    method: I64,
-    reason: I64,
+    method: Codes,
+    reason: Codes,
     market: Market,
     cost: I64,
     old: I64,
@@ -97,26 +97,17 @@ def compute_targets(
     ceiling: I64,
     cols: RuleParams,
 ) -> Targets:
-    """The target per row for its method, then raise-back."""
-    m = market
-    beat_low = m.low_price - share_of(m.low_price, cols.beat_share) - cols.beat_amount
-    beat_kth = m.kth_price - share_of(m.kth_price, cols.beat_share) - cols.beat_amount
-    follow = m.low_price + share_of(m.low_price, cols.adjust_share) + cols.adjust_amount
-    cost_plus = cost + share_of(cost, cols.markup) + cols.fixed_fee
-    choices = [
-        beat_low,
-        m.low_price,
-        m.median,
-        m.mean,
-        beat_kth,
-        follow,
-        cost_plus,
-        old,
-        ceiling,
-        old,
-    ]
-    target = np.choose(method, choices)
-    del choices, beat_low, beat_kth, follow, cost_plus
+    """The target per row for its method (each computed for its own rows only), then
+    raise-back."""
+    m, n = market, len(method)
+    target = old.copy()  # keep and skip
+    ref_price, ref_age = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    ref_comp = np.full(n, -1, dtype=np.int32)
+    for code, rows in _rows_by_method(method):
+        target[rows] = _target_of(code, rows, m, cost, ceiling, cols)
+        if code in _REFERENCE:
+            price, comp, age = _REFERENCE[code](m)
+            ref_price[rows], ref_comp[rows], ref_age[rows] = price[rows], comp[rows], age[rows]
     no_ceiling = (method == CEILING) & (ceiling >= 2**62)
     method = np.where(no_ceiling, CODE(KEEP), method)
     reason = np.where(no_ceiling, CODE(Reason.NO_CEILING), reason)
@@ -124,15 +115,70 @@ def compute_targets(
     no_price = (method == KEEP) & ~has_old
     method[no_price] = SKIP
     reason[no_price] = Reason.NO_PRICE
-    is_kth = method == Method.POSITION
-    uses_low = (
-        (method == Method.BEAT_LOWEST) | (method == Method.MATCH_LOWEST) | (method == Method.FOLLOW)
-    )
-    ref_price = np.where(is_kth, m.kth_price, np.where(uses_low, m.low_price, 0))
-    ref_comp = np.where(is_kth, m.kth_comp, np.where(uses_low, m.low_comp, -1))
-    ref_age = np.where(is_kth, m.kth_age, np.where(uses_low, m.low_age, 0))
-    gap = cols.raise_back
+    raised, raise_back = _raise_back(target, method, m, cols.raise_back)
+    return Targets(raised, target, method, reason, ref_price, ref_comp, ref_age, raise_back)
+
+
+def _rows_by_method(method: Codes) -> list[tuple[Method, I64]]:
+    """The rows of each method that prices from something (not keep or skip)."""
+    order = np.argsort(method, kind="stable")  # int8 codes: a linear radix sort
+    ends = np.cumsum(np.bincount(method, minlength=len(Method)))
+    groups = []
+    for code in Method:
+        start = ends[code - 1] if code else 0
+        if code not in (KEEP, SKIP) and ends[code] > start:
+            groups.append((code, order[start : ends[code]]))
+    return groups
+
+
+def _at(values: Any, rows: I64) -> Any:
+    """``values[rows]``, or the one value."""
+    return values[rows] if np.ndim(values) else values
+
+
+def _target_of(
+    code: Method, rows: I64, m: Market, cost: I64, ceiling: I64, cols: RuleParams
+) -> I64:
+    """The target of ``rows``, all priced by ``code``."""
+    if code in (Method.BEAT_LOWEST, Method.POSITION):
+        price = (m.low_price if code == Method.BEAT_LOWEST else m.kth_price)[rows]
+        beaten: I64 = (
+            price - share_of(price, _at(cols.beat_share, rows)) - _at(cols.beat_amount, rows)
+        )
+        return beaten
+    if code == Method.FOLLOW:
+        low = m.low_price[rows]
+        followed: I64 = (
+            low + share_of(low, _at(cols.adjust_share, rows)) + _at(cols.adjust_amount, rows)
+        )
+        return followed
+    if code == Method.COST_PLUS:
+        base = cost[rows]
+        plus: I64 = base + share_of(base, _at(cols.markup, rows)) + _at(cols.fixed_fee, rows)
+        return plus
+    plain = {
+        Method.MATCH_LOWEST: m.low_price,
+        Method.MATCH_MEDIAN: m.median,
+        Method.MATCH_AVERAGE: m.mean,
+        Method.CEILING: ceiling,
+    }
+    found: I64 = plain[code][rows]
+    return found
+
+
+_REFERENCE = {  # the competitor price a method's target was taken from
+    Method.BEAT_LOWEST: lambda m: (m.low_price, m.low_comp, m.low_age),
+    Method.MATCH_LOWEST: lambda m: (m.low_price, m.low_comp, m.low_age),
+    Method.FOLLOW: lambda m: (m.low_price, m.low_comp, m.low_age),
+    Method.POSITION: lambda m: (m.kth_price, m.kth_comp, m.kth_age),
+}
+
+
+def _raise_back(target: I64, method: Codes, m: Market, gap: Any) -> tuple[I64, Bools]:
+    """A target cheaper than the cheapest competitor by more than ``gap`` goes up to
+    just under it: (targets, which were raised)."""
+    if np.ndim(gap) == 0 and gap == OFF:
+        return target, np.zeros(len(target), dtype=bool)
     raise_back = (gap != OFF) & (method != SKIP) & (m.n_in > 0)
     raise_back &= target * DEN < m.low_price * (DEN - np.maximum(gap, 0))
-    raised = np.where(raise_back, m.low_price - 1, target)
-    return Targets(raised, target, method, reason, ref_price, ref_comp, ref_age, raise_back)
+    return np.where(raise_back, m.low_price - 1, target), raise_back

@@ -33,7 +33,6 @@ from spiders.pages._phrases import (
     UNRELATED_CONTAINER,
     UNRELATED_TAGS,
 )
-from spiders.pages.buy import BUY_CSS, nearest_buy_control
 from spiders.pages.found import same_url
 from spiders.pages.survey import PageSurvey, survey_page
 from spiders.pages.tree import (
@@ -54,6 +53,12 @@ _CHOICE_ROLES = frozenset({"radio", "option", "tab", "menuitem", "menuitemradio"
 _LONGEST_LABEL = 400  # characters of text, spaces included, a buy control's label may have
 _FAR = 1000  # steps "to" an anchor in another tree (or without any anchor)
 _CONTROL_TAGS = frozenset({"a", "button"})
+# Levels above the title whose blocks are searched for the buy control before the page.
+_NEAR_LEVELS = 3
+_BUY_CSS = (
+    "button,input[type=submit],input[type=button],[class*=cart i],[id*=cart i],"
+    "[class*=buy i],[id*=buy i],[name*=add i],a[class*=cta i]"
+)
 
 
 class PageRegion:
@@ -93,12 +98,37 @@ class PageRegion:
 
     @cached_property
     def buy_button(self) -> Node | None:
-        """The add-to-cart / buy control nearest the title (:mod:`buy`), or the page's
-        first one without a title."""
-        path = list(lineage(self.heading)) if self.heading is not None else []
-        if not path:
-            return next((n for n in self.doc.css(BUY_CSS) if self._is_buy_control(n)), None)
-        return nearest_buy_control(path, self._from_heading, self._is_buy_control)
+        """The add-to-cart / buy control nearest the title (the first one without a title).
+
+        Control-like elements are ranked by their distance to the title (ties: page
+        order) and judged in that order until one is a buy control, so the many
+        add-to-cart buttons of a page's carousels are not read. The blocks a few levels
+        above the title are searched first: a block ``n`` levels up holds every element
+        within ``n`` steps of the title, so a buy control found that near is the one the
+        whole page would give, and one found further away names the block to search."""
+        heading = self.heading
+        if heading is None:
+            return self._nearest_buy(self.doc.css(_BUY_CSS))
+        path = list(lineage(heading))
+        for level, block in enumerate(path[: _NEAR_LEVELS + 1]):
+            found = self._nearest_buy(block.css(_BUY_CSS))
+            if found is None:
+                continue
+            steps = self._from_heading(found)
+            if steps <= level:
+                return found
+            if steps < len(path):
+                return self._nearest_buy(path[steps].css(_BUY_CSS))
+            break
+        return self._nearest_buy(self.doc.css(_BUY_CSS))
+
+    def _nearest_buy(self, controls: list[Node]) -> Node | None:
+        """The buy control among ``controls`` (in page order) nearest the title."""
+        if self.heading is not None:
+            steps = self._from_heading
+            ranked = sorted(range(len(controls)), key=lambda i: (steps(controls[i]), i))
+            controls = [controls[i] for i in ranked]
+        return next((n for n in controls if self._is_buy_control(n)), None)
 
     def _is_buy_control(self, node: Node) -> bool:
         key = node.mem_id

@@ -347,3 +347,38 @@ def test_round_into(
 
     rounded, flags = round_into(col(price), col(modulus), col(remainder), col(low), col(high))
     assert (int(rounded[0]), bool(flags[0])) == (expected, no_fit)
+
+
+def _round_one(price: int, modulus: int, remainder: int, low: int, high: int) -> tuple[int, bool]:
+    """The rule for one price, by search: the nearest fitting price (half way up),
+    kept inside [low, high]; the price itself when none fits."""
+    down = price - (price - remainder) % modulus
+    up = down if down == price else down + modulus
+    nearest = down if price - down < up - price else up
+    if nearest < low:
+        nearest = low + (remainder - low) % modulus
+    if nearest > high:
+        nearest = high - (high - remainder) % modulus
+    if nearest < low or nearest > high:
+        return price, True
+    return nearest, False
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["one-ending", "ending-per-row"])
+def test_round_into_on_random_columns(shared: bool) -> None:
+    rng = np.random.default_rng(3)
+    n = 2000
+    endings = np.array([(1, 0), (100, 0), (1000, 900), (100, 90), (100, 99), (1000, 0)])
+    chosen = endings[rng.integers(0, len(endings), n)]
+    modulus, remainder = chosen[:, 0], chosen[:, 1]
+    if shared:
+        modulus, remainder = np.int64(1000), np.int64(900)
+    low = rng.integers(1, 50_000, n)
+    high = low + rng.integers(0, 3000, n)
+    price = low + (rng.random(n) * (high - low + 1)).astype(np.int64)
+    rounded, no_fit = round_into(price, modulus, remainder, low, high)
+    m = np.broadcast_to(modulus, (n,))
+    r = np.broadcast_to(remainder, (n,))
+    want = [_round_one(*map(int, v)) for v in zip(price, m, r, low, high, strict=True)]
+    assert list(zip(rounded.tolist(), no_fit.tolist(), strict=True)) == want
+    assert no_fit.any() and not no_fit.all()

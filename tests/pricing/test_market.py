@@ -10,12 +10,13 @@ import itertools
 import numpy as np
 import pytest
 
+from repricer.pricing import market
 from repricer.pricing._market_sorted import summarise_sorted
 from repricer.pricing.market import (
     Market,
     Observed,
     _network,
-    count_usable,
+    counting,
     summarise_market,
 )
 from repricer.pricing.params import rule_table
@@ -52,10 +53,13 @@ SECOND = 10**6  # ticks a second (microseconds)
 NOW = 1_800_000_000 * SECOND
 
 
-def _observed(rng: np.random.Generator, n: int, widest: int, top: int) -> Observed:
-    """Grouped observations, 0..``widest`` per product, prices from a few values (so
-    that ties happen) up to ``top``, some stale, some in the future."""
-    sizes = rng.integers(0, widest + 1, n)
+def _observed(
+    rng: np.random.Generator, n: int, widest: int, top: int, full: bool = False
+) -> Observed:
+    """Grouped observations, 0..``widest`` per product (``full``: all ``widest``),
+    prices from a few values (so that ties happen) up to ``top``, some stale, some in
+    the future."""
+    sizes = np.full(n, widest) if full else rng.integers(0, widest + 1, n)
     pos = np.repeat(np.arange(n, dtype=np.int32), sizes)
     m = len(pos)
     ages = rng.integers(-3600, 20 * 3600, m) * SECOND + rng.integers(0, SECOND, m)
@@ -123,22 +127,33 @@ def _assert_same(got: Market, want: Market) -> None:
 
 
 CASES = [
-    pytest.param(400, 5, 10**6, False, id="network"),
-    pytest.param(300, 8, 10**6, False, id="network-8-slots"),
-    pytest.param(200, 12, 10**6, False, id="wide-groups-np-sort"),
-    pytest.param(300, 5, 10**6, True, id="shuffled-order"),
-    pytest.param(300, 5, 2**60, False, id="prices-too-large-to-pack"),
+    pytest.param(400, 5, 10**6, False, False, id="network"),
+    pytest.param(300, 8, 10**6, False, False, id="network-8-slots"),
+    pytest.param(300, 5, 10**6, False, True, id="every-slot-filled"),
+    pytest.param(200, 12, 10**6, False, False, id="wide-groups-np-sort"),
+    pytest.param(300, 5, 10**6, True, False, id="shuffled-order"),
+    pytest.param(300, 5, 2**60, False, False, id="prices-too-large-to-pack"),
 ]
 
 
-@pytest.mark.parametrize(("n", "widest", "top", "shuffle"), CASES)
-def test_slot_summary_equals_one_sort(n: int, widest: int, top: int, shuffle: bool) -> None:
+@pytest.mark.parametrize(("n", "widest", "top", "shuffle", "full"), CASES)
+@pytest.mark.parametrize("block", [1 << 16, 50], ids=["one-block", "many-blocks"])
+def test_slot_summary_equals_one_sort(
+    n: int,
+    widest: int,
+    top: int,
+    shuffle: bool,
+    full: bool,
+    block: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(market, "_BLOCK", block)
     rng = np.random.default_rng(n + widest)
-    obs = _observed(rng, n, widest, top)
+    obs = _observed(rng, n, widest, top, full)
     rule_idx = rng.integers(-1, len(RULES), n)
     table = rule_table(RULES, COMPETITORS, 2)
     want = _one_by_one(obs, rule_idx, n)
-    _assert_same(summarise_sorted(obs, count_usable(obs, rule_idx, table), n), want)
+    _assert_same(summarise_sorted(obs, counting(rule_idx, table), n), want)
     if shuffle:
         obs = obs.take(rng.permutation(len(obs)))
     got = summarise_market(obs, rule_idx, table)

@@ -1,11 +1,11 @@
-"""The buy control nearest the title, searched outward from it: the same control a
-ranking of every control on the page gives, without reading the whole page."""
+"""The buy control nearest the title, looked for in the blocks just above it before the
+whole page: the same control a ranking of every control on the page gives."""
 
 from __future__ import annotations
 
 import pytest
 
-from spiders.pages.buy import BUY_CSS, matches_buy_css
+from spiders.pages.region import _BUY_CSS as BUY_CSS
 from spiders.pages.region import PageRegion
 from spiders.pages.tree import parse_html
 
@@ -51,15 +51,3 @@ def test_no_control_in_the_body_falls_back_to_the_head() -> None:
     assert doc is not None
     region = PageRegion(doc, "https://shop.example/kettle")
     assert region.buy_button is not None and region.buy_button.tag == "meta"
-
-
-def test_the_single_element_test_agrees_with_the_selector() -> None:
-    doc = parse_html(
-        "<body><input type=SUBMIT><input type=text name=qty><a class=CTA-main>x</a>"
-        "<div class=mini-Cart>c</div><span id=buyBox></span><p class=cta>no</p>"
-        "<select name=addon></select><div>plain</div></body>"
-    )
-    assert doc is not None
-    matched = {n.mem_id for n in doc.css(BUY_CSS)}
-    assert len(matched) == 5
-    assert all(matches_buy_css(n) == (n.mem_id in matched) for n in doc.css("*"))
