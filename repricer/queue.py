@@ -19,6 +19,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from repricer.db.models import PriceChange, Product, RepricingRun
 from repricer.exceptions import NotFoundError, ReviewError
+from repricer.pricing.stored_explanations import fill_explanations
 from repricer.review import PENDING, STATUSES
 
 Direction = Literal["up", "down"]
@@ -145,6 +146,7 @@ def queue_page(
             r["id"]: r for r in conn.execute(_selected().where(PriceChange.id.in_(ids))).mappings()
         }
         rows = [_row(found[i]) for i in ids if i in found]
+        fill_explanations(conn, rows)
     return QueuePage(rows, total, page, per_page, chosen.run_id)
 
 
@@ -330,6 +332,7 @@ def change_detail(engine: Engine, change_id: int) -> dict[str, Any]:
         if found is None:
             raise NotFoundError(f"price change {change_id}: no such change")
         row = _row(found)
+        fill_explanations(conn, [row])
         if not row.get("inputs"):  # runs keep their inputs compactly, apart from the changes
             row["inputs"] = product_inputs(conn, row["run_id"], row["product_id"])
     summary = row.pop("summary") or {}
@@ -349,4 +352,6 @@ def product_changes(engine: Engine, product_id: int, limit: int = 50) -> list[di
         .limit(limit)
     )
     with engine.connect() as conn:
-        return [_row(r) for r in conn.execute(query).mappings()]
+        rows = [_row(r) for r in conn.execute(query).mappings()]
+        fill_explanations(conn, rows)
+    return rows

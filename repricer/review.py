@@ -34,6 +34,7 @@ from repricer.db.engine import session_scope
 from repricer.db.models import PriceChange, Product, RepricingRun
 from repricer.exceptions import NotFoundError, ReviewError
 from repricer.lease import transaction_lock
+from repricer.pricing.stored_explanations import fill_explanations
 from repricer.states import PENDING as PENDING  # the queue and alerts import it from here
 from repricer.states import STATES, UNPUSHED, move, move_all
 
@@ -236,10 +237,16 @@ def list_changes(
     elif status != "all":
         query = query.where(PriceChange.status == status)
     with session_scope(engine) as session:
-        return [
-            _row(change, title, cat, run_status)
-            for change, title, cat, run_status in session.execute(query)
+        found = session.execute(query).all()
+        rows = [_row(change, title, cat, run_status) for change, title, cat, run_status in found]
+        keys = [
+            {"run_id": c.run_id, "product_id": c.product_id, "explanation": c.explanation}
+            for c, *_ in found
         ]
+        fill_explanations(session.connection(), keys)
+    for row, key in zip(rows, keys, strict=True):
+        row["explanation"] = key["explanation"]
+    return rows
 
 
 def _row(

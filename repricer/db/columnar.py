@@ -285,10 +285,16 @@ def _pg_blocks(
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     raw = conn.connection.driver_connection
     assert raw is not None
+    if block_by is not None:
+        # the planner cannot know that the blocks are few: it would sort every row by
+        # block (to disk, past work_mem) where hashing them into a few groups is cheap
+        conn.exec_driver_sql("SELECT set_config('enable_sort', 'off', true)")
     # bytea as bytes (binary); a named cursor sends one block per round trip
     with raw.cursor(name="repricer_read_columns", binary=True) as cursor:
         cursor.itersize = 1
         cursor.execute(str(compiled), compiled.params)
+        if block_by is not None:
+            conn.exec_driver_sql("SELECT set_config('enable_sort', 'on', true)")
         for row in cursor:
             yield _pg_decode(list(row), specs, widths)
 

@@ -29,6 +29,7 @@ from repricer.demo.sites import DemoSites
 from repricer.exceptions import RepricerError
 from repricer.jobs import describe_crawl
 from repricer.money import format_money
+from repricer.pricing.stored_explanations import fill_explanations
 from repricer.scheduler import as_utc
 from repricer.states import PUSHED
 
@@ -248,7 +249,7 @@ def decision_rows(engine: Engine, run_id: int) -> list[dict[str, Any]]:
             .where(PriceChange.run_id == run_id)
             .order_by(PriceChange.sku)
         ).all()
-        return [
+        found = [
             {
                 "sku": change.sku,
                 "title": title,
@@ -257,6 +258,12 @@ def decision_rows(engine: Engine, run_id: int) -> list[dict[str, Any]]:
                 "price_now": price,
                 "status": change.status,
                 "explanation": change.explanation,
+                "run_id": change.run_id,
+                "product_id": change.product_id,
             }
             for change, title, price in rows
         ]
+        fill_explanations(session.connection(), found)
+    for row in found:
+        del row["run_id"], row["product_id"]
+    return found

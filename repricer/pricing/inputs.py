@@ -68,8 +68,12 @@ def load_inputs(
     skus: list[str] | None = None,
 ) -> Inputs:
     """Products (all, or those with the given SKUs) and their usable observations."""
-    if conn.dialect.name == "postgresql":  # compiling these few scans costs more than it saves
-        conn.exec_driver_sql("SET LOCAL jit = off")
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "SET LOCAL jit = off"
+        )  # compiling a few scans costs more than it saves
+        # hash the listings in memory rather than in batches spilled to disk
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
     products = load_products(conn, settings.pricing.currency, skus)
     observations = load_observations(conn, settings, now=now, max_age=max_age)
     observations = observations[observations["product_id"].isin(products["product_id"])]

@@ -12,17 +12,19 @@ not replayed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Connection, Engine, Table, select
 
 from repricer.db.models import PriceChange, RepricingRun
 from repricer.exceptions import NotFoundError, PricingError
-from repricer.pricing.core import decide
+from repricer.pricing.core import evaluate
+from repricer.pricing.decisions import Decisions, decision_frame
 from repricer.pricing.inputs import OBSERVATION_COLUMNS
 from repricer.pricing.rules import Rule, parse_rules
 from repricer.pricing.run_inputs import load_run_inputs
@@ -39,30 +41,42 @@ def replay_run(engine: Engine, run_id: int) -> pd.DataFrame:
     without its rules.
     """
     with engine.connect() as conn:
-        summary = conn.execute(select(_runs.c.summary).where(_runs.c.id == run_id)).scalar()
-        if summary is None:
-            raise NotFoundError(f"no repricing run {run_id}")
-        frames = load_run_inputs(conn, run_id)
-        if frames is None:
-            rows = conn.execute(
-                select(
-                    _changes.c.product_id, _changes.c.sku, _changes.c.currency, _changes.c.inputs
-                )
-                .where(_changes.c.run_id == run_id)
-                .order_by(_changes.c.product_id)
-            ).all()
-            frames = _frames(rows)
+        return decision_frame(replay_decisions(conn, run_id))
+
+
+def replay_decisions(
+    conn: Connection, run_id: int, product_ids: Collection[int] | None = None
+) -> Decisions:
+    """:func:`replay_run`'s decisions as columns, for all the products the run stored or
+    only ``product_ids`` among them; raises as :func:`replay_run` does."""
+    summary = conn.execute(select(_runs.c.summary).where(_runs.c.id == run_id)).scalar()
+    if summary is None:
+        raise NotFoundError(f"no repricing run {run_id}")
     texts: dict[str, str] = summary.get("rules") or {}
     if not texts or "now" not in summary:
         raise PricingError(
             f"repricing run {run_id} was stored without its rules; it cannot be replayed"
         )
+    frames = load_run_inputs(conn, run_id)
+    if frames is None:
+        rows = conn.execute(
+            select(_changes.c.product_id, _changes.c.sku, _changes.c.currency, _changes.c.inputs)
+            .where(_changes.c.run_id == run_id)
+            .order_by(_changes.c.product_id)
+        ).all()
+        frames = _frames(rows)
     rules: list[Rule] = []
     for name in sorted(texts):
         rules.extend(parse_rules(texts[name], Path(name)))
     products, observations = frames
+    if product_ids is not None:
+        wanted = np.fromiter(product_ids, dtype=np.int64)
+        products = products[products["product_id"].isin(wanted)].reset_index(drop=True)
+        observations = observations[observations["product_id"].isin(wanted)]
+        observations = observations.reset_index(drop=True)
     now = datetime.fromisoformat(summary["now"])
-    return decide(products, observations, rules, now=now, currency=summary.get("currency", "RUB"))
+    currency = summary.get("currency", "RUB")
+    return evaluate(products, observations, rules, now=now, currency=currency)
 
 
 def _frames(rows: Sequence[Any]) -> tuple[pd.DataFrame, pd.DataFrame]:

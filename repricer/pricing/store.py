@@ -4,7 +4,9 @@ A run stores one ``price_changes`` row only for the products that need one: a pr
 change (proposed or needing approval) or a product skipped for a reason. Unchanged
 products are counted in the run's summary and nothing more. The stored rows' inputs go
 into one compact blob (:mod:`repricer.pricing.run_inputs`) and the run's summary holds
-the rule files' text, so :func:`repricer.pricing.replay.replay_run` can decide again.
+the rule files' text, so :func:`repricer.pricing.replay.replay_run` can decide again;
+the rows carry no explanation text, which is rendered from the replayed decision for
+the rows shown (:mod:`repricer.pricing.stored_explanations`).
 
 Everything is written on the caller's connection, inside its transaction, so a caller
 can store a run together with other writes (approving it, expiring older changes).
@@ -89,9 +91,12 @@ def _names(joined: pd.Series) -> list[list[str]]:
 
 
 def _change_rows(changes: pd.DataFrame, run_id: int, at: datetime) -> list[tuple[Any, ...]]:
+    """The rows to write; the explanation stays empty (rendered when shown: see
+    :mod:`repricer.pricing.stored_explanations`)."""
     plain = changes[CHANGE_COLUMNS].astype(object).where(changes[CHANGE_COLUMNS].notna(), None)
-    columns = [plain[c].tolist() for c in CHANGE_COLUMNS]
     n = len(changes)
+    plain["explanation"] = [""] * n
+    columns = [plain[c].tolist() for c in CHANGE_COLUMNS]
     columns += [_names(changes["guards"]), _names(changes["flags"])]
     columns += [[run_id] * n, [at] * n, [{}] * n]
     return list(zip(*columns, strict=True))

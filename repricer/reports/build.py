@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, select
 
 from repricer.db.models import PriceChange, Product, RepricingRun
 from repricer.exceptions import NotFoundError
+from repricer.pricing.stored_explanations import explained_frame
 from repricer.reports._frames import as_money, percent, read_frame
 from repricer.reports.history import PriceHistory, price_history
 from repricer.reports.market import market_prices
@@ -94,7 +95,7 @@ def load_changes(conn: Connection, run: RunInfo) -> pd.DataFrame:
         .where(PriceChange.run_id == run.id)
         .order_by(PriceChange.sku)
     )
-    frame = read_frame(conn, query)
+    frame = explained_frame(conn, read_frame(conn, query), run.id)
     money = ("old_price", "new_price", "cost", "floor", "ceiling", "reference_price")
     frame = as_money(frame, *money)
     market = market_prices(conn, run.id, run.finished_at or run.started_at)

@@ -11,6 +11,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from sqlalchemy import Engine, select
+
+from repricer.db.models import PriceChange
+from repricer.pricing.stored_explanations import fill_explanations
 from tests.pricing.conftest import Shop
 
 RULES = """
@@ -99,3 +103,14 @@ def stored_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The compared fields of the rows a run keeps, by SKU."""
     kept = [{k: row[k] for k in COMPARED} for row in rows if row["status"] in STORED]
     return sorted(kept, key=lambda row: str(row["sku"]))
+
+
+def stored_decisions(engine: Engine, run_id: int) -> list[dict[str, Any]]:
+    """The compared fields of the rows run ``run_id`` stored, explanations rendered as
+    shown (the database holds none)."""
+    with engine.connect() as conn:
+        query = select(PriceChange.__table__).where(PriceChange.run_id == run_id)
+        rows = [dict(row) for row in conn.execute(query).mappings()]
+        assert all(row["explanation"] == "" for row in rows)
+        fill_explanations(conn, rows)
+    return [{c: row[c] for c in COMPARED} for row in rows]

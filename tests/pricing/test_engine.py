@@ -18,6 +18,9 @@ from repricer.pricing import replay_run, reprice
 from repricer.pricing.core import DECISION_COLUMNS
 from repricer.pricing.engine import check_breaker, summarise
 from repricer.pricing.run_inputs import load_run_inputs
+from repricer.pricing.stored_explanations import explain_stored
+from repricer.queue import product_changes
+from repricer.review import list_changes
 from tests.pricing import golden
 from tests.pricing.conftest import Shop
 from tests.pricing.frames import NOW
@@ -45,7 +48,10 @@ def test_dry_run_stores_explained_decisions(shop: Shop, pricing_settings: Settin
         "beat_lowest",
     )
     assert a.guards == ["rounding"] and a.flags == []
-    assert a.explanation.replace("\u00a0", " ") == (
+    assert a.explanation == ""  # rendered when shown, from the replayed decision:
+    with shop.engine.connect() as conn:
+        explained = explain_stored(conn, [(result.run_id, a.product_id)])
+    assert explained[(result.run_id, a.product_id)].replace("\u00a0", " ") == (
         "cheapest in-stock competitor citilink 1 349 ₽ (60 min ago) − 1% = 1 335,51 ₽ → ending 9: 1 339 ₽; "
         "floor 1 209,60 ₽ (cost 1 080 ₽ + 12%) ok"
     )
@@ -197,10 +203,7 @@ def test_stored_decisions_match_the_engine_before_runs_kept_only_changes(
     )
     golden.fill_shop(shop)
     result = reprice(settings, shop.engine, now=NOW)
-    stored = [
-        {c: getattr(change, c) for c in golden.COMPARED}
-        for change in _changes(shop, result.run_id).values()
-    ]
+    stored = golden.stored_decisions(shop.engine, result.run_id)
     expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
     assert golden.stored_rows(stored) == expected
     assert result.summary["unchanged"] == 7 and result.summary["products"] == 120
@@ -209,3 +212,19 @@ def test_stored_decisions_match_the_engine_before_runs_kept_only_changes(
     replayed["flags"] = replayed["flags"].str.split(",").map(lambda g: [x for x in g if x])
     rows = replayed.astype(object).where(replayed.notna(), None).to_dict("records")
     assert golden.stored_rows(rows) == expected
+
+
+def test_stored_rows_are_explained_where_they_are_shown(
+    shop: Shop, pricing_settings: Settings
+) -> None:
+    """The database holds no explanation text; the review list and the workspace's
+    product page render the same line the run gave."""
+    shop.priced("A", 108000, {"citilink": 134900, "dns": 140000})
+    shop.priced("B", 50000, {})
+    result = reprice(pricing_settings, shop.engine, now=NOW)
+    given = dict(zip(result.changes["sku"], result.changes["explanation"], strict=True))
+    assert given["A"].startswith("cheapest in-stock competitor citilink")
+    listed = list_changes(shop.engine, run_id=result.run_id, status="all")
+    assert {row["sku"]: row["explanation"] for row in listed} == given
+    shown = product_changes(shop.engine, int(result.changes["product_id"].iloc[0]))
+    assert [row["explanation"] for row in shown] == [result.changes["explanation"].iloc[0]]

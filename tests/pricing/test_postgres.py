@@ -7,11 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from repricer.config import Settings
-from repricer.db import session_scope
-from repricer.db.models import PriceChange
 from repricer.pricing import replay_run, reprice
 from tests.pricing import golden
 from tests.pricing.conftest import Shop
@@ -50,9 +48,7 @@ def test_golden_catalog_on_postgresql_stores_and_replays_the_same(
     )
     golden.fill_shop(Shop(pg_engine))
     result = reprice(settings, pg_engine, now=NOW)
-    with session_scope(pg_engine) as session:
-        changes = session.scalars(select(PriceChange).where(PriceChange.run_id == result.run_id))
-        stored = [{c: getattr(change, c) for c in golden.COMPARED} for change in changes]
+    stored = golden.stored_decisions(pg_engine, result.run_id)
     expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
     assert golden.stored_rows(stored) == expected
     replayed = replay_run(pg_engine, result.run_id)
