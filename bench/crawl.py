@@ -237,7 +237,10 @@ def main() -> None:
         for i in range(args.n):
             server.route(
                 f"/p/{i}",
-                Response(200, product_page(i), {"Content-Type": "text/html; charset=utf-8"}),
+                # Bytes, not text: the server would encode the page again for every request.
+                Response(
+                    200, product_page(i).encode(), {"Content-Type": "text/html; charset=utf-8"}
+                ),
             )
         real = real_pages()
         for i in range(args.real_n):

@@ -2,7 +2,12 @@
 
 Pure and in memory (no database): :func:`decide` is what :func:`repricer.pricing.reprice`
 runs between loading inputs and storing the run, and what the benchmark times. Every step
-is column arithmetic over int64 minor units.
+is column arithmetic over int64 minor units; codes are int8 columns
+(:mod:`repricer.pricing.codes`), product rows int32. Rule parameters come as a
+:class:`~repricer.pricing.params.RuleParams` (one value where all rules in use share it),
+the market as a :class:`~repricer.pricing.market.Market`, the result as
+:class:`~repricer.pricing.decisions.Decisions`. Intermediate columns are dropped as soon
+as the next step has what it needs.
 
 ``products`` columns: product_id, sku, category, brand, tags (list or None), currency,
 price, stock, map_price, min_price, max_price, cost (nullable ints), supplier_available
@@ -26,7 +31,7 @@ from repricer.pricing.codes import CODE, Reason, Status
 from repricer.pricing.decisions import DECISION_COLUMNS, Context, Decisions, decision_frame
 from repricer.pricing.guards import NO_CEILING, Guarded, apply_guards, floor_and_ceiling
 from repricer.pricing.market import Observed, summarise_market
-from repricer.pricing.params import assign_rules, rule_params, rule_table
+from repricer.pricing.params import assign_rules, object_ids, rule_params, rule_table
 from repricer.pricing.rules import Rule
 from repricer.pricing.strategies import SKIP, choose_methods, compute_targets
 
@@ -83,7 +88,8 @@ def _positions(products: pd.DataFrame, product_ids: pd.Series) -> I32:
         return found
     low, high = int(ids[0]), int(ids[-1])
     if high - low + 1 == len(ids):  # consecutive
-        pos = (wanted - low).astype(np.int32)
+        pos: I32 = np.empty(len(wanted), np.int32)
+        np.subtract(wanted, low, out=pos, casting="unsafe")  # no int64 column in between
         if len(wanted) and (int(wanted.min()) < low or int(wanted.max()) > high):
             pos[(wanted < low) | (wanted > high)] = -1
         return pos
@@ -97,15 +103,17 @@ def _positions(products: pd.DataFrame, product_ids: pd.Series) -> I32:
     return np.where(ids[pos] == wanted, pos, -1).astype(np.int32)
 
 
-def _competitor_codes(names: pd.Series, competitors: list[str]) -> I32:
-    """Index of each name in ``competitors`` (-1 if absent), one lookup per distinct name."""
+def _competitor_codes(names: pd.Series, competitors: list[str]) -> npt.NDArray[Any]:
+    """Index of each name in ``competitors`` (-1 if absent), one lookup per distinct name;
+    int16 (int32 for more than 32,767 competitors)."""
     if isinstance(names.dtype, pd.CategoricalDtype):
         codes, uniques = names.cat.codes.to_numpy(), names.cat.categories
     else:
         codes, uniques = pd.factorize(names)
     index = {name: i for i, name in enumerate(competitors)}
-    lookup = np.array([index.get(u, -1) for u in uniques] + [-1], dtype=np.int32)
-    found: I32 = lookup[codes]
+    dtype = np.int16 if len(competitors) < 2**15 else np.int32
+    lookup = np.array([index.get(u, -1) for u in uniques] + [-1], dtype=dtype)
+    found: npt.NDArray[Any] = lookup[codes]
     return found
 
 
@@ -256,7 +264,11 @@ def _equals(texts: pd.Series, value: str) -> Bools:
         hits = np.append(texts.cat.categories == value, False)
         found: Bools = hits[texts.cat.codes.to_numpy()]
         return found
-    equal: Bools = np.asarray(texts.to_numpy(dtype=object) == value, dtype=bool)
+    objects = np.ascontiguousarray(texts.to_numpy(dtype=object))
+    ids = object_ids(objects)
+    if len(ids) and bool((ids == ids[0]).all()):  # one shared object: compare it once
+        return np.full(len(ids), objects[0] == value, dtype=bool)
+    equal: Bools = np.asarray(objects == value, dtype=bool)
     return equal
 
 

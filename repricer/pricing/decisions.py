@@ -53,10 +53,11 @@ class Context:
 class Decisions:
     """One decision per product row.
 
-    ``rule``: index into ``context.rules`` (-1: none matched); ``strategy``: the rule's
-    strategy (index into ``STRATEGIES``, -1 without a rule); ``status``: :class:`Status`;
+    ``rule``: index into ``context.rules`` (int32, -1: none matched); ``strategy``: the
+    rule's strategy (int8 index into ``STRATEGIES``, -1 without a rule); ``status``:
+    :class:`Status` (int8);
     ``old``/``new``/``cost``: prices with their ``has_*`` masks; ``floor`` (0: none),
-    ``floor_basis`` (:class:`FloorBasis`) and ``ceiling`` (``NO_CEILING``: none);
+    ``floor_basis`` (:class:`FloorBasis`, int8) and ``ceiling`` (``NO_CEILING``: none);
     ``inverted``: floor above ceiling, no change; ``priced``: the guards ran;
     ``breaker``: the circuit breaker sent the change to approval. ``targets`` holds the
     method, the :class:`Reason` and the competitor price used, ``market`` the

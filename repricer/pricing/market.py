@@ -39,14 +39,14 @@ _BLOCK = 1 << 16  # observations keyed at once
 
 @dataclass(frozen=True)
 class Observed:
-    """Observation columns: ``pos`` (int32) is the product's row, ``comp`` (int32) the
+    """Observation columns: ``pos`` (int32) is the product's row, ``comp`` (int16) the
     index of the competitor in the engine's sorted competitor names, ``price`` int64
     minor units, ``ticks`` the moment observed as int64 ticks since the epoch
     (``per_second`` ticks a second; NaT is the int64 minimum) and ``now`` the run's
     moment in the same ticks."""
 
     pos: I32
-    comp: I32
+    comp: npt.NDArray[Any]
     price: I64
     in_stock: Bools
     ticks: I64
@@ -108,13 +108,17 @@ class Counting:
     allowed: Bools | None
     rank: Any
     strategy: Any
+    fresh: bool  # every observation is young enough for every rule in use
 
     def usable(self, obs: Observed, rows: slice) -> tuple[Bools, Bools]:
         """(usable, counted) for the observations at ``rows``."""
         pos, ticks = obs.pos[rows], obs.ticks[rows]
         stale = self.stale_after if np.ndim(self.stale_after) == 0 else self.stale_after[pos]
-        usable = ticks <= obs.now  # age >= 0, and age <= stale_after (floored seconds):
-        usable &= ticks > obs.now - (stale + 1) * obs.per_second
+        if self.fresh:
+            usable = np.ones(len(pos), dtype=bool)
+        else:
+            usable = ticks <= obs.now  # age >= 0, and age <= stale_after (floored seconds):
+            usable &= ticks > obs.now - (stale + 1) * obs.per_second
         if self.allowed is not None:
             usable &= self.allowed[self.rule_idx[pos], obs.comp[rows]]
         include = self.include_oos if np.ndim(self.include_oos) == 0 else self.include_oos[pos]
@@ -132,15 +136,17 @@ def summarise_market(obs: Observed, rule_idx: I64, table: RuleTable) -> Market:
         obs = obs.take(np.argsort(obs.pos, kind="stable"))
     sizes = np.bincount(obs.pos, minlength=n)
     width = int(sizes.max()) if n and len(obs) else 0
-    c = counting(rule_idx, table)
+    c = counting(rule_idx, table, obs)
     bits = _key_bits(obs, len(table.competitors), width)
     if width == 0 or bits is None or n * width > 3 * len(obs) + n:
         return summarise_sorted(obs, c, n)
     return _summarise_slots(obs, c, sizes, bits)
 
 
-def counting(rule_idx: I64, table: RuleTable) -> Counting:
-    """The rules' counting values per product (shared ones as one value)."""
+def counting(rule_idx: I64, table: RuleTable, obs: Observed) -> Counting:
+    """The rules' counting values per product (shared ones as one value), and whether
+    ``obs`` are all young enough for every rule in use (as loaded from the database,
+    where the oldest allowed is read: then no observation's age needs a test)."""
     present = np.zeros(len(table.rank), dtype=bool)  # the rules (rows) in use
     present[rule_idx] = True
 
@@ -157,7 +163,15 @@ def counting(rule_idx: I64, table: RuleTable) -> Counting:
         None if table.allowed[present].all() else table.allowed,
         per_product(table.rank),
         per_product(table.strategy),
+        _all_fresh(obs, int(table.stale_after[present].min())),
     )
+
+
+def _all_fresh(obs: Observed, stale_after: int) -> bool:
+    if len(obs) == 0:
+        return True
+    oldest = obs.now - (stale_after + 1) * obs.per_second
+    return int(obs.ticks.min()) > oldest and int(obs.ticks.max()) <= obs.now
 
 
 def _grouped(pos: I32) -> bool:

@@ -23,8 +23,9 @@ import pandas as pd
 
 from repricer.exceptions import PricingError
 from repricer.money import AmountError
+from repricer.pricing.codes import Method
 from repricer.pricing.rule_values import rounding_step, to_minor_units
-from repricer.pricing.rules import STRATEGIES, Rule
+from repricer.pricing.rules import Rule
 
 I64 = npt.NDArray[Any]  # int64 columns
 Bools = npt.NDArray[Any]  # bool columns
@@ -117,7 +118,12 @@ def rule_params(
     present = np.zeros(len(table.strategy), dtype=bool)
     present[rule_idx] = True
     values = {name: _per_product(getattr(table, name), present, rule_idx) for name in PARAMETERS}
+    for name in _SMALL:  # codes and counts: a narrow column when one is gathered
+        values[name] = values[name].astype(np.int8) if np.ndim(values[name]) else values[name]
     return RuleParams(**values, min_price=min_price, map_price=map_price, max_price=max_price)
+
+
+_SMALL = ("strategy", "no_competitors", "all_out_of_stock", "we_out_of_stock", "include_oos")
 
 
 def _per_product(column: I64, present: Bools, rule_idx: I64) -> Any:
@@ -156,7 +162,7 @@ def _rule_row(rule: Rule, digits: int) -> dict[str, int]:
     modulus, remainder = rounding_step(rule.rounding, digits)
     delta = rule.min_delta
     return {
-        "strategy": STRATEGIES.index(rule.strategy),
+        "strategy": Method[rule.strategy.upper()],
         "min_margin": rule.min_margin,
         "fixed_fee": minor(rule.fixed_fee),
         "max_markup": off(rule.max_markup),
@@ -230,13 +236,13 @@ def _tag_codes(values: pd.Series) -> tuple[I64, list[Any]]:
     """Tag lists are not hashable: rows holding the same list object (as lists parsed
     once per distinct stored text are) share a code, and each object is tested once."""
     objects = np.ascontiguousarray(values.to_numpy(dtype=object))
-    codes, _ = pd.factorize(_identities(objects))
+    codes, _ = pd.factorize(object_ids(objects))
     first = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first row of each code
     return codes, list(objects[first])
 
 
-def _identities(objects: npt.NDArray[np.object_]) -> I64:
+def object_ids(objects: npt.NDArray[np.object_]) -> I64:
     """The identity of each object of a contiguous object array, without a Python loop:
     such an array stores one object pointer per row, read here as integers (a copy, so
     nothing refers to the objects once ``objects`` is gone)."""

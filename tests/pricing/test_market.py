@@ -153,7 +153,7 @@ def test_slot_summary_equals_one_sort(
     rule_idx = rng.integers(-1, len(RULES), n)
     table = rule_table(RULES, COMPETITORS, 2)
     want = _one_by_one(obs, rule_idx, n)
-    _assert_same(summarise_sorted(obs, counting(rule_idx, table), n), want)
+    _assert_same(summarise_sorted(obs, counting(rule_idx, table, obs), n), want)
     if shuffle:
         obs = obs.take(rng.permutation(len(obs)))
     got = summarise_market(obs, rule_idx, table)
@@ -206,3 +206,13 @@ def test_network_sorts_every_input(width: int) -> None:
         for i, j in pairs:
             values[i], values[j] = min(values[i], values[j]), max(values[i], values[j])
         assert values == sorted(bits)
+
+
+def test_observations_all_young_enough_need_no_age_test() -> None:
+    rng = np.random.default_rng(9)
+    obs = _observed(rng, 300, 5, 10**6)
+    obs = dataclasses.replace(obs, ticks=NOW - rng.integers(0, 3600 * SECOND, len(obs)))
+    rule_idx = rng.integers(-1, len(RULES), 300)
+    table = rule_table(RULES, COMPETITORS, 2)
+    assert counting(rule_idx, table, obs).fresh
+    _assert_same(summarise_market(obs, rule_idx, table), _one_by_one(obs, rule_idx, 300))
