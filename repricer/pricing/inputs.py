@@ -15,6 +15,7 @@ and not from a (crawl run, competitor) marked unhealthy. Each rule then applies 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -22,7 +23,7 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Connection, Table, case, func, or_, select
+from sqlalchemy import Connection, Engine, Table, case, func, or_, select
 
 from repricer.config import Settings
 from repricer.db.columnar import read_columns, read_frame
@@ -67,17 +68,47 @@ def load_inputs(
     max_age: timedelta,
     skus: list[str] | None = None,
 ) -> Inputs:
-    """Products (all, or those with the given SKUs) and their usable observations."""
+    """Products (all, or those with the given SKUs) and their usable observations.
+
+    The observations are read on a second connection in a thread while ``conn`` reads
+    the products: the database works on one query while Python decodes the other (the
+    drivers let go of the GIL while they wait). The two reads never were one snapshot
+    (each statement sees the data as it starts); an in-memory SQLite database, which
+    another connection would not see, is read on ``conn`` alone."""
+    _tune(conn)
+    if not _shareable(conn):
+        products = load_products(conn, settings.pricing.currency, skus)
+        observations = load_observations(conn, settings, now=now, max_age=max_age)
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(_observations_apart, conn.engine, settings, now, max_age)
+            products = load_products(conn, settings.pricing.currency, skus)
+            observations = pending.result()
+    observations = observations[observations["product_id"].isin(products["product_id"])]
+    return Inputs(products, observations.reset_index(drop=True))
+
+
+def _tune(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(
             "SET LOCAL jit = off"
         )  # compiling a few scans costs more than it saves
         # hash the listings in memory rather than in batches spilled to disk
         conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-    products = load_products(conn, settings.pricing.currency, skus)
-    observations = load_observations(conn, settings, now=now, max_age=max_age)
-    observations = observations[observations["product_id"].isin(products["product_id"])]
-    return Inputs(products, observations.reset_index(drop=True))
+
+
+def _shareable(conn: Connection) -> bool:
+    """Whether another connection sees what ``conn`` sees (not an in-memory SQLite)."""
+    database = conn.engine.url.database
+    return conn.dialect.name != "sqlite" or database not in (None, "", ":memory:")
+
+
+def _observations_apart(
+    engine: Engine, settings: Settings, now: datetime, max_age: timedelta
+) -> pd.DataFrame:
+    with engine.connect() as conn:
+        _tune(conn)
+        return load_observations(conn, settings, now=now, max_age=max_age)
 
 
 def load_products(conn: Connection, currency: str, skus: list[str] | None = None) -> pd.DataFrame:

@@ -23,8 +23,9 @@ import pandas as pd
 
 from repricer.exceptions import PricingError
 from repricer.money import AmountError
+from repricer.pricing.codes import Method
 from repricer.pricing.rule_values import rounding_step, to_minor_units
-from repricer.pricing.rules import STRATEGIES, Rule
+from repricer.pricing.rules import Rule
 
 I64 = npt.NDArray[Any]  # int64 columns
 Bools = npt.NDArray[Any]  # bool columns
@@ -161,7 +162,7 @@ def _rule_row(rule: Rule, digits: int) -> dict[str, int]:
     modulus, remainder = rounding_step(rule.rounding, digits)
     delta = rule.min_delta
     return {
-        "strategy": STRATEGIES.index(rule.strategy),
+        "strategy": Method[rule.strategy.upper()],
         "min_margin": rule.min_margin,
         "fixed_fee": minor(rule.fixed_fee),
         "max_markup": off(rule.max_markup),
