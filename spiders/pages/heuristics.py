@@ -114,10 +114,12 @@ class _Element(NamedTuple):
     attrs: Attributes
 
 
-def _innermost(region: PageRegion) -> list[_Element]:
+def _innermost(region: PageRegion, most: int | None = None) -> list[_Element]:
     """Price elements with a number that hold no other such element (an old price inside
     does not count). Children follow their parents in document order, so walking the
-    list backwards marks every container before its (costly) text would be read."""
+    list backwards marks every container before its (costly) text would be read. With
+    ``most``, the walk stops once more than that many are found (the caller only needs
+    to know there are that many)."""
     elements = [
         _Element(n, attrs)
         for n in region.scope.css(MICRODATA_PRICE_CSS if region.microdata else PRICE_CSS)
@@ -133,6 +135,8 @@ def _innermost(region: PageRegion) -> list[_Element]:
         if _data_price(attrs) is None and not DIGIT.search(node.text(deep=True)):
             continue
         inner.append(element)
+        if most is not None and len(inner) > most:
+            break
         if node.tag in ("del", "s", "strike") or OLD_PRICE_CLASS.search(label(node, attrs)):
             continue  # an old price inside the current one's element does not hide it
         outer.update(p.mem_id for p in ancestors(node, 8) if p.mem_id in keys)
@@ -152,8 +156,9 @@ def _nearest_first(region: PageRegion) -> list[Candidate]:
     and a page's carousels of other products need not be read at all. A page without
     a title or buy control is read until two different current prices show, and not
     at all when it holds many price elements (a listing, not one product)."""
-    elements = _innermost(region)
-    if not region.has_anchor and len(elements) > _MANY_WITHOUT_TITLE:
+    most = None if region.has_anchor else _MANY_WITHOUT_TITLE
+    elements = _innermost(region, most)
+    if most is not None and len(elements) > most:
         return []
     placed = sorted(
         ((region.distance(e.node), i, e) for i, e in enumerate(elements)),
