@@ -356,7 +356,7 @@ def child_run(config: Path, label: str) -> None:
     apply_s, apply_cpu = time.perf_counter() - started, time.process_time() - cpu
     changing = dry.summary["proposed"] + dry.summary["needs_approval"]
     print(
-        f"{label}: dry run {dry_s:.1f} s ({len(dry.changes):,} rows stored, {changing:,} changing "
+        f"{label}: dry run {dry_s:.1f} s ({len(dry.stored):,} rows stored, {changing:,} changing "
         f"of {dry.summary['products']:,}), applied run with auto-approval {apply_s:.1f} s "
         f"({applied.approved:,} approved), one run stores {stored / 2**20:.1f} MiB, "
         f"peak RSS {peak_rss_mib():.0f} MiB"

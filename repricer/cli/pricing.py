@@ -70,7 +70,7 @@ def reprice_payload(
             "currency": currency,
             "breaker": summary.get("breaker"),
         },
-        "changes": _records(_top_changes(result.changes)),
+        "changes": _records(_top_changes(result)),
         "previous_run_id": result.previous_run_id,
         "diff": _records(_with_currency(result.diff.head(TOP), result)),
     }
@@ -80,7 +80,7 @@ def _print_result(
     result: RepricingResult, apply: bool, approved: int | None, currency: str
 ) -> None:
     _print_summary(result.run_id, apply, result.summary, approved, currency)
-    top = _top_changes(result.changes)
+    top = _top_changes(result)
     if top.empty:
         console.print("no price changes")
     else:
@@ -114,13 +114,15 @@ def _with_currency(diff: pd.DataFrame, result: RepricingResult) -> pd.DataFrame:
     return diff.assign(currency=decided.currency[found] if len(diff) else [])
 
 
-def _top_changes(decisions: pd.DataFrame) -> pd.DataFrame:
-    changing = decisions[decisions["status"].isin(("proposed", "needs_approval"))].copy()
+def _top_changes(result: RepricingResult) -> pd.DataFrame:
+    """The largest price changes of the run, explained (only these are rendered)."""
+    stored = result.stored
+    changing = stored[stored["status"].isin(("proposed", "needs_approval"))].copy()
     delta = (changing["new_price"] - changing["old_price"]).astype("Float64")
     changing["change_pct"] = (delta / changing["old_price"].astype("Float64") * 100).round(1)
     order = delta.abs().fillna(float("inf")).sort_values(ascending=False).index
     columns = ["sku", "currency", "old_price", "new_price", "change_pct", "status"]
-    return changing.loc[order[:TOP], [*columns, "explanation"]]
+    return result.explained(changing.loc[order[:TOP]])[[*columns, "explanation"]]
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -39,14 +39,15 @@ from repricer.pricing.store import (
 
 @dataclass(frozen=True)
 class RepricingResult:
-    """``columns`` holds every product's decision as typed columns; ``changes`` the
-    decisions the run stored (changes and skips, explained; ``DECISION_COLUMNS``, money
-    Int64 minor units); ``summary`` the counts, average change and margin impact;
-    ``diff`` the products decided differently from the previous run."""
+    """``columns`` holds every product's decision as typed columns; ``stored`` the
+    decisions the run stored (changes and skips; ``DECISION_COLUMNS``, money Int64
+    minor units), with their explanations left empty: :meth:`explained` renders them
+    for the rows shown, :attr:`changes` for all; ``summary`` the counts, average change
+    and margin impact; ``diff`` the products decided differently from the previous run."""
 
     run_id: int
     columns: Decisions
-    changes: pd.DataFrame
+    stored: pd.DataFrame
     summary: dict[str, Any]
     breaker: str | None = None
     previous_run_id: int | None = None
@@ -56,6 +57,20 @@ class RepricingResult:
     def decisions(self) -> pd.DataFrame:
         """Every product's decision as a table, explained (rendered on first use)."""
         return decision_frame(self.columns)
+
+    @functools.cached_property
+    def changes(self) -> pd.DataFrame:
+        """The stored decisions, explained (rendered on first use)."""
+        return self.explained(self.stored)
+
+    def explained(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` (decisions of this run, with a ``product_id`` column) with their
+        explanations rendered: a run renders no text until someone looks."""
+        at = pd.Index(self.columns.product_id).get_indexer(pd.Index(rows["product_id"]))
+        if (at < 0).any():
+            raise ValueError("rows of products this run did not decide")
+        texts = decision_frame(self.columns.take(at))["explanation"].to_numpy()
+        return rows.assign(explanation=texts)
 
 
 def reprice(

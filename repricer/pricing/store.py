@@ -65,8 +65,8 @@ class StoreHooks:
 
 @dataclass(frozen=True)
 class StoredRun:
-    """A stored run: its id, the stored decisions (``DECISION_COLUMNS``, explained) and
-    the size of its compact inputs in bytes."""
+    """A stored run: its id, the stored decisions (``DECISION_COLUMNS``, explanations
+    empty) and the size of its compact inputs in bytes."""
 
     run_id: int
     changes: pd.DataFrame
@@ -74,10 +74,11 @@ class StoredRun:
 
 
 def store_run(conn: Connection, run: RunRecord, decisions: Decisions, inputs: Inputs) -> StoredRun:
-    """Insert the run, its price_changes worth storing (explained) and their inputs."""
+    """Insert the run, its price_changes worth storing and their inputs. No text is
+    rendered: explanations are rendered for the rows someone looks at."""
     run_id = int(conn.execute(insert(_runs).values(**asdict(run))).inserted_primary_key[0])  # type: ignore[index]
     kept = decisions.take(np.flatnonzero(decisions.worth_storing()))
-    changes = decision_frame(kept)
+    changes = decision_frame(kept, explain=False)
     write_rows(conn, _changes, _WRITTEN, _change_rows(changes, run_id, run.finished_at))
     size = save_run_inputs(conn, run_id, inputs.products, inputs.observations, kept.product_id)
     return StoredRun(run_id, changes, size)
@@ -95,7 +96,6 @@ def _change_rows(changes: pd.DataFrame, run_id: int, at: datetime) -> list[tuple
     :mod:`repricer.pricing.stored_explanations`)."""
     plain = changes[CHANGE_COLUMNS].astype(object).where(changes[CHANGE_COLUMNS].notna(), None)
     n = len(changes)
-    plain["explanation"] = [""] * n
     columns = [plain[c].tolist() for c in CHANGE_COLUMNS]
     columns += [_names(changes["guards"]), _names(changes["flags"])]
     columns += [[run_id] * n, [at] * n, [{}] * n]

@@ -66,6 +66,7 @@ def test_apply_json_auto_approves(
     payload = json.loads(result.output.strip().splitlines()[-1])
     assert payload["applied"] is True and payload["summary"]["down"] == 2
     assert {c["sku"] for c in payload["changes"]} == {"A-1", "B-2"}
+    assert all(c["explanation"] for c in payload["changes"])  # rendered for the rows shown
     with session_scope(engine) as session:
         run = session.get(RepricingRun, payload["run_id"])
         assert run is not None and run.status == "applied"

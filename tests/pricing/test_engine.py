@@ -222,8 +222,11 @@ def test_stored_rows_are_explained_where_they_are_shown(
     shop.priced("A", 108000, {"citilink": 134900, "dns": 140000})
     shop.priced("B", 50000, {})
     result = reprice(pricing_settings, shop.engine, now=NOW)
+    assert set(result.stored["explanation"]) == {""}  # nothing rendered while storing
     given = dict(zip(result.changes["sku"], result.changes["explanation"], strict=True))
     assert given["A"].startswith("cheapest in-stock competitor citilink")
+    top = result.explained(result.stored.head(1))
+    assert top["explanation"].iloc[0] == given[top["sku"].iloc[0]]
     listed = list_changes(shop.engine, run_id=result.run_id, status="all")
     assert {row["sku"]: row["explanation"] for row in listed} == given
     shown = product_changes(shop.engine, int(result.changes["product_id"].iloc[0]))
