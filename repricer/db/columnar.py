@@ -21,11 +21,9 @@ row). Both run on the caller's connection, inside its transaction.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,14 +31,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Connection,
     Integer,
     Select,
     String,
-    Table,
     Text,
     case,
     cast,
@@ -53,7 +49,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-_CHUNK = 250_000  # rows per COPY block on PostgreSQL
 _BLOCK_KEYS = 1_000_000  # values of the ``block_by`` key per block of a read
 _UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)  # unixepoch(): 4x strftime('%s')
 _ORM_TIME = 26  # "YYYY-MM-DD HH:MM:SS.ffffff", as SQLAlchemy stores times in SQLite
@@ -357,106 +352,3 @@ def _pg_decode(row: list[Any], specs: list[_Spec], widths: list[int]) -> dict[st
             at += 1
         data[spec.name] = _typed(decoded.astype(np.int64), null, spec)
     return data
-
-
-def write_rows(
-    conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """Insert ``rows`` (tuples of Python values in ``columns`` order; JSON columns as
-    lists/dicts): COPY FROM STDIN on PostgreSQL, one executemany elsewhere."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        _copy_in(conn, table, columns, rows)
-        return
-    values: list[Any] = list(zip(*rows, strict=True))  # by column: only some need converting
-    for i, name in enumerate(columns):
-        processor = _processor(table, name, conn)
-        if processor is not None:
-            values[i] = _converted(values[i], processor)
-    marks = ", ".join("?" * len(columns))
-    conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})",
-        list(zip(*values, strict=True)),
-    )
-
-
-def _converted(column: tuple[Any, ...], processor: Callable[[Any], Any]) -> list[Any]:
-    """``processor`` of each value, called once per distinct object (a column whose rows
-    share a few objects, the same flags list or one timestamp, converts those few)."""
-    boxed = np.fromiter(column, dtype=object, count=len(column))  # lists stay objects
-    idents = np.fromiter(map(id, column), dtype=np.uint64, count=len(column))
-    uniques, first, inverse = np.unique(idents, return_index=True, return_inverse=True)
-    table = np.empty(len(uniques), dtype=object)
-    table[:] = [None if boxed[i] is None else processor(boxed[i]) for i in first]
-    converted: list[Any] = table[inverse].tolist()
-    return converted
-
-
-def _copy_in(
-    conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """COPY ``rows`` in as CSV written by the csv module (in C; psycopg's write_row
-    formats each row in Python), in blocks of _CHUNK rows. NULL is the unquoted empty
-    field, which NOT NULL text columns read as an empty text (``FORCE_NOT_NULL``: None
-    never goes there); a block with an empty text in a nullable column goes row by row."""
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    encoders = [_memo(json.dumps) if isinstance(table.c[c].type, JSON) else None for c in columns]
-    texts = [c for c in columns if _is_text(table.c[c].type)]
-    nullable = [columns.index(c) for c in texts if table.c[c].nullable]
-    forced = ", ".join(c for c in texts if not table.c[c].nullable)
-    head = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    with raw.cursor() as cursor:
-        for start in range(0, len(rows), _CHUNK):
-            block = rows[start : start + _CHUNK]
-            if any(encoders):
-                block = [
-                    tuple(e(v) if e else v for e, v in zip(encoders, row, strict=True))
-                    for row in block
-                ]
-            if any(row[i] == "" for row in block for i in nullable):
-                with cursor.copy(head) as copy:
-                    for row in block:
-                        copy.write_row(row)
-                continue
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerows(block)
-            options = f", FORCE_NOT_NULL ({forced})" if forced else ""
-            with cursor.copy(f"{head} (FORMAT csv{options})") as copy:
-                copy.write(buffer.getvalue())
-
-
-def _is_text(column_type: Any) -> bool:
-    return isinstance(column_type, (String, Text, JSON))
-
-
-def _processor(table: Table, name: str, conn: Connection) -> Callable[[Any], Any] | None:
-    """How SQLAlchemy turns a Python value of the column into the driver's (JSON text,
-    datetime text on SQLite), or None when it passes values through."""
-    column_type = table.c[name].type
-    if isinstance(column_type, JSON):
-        return json.dumps
-    # the dialect's own type: a TypeDecorator's processor alone hands the driver a
-    # datetime, which sqlite3 would write in its own format (with "+00:00")
-    impl = column_type.dialect_impl(conn.dialect)
-    processor: Callable[[Any], Any] | None = impl.bind_processor(conn.dialect)
-    return processor
-
-
-def _memo(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    """``processor`` remembering its answer per value object: a column whose rows
-    share a few objects (the same flags list, one timestamp) is converted once each."""
-    if processor is None:
-        return None
-    seen: dict[int, tuple[Any, Any]] = {}
-
-    def convert(value: Any) -> Any:
-        if value is None:
-            return None
-        hit = seen.get(id(value))
-        if hit is None or hit[0] is not value:
-            hit = seen[id(value)] = (value, processor(value))
-        return hit[1]
-
-    return convert

@@ -4,6 +4,7 @@ in the statement's order, across several blocks."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     DateTime,
     Engine,
     Integer,
@@ -22,9 +24,16 @@ from sqlalchemy import (
     select,
 )
 
-from repricer.db import columnar
-from repricer.db.columnar import epoch_us, read_columns, read_frame, write_rows
+from repricer.db import bulk_write, columnar
+from repricer.db.bulk_write import write_columns
+from repricer.db.columnar import epoch_us, read_columns, read_frame
 from repricer.db.models import UTCDateTime
+
+
+def write_rows(conn: Connection, table: Table, columns: list[str], rows: list[Any]) -> None:
+    """``rows`` (tuples in ``columns`` order) written by :func:`write_columns`."""
+    write_columns(conn, table, {name: [row[i] for row in rows] for i, name in enumerate(columns)})
+
 
 TEXTS = ["plain", "", 'with "quotes", commas', "two\nlines", "Кабель 1,5 м", None, "x" * 300]
 
@@ -47,7 +56,7 @@ def _table(engine: Engine) -> Table:
 def test_rows_written_and_read_back_alike(
     any_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(columnar, "_CHUNK", 4)  # several COPY blocks (PostgreSQL) for 20 rows
+    monkeypatch.setattr(bulk_write, "_CHUNK", 4)  # several COPY blocks (PostgreSQL) for 20 rows
     table = _table(any_engine)
     at = datetime(2026, 3, 1, 12, 30, 15, 123456)
     tags = ["a", "b"]
