@@ -151,7 +151,11 @@ def review_new_changes(
     by, at = np.full(len(changes), None, dtype=object), np.full(len(changes), None, dtype=object)
     by[approve], at[approve] = AUTO, now
     status = np.where(approve, "approved", np.where(proposed, "needs_approval", status))
-    reviewed = changes.assign(status=status, approved_by=by, approved_at=at)
+    reviewed = changes.assign(
+        status=status,
+        approved_by=pd.Series(by, index=changes.index, dtype=object),
+        approved_at=pd.Series(at, index=changes.index, dtype=object),
+    )
     return reviewed, int(np.count_nonzero(approve))
 
 
