@@ -12,7 +12,8 @@ tenth of SQLite's own date functions). All aggregates of one query see the rows 
 same order, so the columns stay aligned. A large read goes in blocks of a key's values
 (``block_by``): ranges of the key on SQLite, groups of the key on PostgreSQL (one scan,
 fetched one block at a time through a server-side cursor), so the packed values of one
-block at most are alive at once.
+block at most are alive at once; SQLite's ranges are read by two connections at once
+when both see the same data (a database file, no uncommitted writes).
 
 :func:`write_rows` inserts rows with ``COPY ... FROM STDIN`` on PostgreSQL and one
 driver-level ``executemany`` elsewhere (values converted per distinct object, not per
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +36,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Connection,
+    Engine,
     Integer,
     Select,
     String,
@@ -49,7 +52,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-_BLOCK_KEYS = 1_000_000  # values of the ``block_by`` key per block of a read
+_BLOCK_KEYS = 1_000_000  # values of the ``block_by`` key per block of a read (PostgreSQL)
+_SQLITE_BLOCK_KEYS = 250_000  # per block on SQLite: the packed texts of a block are large
+_SQLITE_READERS = 2  # connections reading blocks at once on SQLite
 _UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)  # unixepoch(): 4x strftime('%s')
 _ORM_TIME = 26  # "YYYY-MM-DD HH:MM:SS.ffffff", as SQLAlchemy stores times in SQLite
 
@@ -185,15 +190,39 @@ def _check(count: int, values: Any, name: str) -> None:
 def _sqlite_blocks(
     conn: Connection, stmt: Select[Any], specs: list[_Spec], block_by: Any
 ) -> Iterator[dict[str, Any]]:
+    """The blocks of ``block_by`` ranges, read by up to :data:`_SQLITE_READERS`
+    connections at once when the database is a file that they all see (the sqlite3
+    module lets go of the GIL while SQLite computes, so the blocks use every core)."""
     if block_by is None:
         yield _sqlite_block(conn, stmt, specs)
         return
     low, high = conn.execute(select(func.min(block_by), func.max(block_by))).one()
     if low is None:
         return
-    for start in range(int(low), int(high) + 1, _BLOCK_KEYS):
-        part = stmt.where(block_by >= start, block_by < start + _BLOCK_KEYS)
-        yield _sqlite_block(conn, part, specs)
+    starts = range(int(low), int(high) + 1, _SQLITE_BLOCK_KEYS)
+    parts = [stmt.where(block_by >= s, block_by < s + _SQLITE_BLOCK_KEYS) for s in starts]
+    readers = min(_SQLITE_READERS, len(parts)) if _seen_by_others(conn) else 1
+    shares = [parts[i::readers] for i in range(readers)]
+    with ThreadPoolExecutor(max_workers=max(readers - 1, 1)) as pool:
+        apart = [pool.submit(_sqlite_apart, conn.engine, share, specs) for share in shares[1:]]
+        for part in shares[0]:
+            yield _sqlite_block(conn, part, specs)
+        for future in apart:
+            yield from future.result()
+
+
+def _seen_by_others(conn: Connection) -> bool:
+    """Whether another connection sees what ``conn`` sees: a database file, and no
+    uncommitted writes on ``conn``."""
+    raw = conn.connection.driver_connection
+    database = conn.engine.url.database
+    in_transaction = bool(getattr(raw, "in_transaction", False))
+    return database not in (None, "", ":memory:") and not in_transaction
+
+
+def _sqlite_apart(engine: Engine, parts: list[Select[Any]], specs: list[_Spec]) -> list[Any]:
+    with engine.connect() as conn:
+        return [_sqlite_block(conn, part, specs) for part in parts]
 
 
 def _sqlite_block(conn: Connection, stmt: Select[Any], specs: list[_Spec]) -> dict[str, Any]:

@@ -134,8 +134,10 @@ def test_a_read_in_blocks_gives_every_row_once(
     any_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Blocks of 4 key values over ids 3..40 with gaps: ranges (SQLite) or groups
-    (PostgreSQL); each row once, its columns aligned, texts and NULLs kept."""
+    (PostgreSQL, SQLite's read by two connections at once); each row once, its columns
+    aligned, texts and NULLs kept."""
     monkeypatch.setattr(columnar, "_BLOCK_KEYS", 4)
+    monkeypatch.setattr(columnar, "_SQLITE_BLOCK_KEYS", 4)
     table = _table(any_engine)
     rows = [
         (i, None if i % 6 == 0 else -(10**12) * i, i % 3 == 0, TEXTS[i % len(TEXTS)])
@@ -252,3 +254,43 @@ def test_empty_and_null_texts_are_written_apart(any_engine: Engine) -> None:
             select(table.c.id, table.c.label, table.c.amount).order_by(table.c.id)
         )
         assert [tuple(row) for row in stored] == [*rows, (4, None, 8), (5, "b", None)]
+
+
+def test_columns_of_arrays_written_as_given(any_engine: Engine) -> None:
+    """numpy and pandas masked arrays as they come from the engine, texts that COPY's
+    text format escapes, JSON shared by rows."""
+    table = _table(any_engine)
+    labels = ["tab\there", "back\\slash\\N", "\\N", "", None, "cr\rlf\n"]
+    shared = ["price_floor"]
+    columns = {
+        "id": np.arange(1, 7, dtype=np.int64),
+        "amount": pd.array([5, None, -(2**40), 0, None, 7], dtype="Int64"),
+        "flag": pd.array([True, None, False, True, False, None], dtype="boolean"),
+        "label": pd.Series(labels, dtype=object),
+        "extra": [shared, {"k": "a\\b"}, shared, None, [], shared],
+    }
+    with any_engine.begin() as conn:
+        write_columns(conn, table, columns)
+        stored = conn.execute(
+            select(table.c.amount, table.c.flag, table.c.label, table.c.extra).order_by(table.c.id)
+        ).all()
+    assert [row.amount for row in stored] == [5, None, -(2**40), 0, None, 7]
+    assert [row.flag for row in stored] == [True, None, False, True, False, None]
+    assert [row.label for row in stored] == labels
+    assert [row.extra for row in stored] == [shared, {"k": "a\\b"}, shared, None, [], shared]
+
+
+def test_blocks_read_inside_a_writing_transaction_see_its_rows(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows not yet committed are read on the writing connection alone (another
+    connection would not see them)."""
+    monkeypatch.setattr(columnar, "_SQLITE_BLOCK_KEYS", 4)
+    table = _table(engine)
+    with engine.begin() as conn:
+        write_rows(conn, table, ["id", "amount"], [(i, i * 2) for i in range(1, 30)])
+        got = read_columns(
+            conn, select(table.c.id, table.c.amount), {"id": "int64", "amount": "int64"},
+            block_by=table.c.id,
+        )  # fmt: skip
+    assert sorted(got["id"].tolist()) == list(range(1, 30))
