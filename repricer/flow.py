@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from repricer.config import Settings
@@ -25,7 +26,7 @@ from repricer.lease import transaction_lock
 from repricer.money import format_money
 from repricer.pricing import RepricingResult, reprice
 from repricer.pricing.store import StoreHooks
-from repricer.review import APPLY_LOCK, review_applied_run
+from repricer.review import APPLY_LOCK, review_new_changes, supersede_for_run
 from repricer.run_counts import run_counts
 
 
@@ -64,9 +65,14 @@ def apply_repricing(
         transaction_lock(conn, APPLY_LOCK)
         fault_point("apply:locked")
 
+    def review(changes: pd.DataFrame, run_status: str) -> pd.DataFrame:
+        reviewed, count = review_new_changes(settings, changes, run_status, now)
+        approved.append(count)
+        return reviewed
+
     def last(conn: Connection, run_id: int) -> None:
         fault_point("apply:stored")
-        approved.append(review_applied_run(conn, settings, run_id, now=now))
+        supersede_for_run(conn, run_id)
         fault_point("apply:reviewed")
 
     result = reprice(
@@ -76,7 +82,7 @@ def apply_repricing(
         skus=skus,
         rules_dir=rules_dir,
         now=now,
-        hooks=StoreHooks(first, last),
+        hooks=StoreHooks(first, review, last),
     )
     fault_point("apply:committed")
     return AppliedRun(result, approved[0], settings.pricing.currency)

@@ -26,6 +26,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
 from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -36,7 +39,7 @@ from repricer.exceptions import NotFoundError, ReviewError
 from repricer.lease import transaction_lock
 from repricer.pricing.stored_explanations import fill_explanations
 from repricer.states import PENDING as PENDING  # the queue and alerts import it from here
-from repricer.states import STATES, UNPUSHED, move, move_all
+from repricer.states import STATES, UNPUSHED, check_move, move, move_all
 
 APPLY_LOCK = "apply"  # serialises storing an applied run with its review (transaction lock)
 STATUSES = STATES
@@ -124,6 +127,55 @@ def review_applied_run(
         )
     move_all(conn, "proposed", "needs_approval", where=of_run)
     return approved
+
+
+def review_new_changes(
+    settings: Settings, changes: pd.DataFrame, run_status: str, now: datetime | None = None
+) -> tuple[pd.DataFrame, int]:
+    """:func:`review_applied_run`'s moves of a run's own changes, made on them before
+    they are written (in the transaction that stores the run, which alone sees them):
+    ``changes`` (a run's decisions: status, old_price, new_price) with ``status``,
+    ``approved_by`` and ``approved_at`` as the review leaves them, and how many were
+    approved. Updating freshly written rows instead costs a second row version each
+    and, on PostgreSQL, their foreign-key checks again. The earlier runs' changes are
+    superseded once the run is stored (:func:`supersede_for_run`)."""
+    now = now or datetime.now(UTC)
+    check_move(["proposed"], "approved")
+    check_move(["proposed"], "needs_approval")
+    status = changes["status"].to_numpy(dtype=object)
+    proposed = status == "proposed"
+    approve = np.zeros(len(changes), dtype=bool)
+    if run_status != "needs_approval":
+        band = settings.pricing.approval.auto_approve_band
+        approve = proposed & in_band(changes["old_price"], changes["new_price"], band)
+    by, at = np.full(len(changes), None, dtype=object), np.full(len(changes), None, dtype=object)
+    by[approve], at[approve] = AUTO, now
+    status = np.where(approve, "approved", np.where(proposed, "needs_approval", status))
+    reviewed = changes.assign(
+        status=status,
+        approved_by=pd.Series(by, index=changes.index, dtype=object),
+        approved_at=pd.Series(at, index=changes.index, dtype=object),
+    )
+    return reviewed, int(np.count_nonzero(approve))
+
+
+def in_band(old: pd.Series, new: pd.Series, band: Decimal) -> npt.NDArray[np.bool_]:
+    """:func:`within_band` over columns of money (Int64): ``|new - old| <= band * old``
+    in exact integer arithmetic, old price > 0, new price known."""
+    num, den = band.as_integer_ratio()
+    known = (old.notna() & new.notna()).to_numpy(dtype=bool)
+    before = old.to_numpy(dtype=np.int64, na_value=0)
+    after = new.to_numpy(dtype=np.int64, na_value=0)
+    inside = np.abs(after - before) * den <= before * num
+    result: npt.NDArray[np.bool_] = known & (before > 0) & inside
+    return result
+
+
+def supersede_for_run(conn: Connection, run_id: int) -> int:
+    """:func:`supersede_earlier` for the stored run ``run_id`` (its summary says which
+    products it decided)."""
+    summary = conn.execute(select(RepricingRun.summary).where(RepricingRun.id == run_id)).scalar()
+    return supersede_earlier(conn, run_id, summary or {})
 
 
 def supersede_earlier(conn: Connection, run_id: int, summary: dict[str, Any]) -> int:

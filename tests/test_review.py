@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
@@ -18,7 +19,14 @@ from repricer.config import Settings
 from repricer.db.engine import session_scope
 from repricer.db.models import PriceChange
 from repricer.exceptions import NotFoundError, ReviewError
-from repricer.review import approve, auto_approve, expire_approvals, list_changes, reject
+from repricer.review import (
+    approve,
+    auto_approve,
+    expire_approvals,
+    list_changes,
+    reject,
+    review_new_changes,
+)
 from tests.reports.factory import NOW, Change, add_run
 
 runner = CliRunner()
@@ -68,6 +76,29 @@ def test_auto_approve_approves_inside_the_band_only(engine: Engine, settings: Se
     for sku, *_, expected in BAND_CASES:
         assert got[sku][0] == expected, sku
     assert got["IN-UP"][1] == "auto" and got["OUT-UP"][1] is None
+
+
+@pytest.mark.parametrize("run_status", ["applied", "needs_approval"])
+def test_changes_reviewed_before_writing_as_a_stored_run_is(
+    engine: Engine, settings: Settings, run_status: str
+) -> None:
+    """An applied run reviews its changes before writing them: the same statuses and
+    approvers as reviewing them once stored, the breaker's run approving none."""
+    cases = [Change(sku, old, new, status) for sku, old, new, status, _ in BAND_CASES]
+    run = add_run(engine, cases, status=run_status)
+    frame = pd.DataFrame(
+        {
+            "sku": [c.sku for c in cases],
+            "status": [c.status for c in cases],
+            "old_price": pd.array([c.old for c in cases], dtype="Int64"),
+            "new_price": pd.array([c.new for c in cases], dtype="Int64"),
+        }
+    )
+    reviewed, count = review_new_changes(settings, frame, run_status, NOW)
+    assert count == auto_approve(settings, engine, run, now=NOW)
+    stored = states(engine, run)
+    assert {row.sku: (row.status, row.approved_by) for row in reviewed.itertuples()} == stored
+    assert set(reviewed.loc[reviewed["approved_by"].notna(), "approved_at"]) <= {NOW}
 
 
 def test_breaker_run_needs_approval_for_every_change(engine: Engine, settings: Settings) -> None:

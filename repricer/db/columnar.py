@@ -13,7 +13,9 @@ aggregate: numbers as one comma-separated text (``group_concat``, read by
 by numpy (a tenth of the cost of SQLite's own date functions). All aggregates of one
 query see the rows in the same order, so the columns stay aligned. On SQLite a large
 read goes in ranges of a key's values (``block_by``), so the packed values of one
-range at most are alive at once; PostgreSQL's COPY streams in blocks of bytes anyway.
+range at most are alive at once, read by two connections at once when both see the
+same data (a database file, no uncommitted writes); PostgreSQL's COPY streams in blocks
+of bytes anyway.
 
 :func:`write_rows` inserts rows with ``COPY ... FROM STDIN`` on PostgreSQL and one
 driver-level ``executemany`` elsewhere (values converted per distinct object, not per
@@ -22,11 +24,10 @@ row). Both run on the caller's connection, inside its transaction.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,15 +35,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Connection,
     DateTime,
+    Engine,
     Integer,
     Select,
     String,
-    Table,
     Text,
     case,
     cast,
@@ -55,8 +55,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-_CHUNK = 250_000  # rows per COPY block on PostgreSQL
-_BLOCK_KEYS = 1_000_000  # values of the ``block_by`` key per block of a read
+_SQLITE_BLOCK_KEYS = 250_000  # per block on SQLite: the packed texts of a block are large
+_SQLITE_READERS = 2  # connections reading blocks at once on SQLite
 _UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)  # unixepoch(): 4x strftime('%s')
 _ORM_TIME = 26  # "YYYY-MM-DD HH:MM:SS.ffffff", as SQLAlchemy stores times in SQLite
 
@@ -192,15 +192,39 @@ def _check(count: int, values: Any, name: str) -> None:
 def _sqlite_blocks(
     conn: Connection, stmt: Select[Any], specs: list[_Spec], block_by: Any
 ) -> Iterator[dict[str, Any]]:
+    """The blocks of ``block_by`` ranges, read by up to :data:`_SQLITE_READERS`
+    connections at once when the database is a file that they all see (the sqlite3
+    module lets go of the GIL while SQLite computes, so the blocks use every core)."""
     if block_by is None:
         yield _sqlite_block(conn, stmt, specs)
         return
     low, high = conn.execute(select(func.min(block_by), func.max(block_by))).one()
     if low is None:
         return
-    for start in range(int(low), int(high) + 1, _BLOCK_KEYS):
-        part = stmt.where(block_by >= start, block_by < start + _BLOCK_KEYS)
-        yield _sqlite_block(conn, part, specs)
+    starts = range(int(low), int(high) + 1, _SQLITE_BLOCK_KEYS)
+    parts = [stmt.where(block_by >= s, block_by < s + _SQLITE_BLOCK_KEYS) for s in starts]
+    readers = min(_SQLITE_READERS, len(parts)) if _seen_by_others(conn) else 1
+    shares = [parts[i::readers] for i in range(readers)]
+    with ThreadPoolExecutor(max_workers=max(readers - 1, 1)) as pool:
+        apart = [pool.submit(_sqlite_apart, conn.engine, share, specs) for share in shares[1:]]
+        for part in shares[0]:
+            yield _sqlite_block(conn, part, specs)
+        for future in apart:
+            yield from future.result()
+
+
+def _seen_by_others(conn: Connection) -> bool:
+    """Whether another connection sees what ``conn`` sees: a database file, and no
+    uncommitted writes on ``conn``."""
+    raw = conn.connection.driver_connection
+    database = conn.engine.url.database
+    in_transaction = bool(getattr(raw, "in_transaction", False))
+    return database not in (None, "", ":memory:") and not in_transaction
+
+
+def _sqlite_apart(engine: Engine, parts: list[Select[Any]], specs: list[_Spec]) -> list[Any]:
+    with engine.connect() as conn:
+        return [_sqlite_block(conn, part, specs) for part in parts]
 
 
 def _sqlite_block(conn: Connection, stmt: Select[Any], specs: list[_Spec]) -> dict[str, Any]:
@@ -389,106 +413,3 @@ def _pg_decode(row: list[Any], specs: list[_Spec], widths: list[int]) -> dict[st
             at += 1
         data[spec.name] = _typed(decoded.astype(np.int64), null, spec)
     return data
-
-
-def write_rows(
-    conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """Insert ``rows`` (tuples of Python values in ``columns`` order; JSON columns as
-    lists/dicts): COPY FROM STDIN on PostgreSQL, one executemany elsewhere."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        _copy_in(conn, table, columns, rows)
-        return
-    values: list[Any] = list(zip(*rows, strict=True))  # by column: only some need converting
-    for i, name in enumerate(columns):
-        processor = _processor(table, name, conn)
-        if processor is not None:
-            values[i] = _converted(values[i], processor)
-    marks = ", ".join("?" * len(columns))
-    conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})",
-        list(zip(*values, strict=True)),
-    )
-
-
-def _converted(column: tuple[Any, ...], processor: Callable[[Any], Any]) -> list[Any]:
-    """``processor`` of each value, called once per distinct object (a column whose rows
-    share a few objects, the same flags list or one timestamp, converts those few)."""
-    boxed = np.fromiter(column, dtype=object, count=len(column))  # lists stay objects
-    idents = np.fromiter(map(id, column), dtype=np.uint64, count=len(column))
-    uniques, first, inverse = np.unique(idents, return_index=True, return_inverse=True)
-    table = np.empty(len(uniques), dtype=object)
-    table[:] = [None if boxed[i] is None else processor(boxed[i]) for i in first]
-    converted: list[Any] = table[inverse].tolist()
-    return converted
-
-
-def _copy_in(
-    conn: Connection, table: Table, columns: list[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """COPY ``rows`` in as CSV written by the csv module (in C; psycopg's write_row
-    formats each row in Python), in blocks of _CHUNK rows. NULL is the unquoted empty
-    field, which NOT NULL text columns read as an empty text (``FORCE_NOT_NULL``: None
-    never goes there); a block with an empty text in a nullable column goes row by row."""
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    encoders = [_memo(json.dumps) if isinstance(table.c[c].type, JSON) else None for c in columns]
-    texts = [c for c in columns if _is_text(table.c[c].type)]
-    nullable = [columns.index(c) for c in texts if table.c[c].nullable]
-    forced = ", ".join(c for c in texts if not table.c[c].nullable)
-    head = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    with raw.cursor() as cursor:
-        for start in range(0, len(rows), _CHUNK):
-            block = rows[start : start + _CHUNK]
-            if any(encoders):
-                block = [
-                    tuple(e(v) if e else v for e, v in zip(encoders, row, strict=True))
-                    for row in block
-                ]
-            if any(row[i] == "" for row in block for i in nullable):
-                with cursor.copy(head) as copy:
-                    for row in block:
-                        copy.write_row(row)
-                continue
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerows(block)
-            options = f", FORCE_NOT_NULL ({forced})" if forced else ""
-            with cursor.copy(f"{head} (FORMAT csv{options})") as copy:
-                copy.write(buffer.getvalue())
-
-
-def _is_text(column_type: Any) -> bool:
-    return isinstance(column_type, (String, Text, JSON))
-
-
-def _processor(table: Table, name: str, conn: Connection) -> Callable[[Any], Any] | None:
-    """How SQLAlchemy turns a Python value of the column into the driver's (JSON text,
-    datetime text on SQLite), or None when it passes values through."""
-    column_type = table.c[name].type
-    if isinstance(column_type, JSON):
-        return json.dumps
-    # the dialect's own type: a TypeDecorator's processor alone hands the driver a
-    # datetime, which sqlite3 would write in its own format (with "+00:00")
-    impl = column_type.dialect_impl(conn.dialect)
-    processor: Callable[[Any], Any] | None = impl.bind_processor(conn.dialect)
-    return processor
-
-
-def _memo(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    """``processor`` remembering its answer per value object: a column whose rows
-    share a few objects (the same flags list, one timestamp) is converted once each."""
-    if processor is None:
-        return None
-    seen: dict[int, tuple[Any, Any]] = {}
-
-    def convert(value: Any) -> Any:
-        if value is None:
-            return None
-        hit = seen.get(id(value))
-        if hit is None or hit[0] is not value:
-            hit = seen[id(value)] = (value, processor(value))
-        return hit[1]
-
-    return convert

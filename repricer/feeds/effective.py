@@ -18,6 +18,7 @@ from collections.abc import Collection, Mapping
 from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.orm import Session
@@ -78,21 +79,37 @@ def _pick(frame: pd.DataFrame, min_stock: Mapping[str, int], gone: Collection[st
     frame = frame.astype(
         {"product_id": "int64", "cost": "Int64", "stock_qty": "Int64", "available": "bool"}
     )
-    fewest = frame["supplier"].map(dict(min_stock)).fillna(1).clip(lower=1)
-    in_stock = (
-        frame["available"]
-        & (frame["stock_qty"].isna() | (frame["stock_qty"] >= fewest)).fillna(False)
-        & frame["cost"].notna()
-        & ~frame["supplier"].isin(list(gone))
-    ).astype(bool)
-    frame = frame.assign(in_stock=in_stock, no_cost=frame["cost"].isna())
-    ordered = frame.sort_values(
-        ["product_id", "in_stock", "no_cost", "cost", "priority", "supplier"],
-        ascending=[True, False, True, True, False, True],
-        kind="stable",
-    )
-    best = ordered.drop_duplicates("product_id", keep="first").copy()
-    out_of_stock = ~best["in_stock"]
+    # per supplier, looked up for the few names (a map over a million texts costs more)
+    supplier, names = pd.factorize(frame["supplier"], sort=True)
+    fewest = np.array([max(min_stock.get(name, 1), 1) for name in names] + [1])[supplier]
+    away = np.array([name in gone for name in names] + [False], dtype=bool)[supplier]
+    cost, stock_qty = frame["cost"], frame["stock_qty"]
+    counted = stock_qty.isna() | (stock_qty >= fewest)
+    in_stock = (frame["available"] & counted & cost.notna()).to_numpy(dtype=bool) & ~away
+    rows = _best_rows(frame, supplier, in_stock)
+    best = frame.iloc[rows].reset_index(drop=True)
+    out_of_stock = ~in_stock[rows]
     best.loc[out_of_stock, "available"] = False
     best["stock_qty"] = best["stock_qty"].mask(out_of_stock, 0)
-    return best[COLUMNS].reset_index(drop=True)
+    return best[COLUMNS]
+
+
+def _best_rows(
+    frame: pd.DataFrame, supplier: npt.NDArray[np.intp], in_stock: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.intp]:
+    """The position of each product's best offer, by product id: in stock first, then
+    a known cost, the lower cost, the higher priority, the supplier's name (``supplier``:
+    codes in name order); one sort of integer keys, and none when every product has one
+    offer."""
+    product = frame["product_id"].to_numpy(dtype=np.int64)
+    by_product = np.argsort(product, kind="stable")
+    if (np.diff(product[by_product]) != 0).all():
+        return by_product
+    no_cost = frame["cost"].isna().to_numpy(dtype=bool)
+    cost = frame["cost"].to_numpy(dtype=np.int64, na_value=0)
+    priority = frame["priority"].to_numpy(dtype=np.int64)
+    order = np.lexsort((supplier, -priority, cost, no_cost, ~in_stock, product))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = product[order][1:] != product[order][:-1]
+    rows: npt.NDArray[np.intp] = order[first]
+    return rows

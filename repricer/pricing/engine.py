@@ -121,7 +121,7 @@ def reprice(
     with engine.begin() as conn:
         if hooks is not None:
             hooks.first(conn)
-        saved = store_run(conn, run, decisions, inputs)
+        saved = store_run(conn, run, decisions, inputs, hooks.review if hooks else None)
         if hooks is not None:
             hooks.last(conn, saved.run_id)
         previous = previous_decisions(conn, saved.run_id)

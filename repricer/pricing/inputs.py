@@ -129,7 +129,9 @@ def load_products(conn: Connection, currency: str, skus: list[str] | None = None
         "tags": "object", "currency": "object", "price": "Int64", "stock": "Int64",
         "map_price": "Int64", "min_price": "Int64", "max_price": "Int64",
     }  # fmt: skip
-    products = read_frame(conn, stmt.order_by(_products.c.id), dtypes)
+    # on SQLite in blocks of ids, read by two connections at once (see read_columns)
+    by = _products.c.id if conn.dialect.name == "sqlite" else None
+    products = read_frame(conn, stmt.order_by(_products.c.id), dtypes, block_by=by)
     if not products["product_id"].is_monotonic_increasing:  # not guaranteed by aggregates
         products = products.sort_values("product_id", ignore_index=True)
     products["tags"] = _tag_lists(products["tags"])

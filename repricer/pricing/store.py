@@ -10,8 +10,8 @@ the rows shown (:mod:`repricer.pricing.stored_explanations`).
 
 Everything is written on the caller's connection, inside its transaction, so a caller
 can store a run together with other writes (approving it, expiring older changes).
-Rows go in with ``COPY`` on PostgreSQL and one ``executemany`` on SQLite
-(:func:`repricer.db.columnar.write_rows`).
+Rows go in from the decision columns, with ``COPY`` on PostgreSQL and one
+``executemany`` on SQLite (:func:`repricer.db.bulk_write.write_columns`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table, insert, select
 
-from repricer.db.columnar import read_frame, write_rows
+from repricer.db.bulk_write import write_columns
+from repricer.db.columnar import read_frame
 from repricer.db.models import PriceChange, RepricingRun
 from repricer.pricing.decisions import Decisions, decision_frame
 from repricer.pricing.inputs import Inputs
@@ -37,7 +38,6 @@ CHANGE_COLUMNS = [
     "product_id", "sku", "currency", "old_price", "new_price", "cost", "floor", "ceiling",
     "reference_price", "reference_competitor", "rule", "strategy", "explanation", "status",
 ]  # fmt: skip
-_WRITTEN = [*CHANGE_COLUMNS, "guards", "flags", "run_id", "decided_at", "inputs"]
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,13 @@ class RunRecord:
 @dataclass(frozen=True)
 class StoreHooks:
     """Work done in the transaction that stores a run: ``first`` before anything is
-    written (a lock), ``last`` after the run and all its changes are (the review of an
-    applied run). See :func:`repricer.flow.apply_repricing`."""
+    written (a lock), ``review`` on the changes about to be written (given the run's
+    status; returns them with the statuses, ``approved_by`` and ``approved_at`` to
+    write), ``last`` after the run and all its changes are (superseding earlier
+    changes). See :func:`repricer.flow.apply_repricing`."""
 
     first: Callable[[Connection], None]
+    review: Callable[[pd.DataFrame, str], pd.DataFrame]
     last: Callable[[Connection, int], None]
 
 
@@ -73,13 +76,21 @@ class StoredRun:
     inputs_bytes: int
 
 
-def store_run(conn: Connection, run: RunRecord, decisions: Decisions, inputs: Inputs) -> StoredRun:
-    """Insert the run, its price_changes worth storing and their inputs. No text is
-    rendered: explanations are rendered for the rows someone looks at."""
+def store_run(
+    conn: Connection,
+    run: RunRecord,
+    decisions: Decisions,
+    inputs: Inputs,
+    review: Callable[[pd.DataFrame, str], pd.DataFrame] | None = None,
+) -> StoredRun:
+    """Insert the run, its price_changes worth storing (as ``review`` leaves them, when
+    given) and their inputs. No text is rendered: explanations are rendered for the
+    rows someone looks at. The returned changes carry the engine's statuses."""
     run_id = int(conn.execute(insert(_runs).values(**asdict(run))).inserted_primary_key[0])  # type: ignore[index]
     kept = decisions.take(np.flatnonzero(decisions.worth_storing()))
     changes = decision_frame(kept, explain=False)
-    write_rows(conn, _changes, _WRITTEN, _change_rows(changes, run_id, run.finished_at))
+    written = changes if review is None else review(changes, run.status)
+    write_columns(conn, _changes, _change_columns(written, run_id, run.finished_at))
     size = save_run_inputs(conn, run_id, inputs.products, inputs.observations, kept.product_id)
     return StoredRun(run_id, changes, size)
 
@@ -91,15 +102,19 @@ def _names(joined: pd.Series) -> list[list[str]]:
     return [lists[code] for code in codes]
 
 
-def _change_rows(changes: pd.DataFrame, run_id: int, at: datetime) -> list[tuple[Any, ...]]:
-    """The rows to write; the explanation stays empty (rendered when shown: see
+def _change_columns(changes: pd.DataFrame, run_id: int, at: datetime) -> dict[str, Any]:
+    """The columns to write; the explanation stays empty (rendered when shown: see
     :mod:`repricer.pricing.stored_explanations`)."""
-    plain = changes[CHANGE_COLUMNS].astype(object).where(changes[CHANGE_COLUMNS].notna(), None)
     n = len(changes)
-    columns = [plain[c].tolist() for c in CHANGE_COLUMNS]
-    columns += [_names(changes["guards"]), _names(changes["flags"])]
-    columns += [[run_id] * n, [at] * n, [{}] * n]
-    return list(zip(*columns, strict=True))
+    columns: dict[str, Any] = {name: changes[name] for name in CHANGE_COLUMNS}
+    columns["guards"], columns["flags"] = _names(changes["guards"]), _names(changes["flags"])
+    empty: dict[str, Any] = {}
+    columns |= {"run_id": np.full(n, run_id, dtype=np.int64), "decided_at": [at] * n}
+    columns["inputs"] = [empty] * n
+    for name in ("approved_by", "approved_at"):  # set by a review before writing
+        if name in changes:
+            columns[name] = changes[name]
+    return columns
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ in the statement's order, across several blocks."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     DateTime,
     Engine,
     Integer,
@@ -22,9 +24,16 @@ from sqlalchemy import (
     select,
 )
 
-from repricer.db import columnar
-from repricer.db.columnar import epoch_us, read_columns, read_frame, write_rows
+from repricer.db import bulk_write, columnar
+from repricer.db.bulk_write import write_columns
+from repricer.db.columnar import epoch_us, read_columns, read_frame
 from repricer.db.models import UTCDateTime
+
+
+def write_rows(conn: Connection, table: Table, columns: list[str], rows: list[Any]) -> None:
+    """``rows`` (tuples in ``columns`` order) written by :func:`write_columns`."""
+    write_columns(conn, table, {name: [row[i] for row in rows] for i, name in enumerate(columns)})
+
 
 TEXTS = ["plain", "", 'with "quotes", commas', "two\nlines", "Кабель 1,5 м", None, "x" * 300]
 
@@ -47,7 +56,7 @@ def _table(engine: Engine) -> Table:
 def test_rows_written_and_read_back_alike(
     any_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(columnar, "_CHUNK", 4)  # several COPY blocks (PostgreSQL) for 20 rows
+    monkeypatch.setattr(bulk_write, "_CHUNK", 4)  # several COPY blocks (PostgreSQL) for 20 rows
     table = _table(any_engine)
     at = datetime(2026, 3, 1, 12, 30, 15, 123456)
     tags = ["a", "b"]
@@ -143,9 +152,10 @@ def test_a_null_in_a_numeric_column_is_refused(any_engine: Engine) -> None:
 def test_a_read_in_blocks_gives_every_row_once(
     any_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Blocks of 4 key values over ids 3..40 with gaps (ranges on SQLite; PostgreSQL
-    reads in one go): each row once, its columns aligned, texts and NULLs kept."""
-    monkeypatch.setattr(columnar, "_BLOCK_KEYS", 4)
+    """Blocks of 4 key values over ids 3..40 with gaps (ranges on SQLite, read by two
+    connections at once; PostgreSQL reads in one go): each row once, its columns
+    aligned, texts and NULLs kept."""
+    monkeypatch.setattr(columnar, "_SQLITE_BLOCK_KEYS", 4)
     table = _table(any_engine)
     rows = [
         (i, None if i % 6 == 0 else -(10**12) * i, i % 3 == 0, TEXTS[i % len(TEXTS)])
@@ -262,3 +272,43 @@ def test_empty_and_null_texts_are_written_apart(any_engine: Engine) -> None:
             select(table.c.id, table.c.label, table.c.amount).order_by(table.c.id)
         )
         assert [tuple(row) for row in stored] == [*rows, (4, None, 8), (5, "b", None)]
+
+
+def test_columns_of_arrays_written_as_given(any_engine: Engine) -> None:
+    """numpy and pandas masked arrays as they come from the engine, texts that COPY's
+    text format escapes, JSON shared by rows."""
+    table = _table(any_engine)
+    labels = ["tab\there", "back\\slash\\N", "\\N", "", None, "cr\rlf\n"]
+    shared = ["price_floor"]
+    columns = {
+        "id": np.arange(1, 7, dtype=np.int64),
+        "amount": pd.array([5, None, -(2**40), 0, None, 7], dtype="Int64"),
+        "flag": pd.array([True, None, False, True, False, None], dtype="boolean"),
+        "label": pd.Series(labels, dtype=object),
+        "extra": [shared, {"k": "a\\b"}, shared, None, [], shared],
+    }
+    with any_engine.begin() as conn:
+        write_columns(conn, table, columns)
+        stored = conn.execute(
+            select(table.c.amount, table.c.flag, table.c.label, table.c.extra).order_by(table.c.id)
+        ).all()
+    assert [row.amount for row in stored] == [5, None, -(2**40), 0, None, 7]
+    assert [row.flag for row in stored] == [True, None, False, True, False, None]
+    assert [row.label for row in stored] == labels
+    assert [row.extra for row in stored] == [shared, {"k": "a\\b"}, shared, None, [], shared]
+
+
+def test_blocks_read_inside_a_writing_transaction_see_its_rows(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows not yet committed are read on the writing connection alone (another
+    connection would not see them)."""
+    monkeypatch.setattr(columnar, "_SQLITE_BLOCK_KEYS", 4)
+    table = _table(engine)
+    with engine.begin() as conn:
+        write_rows(conn, table, ["id", "amount"], [(i, i * 2) for i in range(1, 30)])
+        got = read_columns(
+            conn, select(table.c.id, table.c.amount), {"id": "int64", "amount": "int64"},
+            block_by=table.c.id,
+        )  # fmt: skip
+    assert sorted(got["id"].tolist()) == list(range(1, 30))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, insert, select
 
 from repricer.config import Settings, SupplierSettings
 from repricer.db.models import Product, Supplier, SupplierOffer, utcnow
 from repricer.feeds import sync_feed
-from repricer.feeds.effective import effective_costs
+from repricer.feeds.effective import _pick, effective_costs
 from tests.feeds.conftest import FEEDS
 
 
@@ -133,3 +134,58 @@ def test_after_a_sync(engine: Engine, add_products: Callable[..., None]) -> None
     assert frame["cost"].tolist() == [118950, 45000, 245000]
     assert frame["supplier"].tolist() == ["gamma", "gamma", "gamma"]
     assert frame["available"].tolist() == [True, False, True]
+
+
+def _reference(frame: pd.DataFrame, min_stock: dict[str, int], gone: set[str]) -> dict[int, Any]:
+    """Per product, a loop: the first offer by (in stock, known cost, cost, -priority,
+    supplier), in the frame's order among equals."""
+    best: dict[int, Any] = {}
+    for row in frame.itertuples():
+        qty_ok = pd.isna(row.stock_qty) or row.stock_qty >= max(min_stock.get(row.supplier, 1), 1)
+        stocked = bool(row.available and qty_ok and not pd.isna(row.cost)) and (
+            row.supplier not in gone
+        )
+        key = (not stocked, pd.isna(row.cost), 0 if pd.isna(row.cost) else row.cost,
+               -row.priority, row.supplier)  # fmt: skip
+        if row.product_id not in best or key < best[row.product_id][0]:
+            best[row.product_id] = (key, row, stocked)
+    return {
+        pid: (
+            None if pd.isna(r.cost) else r.cost,
+            r.stock_qty if ok else 0,
+            bool(r.available and ok),
+            r.supplier,
+        )
+        for pid, (_, r, ok) in best.items()
+    }
+
+
+def test_the_best_offer_agrees_with_a_loop_per_product() -> None:
+    rng = np.random.default_rng(5)
+    n = 400
+    suppliers = np.array(["b", "a", "c", "d"], dtype=object)
+    chosen = rng.integers(0, 4, n)
+    frame = pd.DataFrame(
+        {
+            "product_id": rng.integers(1, 120, n),
+            "cost": pd.arrays.IntegerArray(rng.integers(1, 6, n) * 100, rng.random(n) < 0.1),
+            "currency": "RUB",
+            "stock_qty": pd.arrays.IntegerArray(rng.integers(0, 4, n), rng.random(n) < 0.2),
+            "available": rng.random(n) > 0.2,
+            "supplier": suppliers[chosen],
+            "priority": np.array([0, 5, 0, 1])[chosen],
+        }
+    )
+    for min_stock, gone in (({}, set()), ({"a": 2, "c": 3}, {"d"})):
+        got = _pick(frame, min_stock, gone)
+        assert list(got["product_id"]) == sorted(set(frame["product_id"]))
+        rows = {
+            r.product_id: (
+                None if pd.isna(r.cost) else r.cost,
+                r.stock_qty,
+                r.available,
+                r.supplier,
+            )
+            for r in got.itertuples()
+        }
+        assert rows == _reference(frame, min_stock, gone)
