@@ -269,8 +269,10 @@ def _usable_apart(
     """Usable observations from plain reads joined in numpy (PostgreSQL: a join of
     millions of observations to millions of listings spills its hash to disk and costs
     the server several times the two streams): the observations by their own
-    conditions on ``conn`` while the usable listings stream on a second connection,
-    then the trusted competitors and the unhealthy (crawl run, competitor) pairs."""
+    conditions on ``conn`` while the usable listings stream on a second connection
+    (which sees them as committed: like :func:`load_inputs`' two reads, not one
+    snapshot), then the trusted competitors and the unhealthy (crawl run, competitor)
+    pairs."""
     o, comp, stats = _obs, _competitors, _stats
     columns, conditions = _observed(o, settings, now, max_age)
     run = func.coalesce(o.c.crawl_run_id, 0).label("crawl_run_id")  # ids start at 1
