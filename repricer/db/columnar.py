@@ -1,5 +1,5 @@
-"""Whole query results as columns, and rows written in bulk, without a Python object
-per row in between.
+"""Whole query results as columns, without a Python object per row in between (rows
+are written in bulk by :mod:`repricer.db.bulk_write`).
 
 :func:`read_columns` and :func:`read_frame` read a SELECT into one array per column.
 On PostgreSQL a statement of numbers, flags and times only streams through a binary
@@ -17,9 +17,8 @@ range at most are alive at once, read by two connections at once when both see t
 same data (a database file, no uncommitted writes); PostgreSQL's COPY streams in blocks
 of bytes anyway.
 
-:func:`write_rows` inserts rows with ``COPY ... FROM STDIN`` on PostgreSQL and one
-driver-level ``executemany`` elsewhere (values converted per distinct object, not per
-row). Both run on the caller's connection, inside its transaction.
+Reads run on the caller's connection, inside its transaction (SQLite's extra readers
+only when nothing is uncommitted).
 """
 
 from __future__ import annotations
@@ -105,7 +104,8 @@ def read_columns(
     the nullable dtypes; object arrays for text): no DataFrame, so no copy of the
     columns into one block. ``block_by``, an integer column of one of the statement's
     tables (its primary key, say), splits a large read on SQLite into ranges of its
-    values (PostgreSQL streams anyway); the blocks come in no set order. A NULL in a non-nullable column raises ValueError."""
+    values (PostgreSQL streams anyway); the blocks come in no set order. A NULL in a
+    non-nullable column raises ValueError."""
     names = list(dtypes)
     columns = list(stmt.subquery().c)[: len(names)]
     specs = [_Spec(n, dtypes[n], _narrow(c.type)) for n, c in zip(names, columns, strict=True)]
