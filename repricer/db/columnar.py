@@ -1,19 +1,21 @@
 """Whole query results as columns, and rows written in bulk, without a Python object
 per row in between.
 
-:func:`read_columns` and :func:`read_frame` run a SELECT as ONE aggregate per column:
-the database packs each column's values into one value, which the client turns into an
-array in C. On PostgreSQL numbers cross as binary (``string_agg`` of ``int8send``,
-``int4send``, ``boolsend``: no text at all), on SQLite as one comma-separated text per
-column (``group_concat``, read by ``numpy.fromstring``); texts cross as one JSON array
-per column (``json_agg`` / ``json_group_array``) and times as epoch microseconds
-(computed by PostgreSQL; on SQLite the stored texts are parsed by numpy, which costs a
-tenth of SQLite's own date functions). All aggregates of one query see the rows in the
-same order, so the columns stay aligned. A large read goes in blocks of a key's values
-(``block_by``): ranges of the key on SQLite, groups of the key on PostgreSQL (one scan,
-fetched one block at a time through a server-side cursor), so the packed values of one
-block at most are alive at once; SQLite's ranges are read by two connections at once
-when both see the same data (a database file, no uncommitted writes).
+:func:`read_columns` and :func:`read_frame` read a SELECT into one array per column.
+On PostgreSQL a statement of numbers, flags and times only streams through a binary
+COPY decoded by numpy (:mod:`repricer.db.pgcopy`: the cheapest way out of the server);
+a statement with texts runs as ONE aggregate per column, the database packing each
+column's values into one value that the client turns into an array in C: numbers as
+binary (``string_agg`` of ``int8send``, ``int4send``, ``boolsend``), texts as one JSON
+array (``json_agg``), times as epoch microseconds. On SQLite every column is one
+aggregate: numbers as one comma-separated text (``group_concat``, read by
+``numpy.fromstring``), texts as ``json_group_array``, times as the stored texts parsed
+by numpy (a tenth of the cost of SQLite's own date functions). All aggregates of one
+query see the rows in the same order, so the columns stay aligned. On SQLite a large
+read goes in ranges of a key's values (``block_by``), so the packed values of one
+range at most are alive at once, read by two connections at once when both see the
+same data (a database file, no uncommitted writes); PostgreSQL's COPY streams in blocks
+of bytes anyway.
 
 :func:`write_rows` inserts rows with ``COPY ... FROM STDIN`` on PostgreSQL and one
 driver-level ``executemany`` elsewhere (values converted per distinct object, not per
@@ -36,6 +38,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Connection,
+    DateTime,
     Engine,
     Integer,
     Select,
@@ -52,7 +55,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-_BLOCK_KEYS = 1_000_000  # values of the ``block_by`` key per block of a read (PostgreSQL)
 _SQLITE_BLOCK_KEYS = 250_000  # per block on SQLite: the packed texts of a block are large
 _SQLITE_READERS = 2  # connections reading blocks at once on SQLite
 _UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)  # unixepoch(): 4x strftime('%s')
@@ -102,13 +104,13 @@ def read_columns(
     """:func:`read_frame`'s columns as separate arrays (numpy arrays; pandas arrays for
     the nullable dtypes; object arrays for text): no DataFrame, so no copy of the
     columns into one block. ``block_by``, an integer column of one of the statement's
-    tables (its primary key, say), splits a large read into blocks of its values; the
-    blocks come in no set order. A NULL in a non-nullable column raises ValueError."""
+    tables (its primary key, say), splits a large read on SQLite into ranges of its
+    values (PostgreSQL streams anyway); the blocks come in no set order. A NULL in a non-nullable column raises ValueError."""
     names = list(dtypes)
     columns = list(stmt.subquery().c)[: len(names)]
     specs = [_Spec(n, dtypes[n], _narrow(c.type)) for n, c in zip(names, columns, strict=True)]
     if conn.dialect.name == "postgresql":
-        blocks = _pg_blocks(conn, stmt, specs, block_by)
+        blocks = _pg_blocks(conn, stmt, specs)
     else:
         blocks = _sqlite_blocks(conn, stmt, specs, block_by)
     parts: dict[str, list[Any]] = {name: [] for name in names}
@@ -299,39 +301,72 @@ def _orm_times(text: str, count: int) -> npt.NDArray[np.int64]:
     return micros
 
 
-# --- PostgreSQL: binary arrays and JSON text per column -----------------------------
+# --- PostgreSQL: binary COPY for numbers, binary arrays and JSON text with texts -----
 
 
-def _pg_blocks(
-    conn: Connection, stmt: Select[Any], specs: list[_Spec], block_by: Any
-) -> Iterator[dict[str, Any]]:
-    query, widths = _pg_query(stmt, specs, block_by)
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+def _pg_blocks(conn: Connection, stmt: Select[Any], specs: list[_Spec]) -> Iterator[dict[str, Any]]:
     raw = conn.connection.driver_connection
     assert raw is not None
-    if block_by is not None:
-        # the planner cannot know that the blocks are few: it would sort every row by
-        # block (to disk, past work_mem) where hashing them into a few groups is cheap
-        conn.exec_driver_sql("SELECT set_config('enable_sort', 'off', true)")
-    # bytea as bytes (binary); a named cursor sends one block per round trip
-    with raw.cursor(name="repricer_read_columns", binary=True) as cursor:
-        cursor.itersize = 1
+    if all(spec.dtype != "object" for spec in specs):
+        yield _pg_copy(conn, raw, stmt, specs)
+        return
+    query, widths = _pg_query(stmt, specs)
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    with raw.cursor(binary=True) as cursor:  # bytea as bytes
         cursor.execute(str(compiled), compiled.params)
-        if block_by is not None:
-            conn.exec_driver_sql("SELECT set_config('enable_sort', 'on', true)")
-        for row in cursor:
-            yield _pg_decode(list(row), specs, widths)
+        row = cursor.fetchone()
+    if row is not None:
+        yield _pg_decode(list(row), specs, widths)
 
 
-def _pg_query(
-    stmt: Select[Any], specs: list[_Spec], block_by: Any
-) -> tuple[Select[Any], list[int]]:
-    """SQL: one ``bytea`` per number column, each value big-endian (``int4send`` for
-    32-bit integers, ``int8send`` for the rest, ``boolsend`` for flags and null
-    marks), one JSON array per text column; grouped by block when ``block_by`` is set
-    (else one row, none for no rows). Returns the query and each number's width."""
-    if block_by is not None:
-        stmt = stmt.add_columns((block_by // _BLOCK_KEYS).label("repricer_block"))
+def _pg_copy(conn: Connection, raw: Any, stmt: Select[Any], specs: list[_Spec]) -> dict[str, Any]:
+    """Numbers, flags and times through a binary COPY (:mod:`repricer.db.pgcopy`); the
+    nullable dtypes cross as the value or 0 plus a flag whether it is NULL."""
+    from repricer.db.pgcopy import CopyField, copy_columns  # psycopg: the postgres extra
+
+    rows = stmt.subquery("rows")
+    selected: list[Any] = []
+    fields: list[CopyField] = []
+    for spec, column in zip(specs, rows.c, strict=False):
+        nullable = spec.dtype in ("Int64", "boolean")
+        value, kind = _pg_wire(column, spec)
+        selected.append(
+            func.coalesce(value, false() if kind == "bool" else 0) if nullable else value
+        )
+        fields.append(CopyField(spec.name, kind))
+        if nullable:
+            selected.append(column.is_(None))
+            fields.append(CopyField(f"{spec.name} null", "bool"))
+    compiled = select(*selected).compile(
+        dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    data = copy_columns(raw, str(compiled), compiled.params, fields)
+    return {
+        spec.name: _typed(data.pop(spec.name), data.pop(f"{spec.name} null", None), spec)
+        for spec in specs
+    }
+
+
+def _pg_wire(column: Any, spec: _Spec) -> tuple[Any, str]:
+    """SQL of a column as one fixed-width binary value, and its COPY kind."""
+    if spec.dtype in ("bool", "boolean"):
+        return (column if isinstance(column.type, Boolean) else column != 0), "bool"
+    if spec.dtype == "epoch_us":
+        if isinstance(column.type, DateTime) or isinstance(
+            getattr(column.type, "impl", None), DateTime
+        ):
+            return column, "time"
+        return epoch_us(column, "postgresql"), "int8"
+    if spec.narrow:
+        return cast(column, Integer), "int4"
+    return cast(column, BigInteger), "int8"
+
+
+def _pg_query(stmt: Select[Any], specs: list[_Spec]) -> tuple[Select[Any], list[int]]:
+    """SQL for a statement with texts: one ``bytea`` per number column, each value
+    big-endian (``int4send`` for 32-bit integers, ``int8send`` for the rest,
+    ``boolsend`` for flags and null marks), one JSON array per text column; one row
+    (none for no rows). Returns the query and each number's width."""
     rows = stmt.subquery("rows")
     empty: Any = literal_column("''::bytea")
     aggregates: list[Any] = [func.count()]
@@ -356,10 +391,7 @@ def _pg_query(
         widths.append(width)
         if nullable:
             aggregates.append(func.string_agg(func.boolsend(column.is_(None)), empty))
-    query = select(*aggregates)
-    if block_by is not None:
-        query = query.group_by(rows.c.repricer_block)
-    return query, widths
+    return select(*aggregates), widths
 
 
 def _pg_decode(row: list[Any], specs: list[_Spec], widths: list[int]) -> dict[str, Any]:

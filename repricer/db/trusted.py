@@ -29,10 +29,30 @@ def trusted_conditions(
 ) -> tuple[ColumnElement[bool], ...]:
     """WHERE conditions of a trusted observation (stats outer-joined with site_health_join)."""
     return (
+        *trusted_observation(observation),
+        trusted_competitor(competitor),
+        healthy_site(stats),
+    )
+
+
+def trusted_observation(observation: Any) -> tuple[ColumnElement[bool], ...]:
+    """The conditions on the observation's own columns: a reader that joins the
+    competitors and site health itself (pricing, in numpy) filters by these in SQL."""
+    return (
         observation.status == "ok",
         observation.price > 0,
-        competitor.is_self == false(),
         observation.is_anomaly == false(),
         observation.is_mismatch == false(),
-        or_(stats.healthy.is_(None), stats.healthy.is_(True)),  # no stats, or a healthy site
     )
+
+
+def trusted_competitor(competitor: Any) -> ColumnElement[bool]:
+    """A competitor whose prices count: not our own store."""
+    condition: ColumnElement[bool] = competitor.is_self == false()
+    return condition
+
+
+def healthy_site(stats: Any) -> ColumnElement[bool]:
+    """No stats (NULLs of the outer join), or a crawl that found the site healthy;
+    its negation picks the (crawl run, competitor) pairs to ignore."""
+    return or_(stats.healthy.is_(None), stats.healthy.is_(True))

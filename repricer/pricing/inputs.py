@@ -1,7 +1,7 @@
 """Load what a repricing run decides from: products with costs, and usable observations.
 
-Everything is read as columns (:mod:`repricer.db.columnar`: one packed value per
-column, the observations in blocks of observation ids), never as ORM rows. Products come with their effective supplier cost and availability
+Everything is read as columns (:mod:`repricer.db.columnar`), never as ORM rows.
+Products come with their effective supplier cost and availability
 (:func:`repricer.feeds.effective.effective_costs`; a cost in another currency than the
 pricing currency counts as unknown) and the time of their last approved or pushed price
 change (for ``cooldown``). Observations are the latest usable one per listing: status
@@ -23,7 +23,8 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, case, func, or_, select
+from sqlalchemy import Connection, Engine, Table, case, func, not_, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from repricer.config import Settings
 from repricer.db.columnar import read_columns, read_frame
@@ -35,7 +36,12 @@ from repricer.db.models import (
     PriceChange,
     Product,
 )
-from repricer.db.trusted import site_health_join, trusted_conditions
+from repricer.db.trusted import (
+    healthy_site,
+    site_health_join,
+    trusted_competitor,
+    trusted_observation,
+)
 from repricer.feeds.effective import effective_costs
 from repricer.states import PUSHED
 
@@ -90,10 +96,10 @@ def load_inputs(
 
 def _tune(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(
-            "SET LOCAL jit = off"
-        )  # compiling a few scans costs more than it saves
-        # hash the listings in memory rather than in batches spilled to disk
+        # compiling the scans of millions of rows costs more than it saves
+        conn.exec_driver_sql("SET LOCAL jit = off")
+        # the products' reads group and join a million offers: in memory, not in
+        # batches spilled to disk
         conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
 
 
@@ -172,42 +178,20 @@ def load_observations(
     conn: Connection, settings: Settings, *, now: datetime, max_age: timedelta
 ) -> pd.DataFrame:
     """The latest usable observation per listing (see the module docstring). The
-    database filters (usable, not older than ``max_age``) and :func:`latest_per_listing`
-    picks the newest per listing over the columns (a window function costs SQLite more
-    than the whole scan). Columns come back as numbers (competitor id, 0/1, epoch
-    microseconds)."""
-    o, lst, comp, stats = _obs, _listings, _competitors, _stats
-    stmt = (
-        select(
-            o.c.listing_id,
-            o.c.id,
-            lst.c.product_id,
-            lst.c.competitor_id,
-            o.c.price,
-            case((o.c.availability == "out_of_stock", 0), else_=1).label("in_stock"),
-            o.c.observed_at.label("observed_us"),
-        )
-        .join(lst, lst.c.id == o.c.listing_id)
-        .join(comp, comp.c.id == lst.c.competitor_id)
-        .outerjoin(stats, site_health_join(o.c, lst.c, stats.c))
-        .where(
-            *trusted_conditions(o.c, comp.c, stats.c),
-            o.c.observed_at <= now,
-            o.c.observed_at >= now - max_age,
-            or_(o.c.currency.is_(None), o.c.currency == settings.pricing.currency),
-            lst.c.active.is_(True),
-            lst.c.status == "accepted",
-            lst.c.confidence >= settings.crawl.min_confidence,
-        )
-    )
-    dtypes = {"listing_id": "int64", "id": "int64", "product_id": "int64",
-              "competitor_id": "int64", "price": "int64", "in_stock": "bool",
-              "observed_us": "epoch_us"}  # fmt: skip
-    rows = read_columns(conn, stmt, dtypes, block_by=o.c.id)
+    usable rows not older than ``max_age`` are found by one joined query on SQLite and
+    by plain reads joined in numpy on PostgreSQL; :func:`latest_per_listing` picks the
+    newest per listing over the columns (a window function costs SQLite more than the
+    whole scan)."""
+    if conn.dialect.name == "postgresql":
+        rows = _usable_apart(conn, settings, now, max_age)
+    else:
+        rows = _usable_joined(conn, settings, now, max_age)
     newest = latest_per_listing(rows.pop("listing_id"), rows["observed_us"], rows["id"])
     for name in list(rows):  # one column at a time: the unfiltered ones go as we go
         rows[name] = np.asarray(rows[name])[newest]
-    names = {row.id: row.name for row in conn.execute(select(comp.c.id, comp.c.name))}
+    names = {
+        row.id: row.name for row in conn.execute(select(_competitors.c.id, _competitors.c.name))
+    }
     competitor = _names(rows.pop("competitor_id"), names)
     # the rows come in no set order: observations of one product and competitor (two
     # listings) in the order they were stored
@@ -221,6 +205,149 @@ def load_observations(
             "observed_at": pd.to_datetime(rows.pop("observed_us")[order], unit="us", utc=True),
         }
     )
+
+
+_ROW_DTYPES = {"listing_id": "int64", "id": "int64", "price": "int64", "in_stock": "bool",
+               "observed_us": "epoch_us"}  # fmt: skip
+
+
+def _observed(
+    o: Any, settings: Settings, now: datetime, max_age: timedelta
+) -> tuple[list[Any], list[Any]]:
+    """The columns of a usable observation and the conditions on its own row."""
+    columns = [
+        o.c.listing_id,
+        o.c.id,
+        o.c.price,
+        case((o.c.availability == "out_of_stock", 0), else_=1).label("in_stock"),
+        o.c.observed_at.label("observed_us"),
+    ]
+    conditions = [
+        *trusted_observation(o.c),
+        o.c.observed_at <= now,
+        o.c.observed_at >= now - max_age,
+        or_(o.c.currency.is_(None), o.c.currency == settings.pricing.currency),
+    ]
+    return columns, conditions
+
+
+def _usable_listing(settings: Settings) -> tuple[ColumnElement[bool], ...]:
+    lst = _listings
+    return (
+        lst.c.active.is_(True),
+        lst.c.status == "accepted",
+        lst.c.confidence >= settings.crawl.min_confidence,
+    )
+
+
+def _usable_joined(
+    conn: Connection, settings: Settings, now: datetime, max_age: timedelta
+) -> dict[str, Any]:
+    """Usable observations as one joined query (SQLite: its joins by index cost less
+    than reading the listings apart)."""
+    o, lst, comp, stats = _obs, _listings, _competitors, _stats
+    columns, conditions = _observed(o, settings, now, max_age)
+    stmt = (
+        select(*columns, lst.c.product_id, lst.c.competitor_id)
+        .join(lst, lst.c.id == o.c.listing_id)
+        .join(comp, comp.c.id == lst.c.competitor_id)
+        .outerjoin(stats, site_health_join(o.c, lst.c, stats.c))
+        .where(
+            *conditions,
+            trusted_competitor(comp.c),
+            healthy_site(stats.c),
+            *_usable_listing(settings),
+        )
+    )
+    dtypes = {**_ROW_DTYPES, "product_id": "int64", "competitor_id": "int64"}
+    return read_columns(conn, stmt, dtypes, block_by=o.c.id)
+
+
+def _usable_apart(
+    conn: Connection, settings: Settings, now: datetime, max_age: timedelta
+) -> dict[str, Any]:
+    """Usable observations from plain reads joined in numpy (PostgreSQL: a join of
+    millions of observations to millions of listings spills its hash to disk and costs
+    the server several times the two streams): the observations by their own
+    conditions on ``conn`` while the usable listings stream on a second connection,
+    then the trusted competitors and the unhealthy (crawl run, competitor) pairs."""
+    o, comp, stats = _obs, _competitors, _stats
+    columns, conditions = _observed(o, settings, now, max_age)
+    run = func.coalesce(o.c.crawl_run_id, 0).label("crawl_run_id")  # ids start at 1
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        listings = pool.submit(_listings_apart, conn.engine, settings)
+        rows = read_columns(
+            conn,
+            select(*columns, run).where(*conditions),
+            {**_ROW_DTYPES, "crawl_run_id": "int64"},
+        )
+        usable = listings.result()
+    trusted = read_columns(
+        conn, select(comp.c.id).where(trusted_competitor(comp.c)), {"id": "int64"}
+    )["id"]
+    unhealthy = read_columns(
+        conn,
+        select(stats.c.crawl_run_id, stats.c.competitor_id).where(not_(healthy_site(stats.c))),
+        {"crawl_run_id": "int64", "competitor_id": "int64"},
+    )
+    return _joined(rows, usable, trusted, unhealthy)
+
+
+def _listings_apart(engine: Engine, settings: Settings) -> dict[str, Any]:
+    lst = _listings
+    with engine.connect() as conn:
+        _tune(conn)
+        return read_columns(
+            conn,
+            select(lst.c.id, lst.c.product_id, lst.c.competitor_id).where(
+                *_usable_listing(settings)
+            ),
+            {"id": "int64", "product_id": "int64", "competitor_id": "int64"},
+        )
+
+
+def _joined(
+    rows: dict[str, Any],
+    listings: dict[str, Any],
+    trusted: npt.NDArray[np.int64],
+    unhealthy: dict[str, Any],
+) -> dict[str, Any]:
+    """The observation ``rows`` of a usable listing of a trusted competitor, not from
+    an unhealthy (crawl run, competitor), with their product and competitor ids."""
+    at = _positions(listings["id"], rows["listing_id"])
+    keep = at >= 0
+    competitor = np.where(keep, listings["competitor_id"][np.maximum(at, 0)], -1)
+    keep &= np.isin(competitor, trusted)
+    keep &= ~np.isin(
+        _pairs(rows.pop("crawl_run_id"), competitor),
+        _pairs(unhealthy["crawl_run_id"], unhealthy["competitor_id"]),
+    )
+    kept = {name: values[keep] for name, values in rows.items()}
+    kept["product_id"] = listings["product_id"][at[keep]]
+    kept["competitor_id"] = competitor[keep]
+    return kept
+
+
+def _positions(keys: npt.NDArray[np.int64], wanted: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Where each ``wanted`` value is among the distinct ``keys``, -1 where it is not:
+    an array indexed by key when keys are small non-negative ids (listing ids are),
+    else a binary search over the sorted keys."""
+    if len(keys) == 0 or len(wanted) == 0:
+        return np.full(len(wanted), -1, dtype=np.int64)
+    high = int(max(keys.max(), wanted.max()))
+    if int(min(keys.min(), wanted.min())) >= 0 and high < 4 * len(keys) + 1024:
+        table = np.full(high + 1, -1, dtype=np.int64)
+        table[keys] = np.arange(len(keys))
+        found: npt.NDArray[np.int64] = table[wanted]
+        return found
+    order = np.argsort(keys, kind="stable")
+    spot = np.minimum(np.searchsorted(keys, wanted, sorter=order), len(keys) - 1)
+    return np.where(keys[order[spot]] == wanted, order[spot], -1)
+
+
+def _pairs(runs: npt.NDArray[np.int64], competitors: npt.NDArray[np.int64]) -> Any:
+    """(crawl run, competitor) as one comparable value each."""
+    return runs.astype(np.int64) << 32 | (competitors.astype(np.int64) & 0xFFFFFFFF)
 
 
 def latest_per_listing(

@@ -122,6 +122,25 @@ def test_numeric_columns_read_as_arrays(any_engine: Engine) -> None:
     assert len(empty["id"]) == 0 and empty["flag"].dtype == bool
 
 
+def test_nullable_numbers_and_times_without_texts(any_engine: Engine) -> None:
+    """A statement of numbers, flags and times only (PostgreSQL: a binary COPY): NULLs
+    of the nullable dtypes kept, times exact to the microsecond."""
+    table = _table(any_engine)
+    at = datetime(1999, 12, 31, 23, 59, 59, 999_999)
+    rows = [(i, None if i % 3 == 0 else -(2**40) * i, None if i % 4 == 0 else i % 2 == 0, at)
+            for i in range(1, 13)]  # fmt: skip
+    with any_engine.begin() as conn:
+        write_rows(conn, table, ["id", "amount", "flag", "at"], rows)
+    stmt = select(table.c.id, table.c.amount, table.c.flag, table.c.at).order_by(table.c.id)
+    dtypes = {"id": "int64", "amount": "Int64", "flag": "boolean", "at": "epoch_us"}
+    with any_engine.connect() as conn:
+        frame = read_frame(conn, stmt, dtypes)
+    assert [None if pd.isna(v) else int(v) for v in frame["amount"]] == [r[1] for r in rows]
+    assert [None if pd.isna(v) else bool(v) for v in frame["flag"]] == [r[2] for r in rows]
+    micros = (at - datetime(1970, 1, 1)) // timedelta(microseconds=1)
+    assert frame["at"].tolist() == [micros] * len(rows)
+
+
 def test_a_null_in_a_numeric_column_is_refused(any_engine: Engine) -> None:
     table = _table(any_engine)
     with any_engine.begin() as conn:
@@ -133,10 +152,9 @@ def test_a_null_in_a_numeric_column_is_refused(any_engine: Engine) -> None:
 def test_a_read_in_blocks_gives_every_row_once(
     any_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Blocks of 4 key values over ids 3..40 with gaps: ranges (SQLite) or groups
-    (PostgreSQL, SQLite's read by two connections at once); each row once, its columns
+    """Blocks of 4 key values over ids 3..40 with gaps (ranges on SQLite, read by two
+    connections at once; PostgreSQL reads in one go): each row once, its columns
     aligned, texts and NULLs kept."""
-    monkeypatch.setattr(columnar, "_BLOCK_KEYS", 4)
     monkeypatch.setattr(columnar, "_SQLITE_BLOCK_KEYS", 4)
     table = _table(any_engine)
     rows = [

@@ -10,11 +10,22 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from repricer.config import Settings
-from repricer.pricing.inputs import latest_per_listing, load_observations, load_products
+from repricer.pricing.inputs import (
+    _positions,
+    latest_per_listing,
+    load_observations,
+    load_products,
+)
 from tests.pricing.conftest import Shop
 from tests.pricing.frames import NOW
 
 WEEK = timedelta(days=7)
+
+
+@pytest.fixture
+def any_shop(any_engine: Engine) -> Shop:
+    """A shop on SQLite (one joined query) and on PostgreSQL (plain reads joined in numpy)."""
+    return Shop(any_engine)
 
 
 def _observations(shop: Shop, settings: Settings) -> list[tuple[str, int]]:
@@ -23,7 +34,10 @@ def _observations(shop: Shop, settings: Settings) -> list[tuple[str, int]]:
     return sorted(zip(frame["competitor"], frame["price"], strict=True))
 
 
-def test_only_usable_latest_observation_per_listing(shop: Shop, pricing_settings: Settings) -> None:
+def test_only_usable_latest_observation_per_listing(
+    any_shop: Shop, pricing_settings: Settings
+) -> None:
+    shop = any_shop
     p = shop.product("A")
     listing = shop.listing(p, "citilink")
     shop.observation(listing, 100000, hours=5)
@@ -46,8 +60,9 @@ def test_only_usable_latest_observation_per_listing(shop: Shop, pricing_settings
 
 
 def test_out_of_stock_observations_are_kept_and_marked(
-    shop: Shop, pricing_settings: Settings
+    any_shop: Shop, pricing_settings: Settings
 ) -> None:
+    shop = any_shop
     p = shop.product("A")
     shop.observation(shop.listing(p, "a"), 100000, availability="out_of_stock")
     shop.observation(shop.listing(p, "b"), 100000, availability="unknown")
@@ -138,3 +153,20 @@ def test_latest_per_listing_is_the_newest_row_of_each(
         np.array(listing, dtype=np.int64), np.array(at, dtype=np.int64), ident
     )
     assert set(np.flatnonzero(chosen)) == _newest_by_sorting(listing, at)
+
+
+@given(
+    st.lists(st.integers(0, 50), unique=True),
+    st.lists(st.integers(0, 60)),
+    st.sampled_from([0, 10**12]),
+)
+def test_positions_find_each_key_or_minus_one(
+    keys: list[int], wanted: list[int], shift: int
+) -> None:
+    """Small ids go through an array lookup, large ones (shifted) through a search:
+    the same positions either way."""
+    found = _positions(
+        np.array([k + shift for k in keys], dtype=np.int64),
+        np.array([w + shift for w in wanted], dtype=np.int64),
+    )
+    assert found.tolist() == [keys.index(w) if w in keys else -1 for w in wanted]
