@@ -1,5 +1,4 @@
-"""Whole query results as columns, and rows written in bulk, without a Python object
-per row in between.
+"""Whole query results as columns, without a Python object per row in between.
 
 :func:`read_columns` and :func:`read_frame` read a SELECT into one array per column.
 On PostgreSQL a statement of numbers, flags and times only streams through a binary
@@ -17,9 +16,7 @@ range at most are alive at once, read by two connections at once when both see t
 same data (a database file, no uncommitted writes); PostgreSQL's COPY streams in blocks
 of bytes anyway.
 
-:func:`write_rows` inserts rows with ``COPY ... FROM STDIN`` on PostgreSQL and one
-driver-level ``executemany`` elsewhere (values converted per distinct object, not per
-row). Both run on the caller's connection, inside its transaction.
+Rows are written in bulk by :mod:`repricer.db.bulk_write`.
 """
 
 from __future__ import annotations
