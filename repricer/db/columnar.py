@@ -191,7 +191,8 @@ def _sqlite_blocks(
 ) -> Iterator[dict[str, Any]]:
     """The blocks of ``block_by`` ranges, read by up to :data:`_SQLITE_READERS`
     connections at once when the database is a file that they all see (the sqlite3
-    module lets go of the GIL while SQLite computes, so the blocks use every core)."""
+    module lets go of the GIL while SQLite computes, so the blocks use every core),
+    in the key's order."""
     if block_by is None:
         yield _sqlite_block(conn, stmt, specs)
         return
@@ -204,10 +205,10 @@ def _sqlite_blocks(
     shares = [parts[i::readers] for i in range(readers)]
     with ThreadPoolExecutor(max_workers=max(readers - 1, 1)) as pool:
         apart = [pool.submit(_sqlite_apart, conn.engine, share, specs) for share in shares[1:]]
-        for part in shares[0]:
-            yield _sqlite_block(conn, part, specs)
-        for future in apart:
-            yield from future.result()
+        done = [[_sqlite_block(conn, part, specs) for part in shares[0]]]
+        done += [future.result() for future in apart]
+    for at in range(len(parts)):  # in the key's order: a sorted read stays sorted
+        yield done[at % readers][at // readers]
 
 
 def _seen_by_others(conn: Connection) -> bool:
