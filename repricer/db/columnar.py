@@ -1,5 +1,4 @@
-"""Whole query results as columns, without a Python object per row in between (rows
-are written in bulk by :mod:`repricer.db.bulk_write`).
+"""Whole query results as columns, without a Python object per row in between.
 
 :func:`read_columns` and :func:`read_frame` read a SELECT into one array per column.
 On PostgreSQL a statement of numbers, flags and times only streams through a binary
@@ -18,7 +17,8 @@ same data (a database file, no uncommitted writes); PostgreSQL's COPY streams in
 of bytes anyway.
 
 Reads run on the caller's connection, inside its transaction (SQLite's extra readers
-only when nothing is uncommitted).
+only when nothing is uncommitted). Rows are written in bulk by
+:mod:`repricer.db.bulk_write`.
 """
 
 from __future__ import annotations
@@ -194,7 +194,8 @@ def _sqlite_blocks(
 ) -> Iterator[dict[str, Any]]:
     """The blocks of ``block_by`` ranges, read by up to :data:`_SQLITE_READERS`
     connections at once when the database is a file that they all see (the sqlite3
-    module lets go of the GIL while SQLite computes, so the blocks use every core)."""
+    module lets go of the GIL while SQLite computes, so the blocks use every core),
+    in the key's order."""
     if block_by is None:
         yield _sqlite_block(conn, stmt, specs)
         return
@@ -207,10 +208,10 @@ def _sqlite_blocks(
     shares = [parts[i::readers] for i in range(readers)]
     with ThreadPoolExecutor(max_workers=max(readers - 1, 1)) as pool:
         apart = [pool.submit(_sqlite_apart, conn.engine, share, specs) for share in shares[1:]]
-        for part in shares[0]:
-            yield _sqlite_block(conn, part, specs)
-        for future in apart:
-            yield from future.result()
+        done = [[_sqlite_block(conn, part, specs) for part in shares[0]]]
+        done += [future.result() for future in apart]
+    for at in range(len(parts)):  # in the key's order: a sorted read stays sorted
+        yield done[at % readers][at // readers]
 
 
 def _seen_by_others(conn: Connection) -> bool:
