@@ -157,10 +157,11 @@ class _Decoder:
     def columns(self) -> dict[str, npt.NDArray[Any]]:
         if self.pending != _TRAILER:
             self._refuse(self.pending)
-        return {
-            field.name: _joined(parts, field.kind)
-            for field, parts in zip(self.fields, self.parts, strict=True)
-        }
+        columns = {}
+        for i, field in enumerate(self.fields):  # a column's blocks go once it is joined
+            parts, self.parts[i] = self.parts[i], []
+            columns[field.name] = _joined(parts, field.kind)
+        return columns
 
     def _header_length(self, data: bytes) -> int:
         if not data.startswith(_SIGNATURE):

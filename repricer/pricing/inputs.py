@@ -314,8 +314,9 @@ def _joined(
     trusted: npt.NDArray[np.int64],
     unhealthy: dict[str, Any],
 ) -> dict[str, Any]:
-    """The observation ``rows`` of a usable listing of a trusted competitor, not from
-    an unhealthy (crawl run, competitor), with their product and competitor ids."""
+    """The observation ``rows`` (filtered in place) of a usable listing of a trusted
+    competitor, not from an unhealthy (crawl run, competitor), with their product and
+    competitor ids."""
     at = _positions(listings["id"], rows["listing_id"])
     keep = at >= 0
     competitor = np.where(keep, listings["competitor_id"][np.maximum(at, 0)], -1)
@@ -324,10 +325,11 @@ def _joined(
         _pairs(rows.pop("crawl_run_id"), competitor),
         _pairs(unhealthy["crawl_run_id"], unhealthy["competitor_id"]),
     )
-    kept = {name: values[keep] for name, values in rows.items()}
-    kept["product_id"] = listings["product_id"][at[keep]]
-    kept["competitor_id"] = competitor[keep]
-    return kept
+    for name in list(rows):  # one column at a time: the unfiltered ones go as we go
+        rows[name] = rows[name][keep]
+    rows["product_id"] = listings["product_id"][at[keep]]
+    rows["competitor_id"] = competitor[keep]
+    return rows
 
 
 def _positions(keys: npt.NDArray[np.int64], wanted: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
