@@ -8,7 +8,8 @@ per-product reference implementation (tests/pricing/reference.py, with a per-row
 explanation) prices a sample and its time is extrapolated to N (the baseline beside
 ours). Then a catalog in a steady state (prices already where the rules put them except
 for about 5%) is written to SQLite and to a throwaway PostgreSQL cluster (as the tests
-start one), and full runs are timed there: a dry run (load + decide + store) and an
+start one; vacuumed, analysed and checkpointed there, as a database in use is), and
+full runs are timed there: a dry run (load + decide + store) and an
 applied run with auto-approval (``repricer.flow.apply_repricing``), each database's two
 runs in a fresh child process, whose peak RSS is the runs' own (``peak_rss_mib``: the
 larger of the two databases'); the storage one run adds is measured
@@ -288,9 +289,12 @@ def fill_database(engine: Engine, products: pd.DataFrame, observations: pd.DataF
                     plain.itertuples(index=False, name=None),
                 )
     if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.execute(text_sql("ANALYZE"))
-            conn.commit()
+        # a database in use has been vacuumed (autovacuum follows inserts): without this
+        # the timed runs would set the hint bits of 10,000,000 fresh rows and race the
+        # autovacuum and checkpoint that the bulk load sets off
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text_sql("VACUUM (ANALYZE)"))
+            conn.execute(text_sql("CHECKPOINT"))
 
 
 def text_sql(statement: str) -> Any:
