@@ -204,7 +204,7 @@ def _sqlite_blocks(
         return
     starts = range(int(low), int(high) + 1, _SQLITE_BLOCK_KEYS)
     parts = [stmt.where(block_by >= s, block_by < s + _SQLITE_BLOCK_KEYS) for s in starts]
-    readers = min(_SQLITE_READERS, len(parts)) if _seen_by_others(conn) else 1
+    readers = min(_SQLITE_READERS, len(parts)) if sqlite_seen_by_others(conn) else 1
     shares = [parts[i::readers] for i in range(readers)]
     with ThreadPoolExecutor(max_workers=max(readers - 1, 1)) as pool:
         apart = [pool.submit(_sqlite_apart, conn.engine, share, specs) for share in shares[1:]]
@@ -214,9 +214,9 @@ def _sqlite_blocks(
         yield done[at % readers][at // readers]
 
 
-def _seen_by_others(conn: Connection) -> bool:
-    """Whether another connection sees what ``conn`` sees: a database file, and no
-    uncommitted writes on ``conn``."""
+def sqlite_seen_by_others(conn: Connection) -> bool:
+    """Whether another connection sees what the SQLite connection ``conn`` sees: a
+    database file, and no uncommitted writes on ``conn``."""
     raw = conn.connection.driver_connection
     database = conn.engine.url.database
     in_transaction = bool(getattr(raw, "in_transaction", False))
@@ -329,13 +329,10 @@ def _pg_copy(conn: Connection, raw: Any, stmt: Select[Any], specs: list[_Spec]) 
     selected: list[Any] = []
     fields: list[CopyField] = []
     for spec, column in zip(specs, rows.c, strict=False):
-        nullable = spec.dtype in ("Int64", "boolean")
         value, kind = _pg_wire(column, spec)
-        selected.append(
-            func.coalesce(value, false() if kind == "bool" else 0) if nullable else value
-        )
+        selected.append(value)
         fields.append(CopyField(spec.name, kind))
-        if nullable:
+        if spec.dtype in ("Int64", "boolean"):
             selected.append(column.is_(None))
             fields.append(CopyField(f"{spec.name} null", "bool"))
     compiled = select(*selected).compile(
@@ -349,18 +346,28 @@ def _pg_copy(conn: Connection, raw: Any, stmt: Select[Any], specs: list[_Spec]) 
 
 
 def _pg_wire(column: Any, spec: _Spec) -> tuple[Any, str]:
-    """SQL of a column as one fixed-width binary value, and its COPY kind."""
-    if spec.dtype in ("bool", "boolean"):
-        return (column if isinstance(column.type, Boolean) else column != 0), "bool"
+    """SQL of a number column as one fixed-width binary value (0 or false for NULL in
+    the nullable dtypes, whose null marks are read apart), and its kind: ``int4``,
+    ``int8``, ``bool`` or ``time`` (a timestamp as stored)."""
     if spec.dtype == "epoch_us":
         if isinstance(column.type, DateTime) or isinstance(
             getattr(column.type, "impl", None), DateTime
         ):
             return column, "time"
         return epoch_us(column, "postgresql"), "int8"
-    if spec.narrow:
-        return cast(column, Integer), "int4"
-    return cast(column, BigInteger), "int8"
+    value: Any
+    if spec.dtype in ("bool", "boolean"):
+        value, kind = (column if isinstance(column.type, Boolean) else column != 0), "bool"
+    elif spec.narrow:
+        value, kind = cast(column, Integer), "int4"
+    else:
+        value, kind = cast(column, BigInteger), "int8"
+    if spec.dtype in ("Int64", "boolean"):
+        value = func.coalesce(value, false() if kind == "bool" else 0)
+    return value, kind
+
+
+_SEND = {"int4": (func.int4send, 4), "int8": (func.int8send, 8), "bool": (func.boolsend, 1)}
 
 
 def _pg_query(stmt: Select[Any], specs: list[_Spec]) -> tuple[Select[Any], list[int]]:
@@ -376,21 +383,13 @@ def _pg_query(stmt: Select[Any], specs: list[_Spec]) -> tuple[Select[Any], list[
         if spec.dtype == "object":
             aggregates.append(func.json_agg(cast(column, Text)))
             continue
-        nullable = spec.dtype in ("Int64", "boolean")
-        if spec.dtype in ("bool", "boolean"):
-            flag: Any = column if isinstance(column.type, Boolean) else column != 0
-            value, width = func.boolsend(func.coalesce(flag, false()) if nullable else flag), 1
-        elif spec.dtype == "epoch_us":
-            value, width = func.int8send(epoch_us(column, "postgresql")), 8
-        elif spec.narrow:
-            number: Any = cast(column, Integer)
-            value, width = func.int4send(func.coalesce(number, 0) if nullable else number), 4
-        else:
-            number = cast(column, BigInteger)
-            value, width = func.int8send(func.coalesce(number, 0) if nullable else number), 8
-        aggregates.append(func.string_agg(value, empty))
+        value, kind = _pg_wire(column, spec)
+        if kind == "time":  # no send function gives epoch microseconds
+            value, kind = epoch_us(column, "postgresql"), "int8"
+        send, width = _SEND[kind]
+        aggregates.append(func.string_agg(send(value), empty))
         widths.append(width)
-        if nullable:
+        if spec.dtype in ("Int64", "boolean"):
             aggregates.append(func.string_agg(func.boolsend(column.is_(None)), empty))
     return select(*aggregates), widths
 
