@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, Table, case, func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from repricer.config import Settings
-from repricer.db.columnar import read_columns, read_frame
+from repricer.db.columnar import read_columns, read_frame, sqlite_seen_by_others
 from repricer.db.models import (
     Competitor,
     CrawlSiteStats,
@@ -104,9 +104,9 @@ def _tune(conn: Connection) -> None:
 
 
 def _shareable(conn: Connection) -> bool:
-    """Whether another connection sees what ``conn`` sees (not an in-memory SQLite)."""
-    database = conn.engine.url.database
-    return conn.dialect.name != "sqlite" or database not in (None, "", ":memory:")
+    """Whether another connection sees what ``conn`` sees (a fresh PostgreSQL
+    connection does; see :func:`repricer.db.columnar.sqlite_seen_by_others`)."""
+    return conn.dialect.name != "sqlite" or sqlite_seen_by_others(conn)
 
 
 def _observations_apart(
