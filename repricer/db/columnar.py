@@ -1,20 +1,22 @@
 """Whole query results as columns, without a Python object per row in between.
 
 :func:`read_columns` and :func:`read_frame` read a SELECT into one array per column.
-On PostgreSQL a statement of numbers, flags and times only streams through a binary
-COPY decoded by numpy (:mod:`repricer.db.pgcopy`: the cheapest way out of the server);
-a statement with texts runs as ONE aggregate per column, the database packing each
-column's values into one value that the client turns into an array in C: numbers as
-binary (``string_agg`` of ``int8send``, ``int4send``, ``boolsend``), texts as one JSON
-array (``json_agg``), times as epoch microseconds. On SQLite every column is one
-aggregate: numbers as one comma-separated text (``group_concat``, read by
-``numpy.fromstring``), texts as ``json_group_array``, times as the stored texts parsed
-by numpy (a tenth of the cost of SQLite's own date functions). All aggregates of one
-query see the rows in the same order, so the columns stay aligned. On SQLite a large
-read goes in ranges of a key's values (``block_by``), so the packed values of one
-range at most are alive at once, read by two connections at once when both see the
-same data (a database file, no uncommitted writes); PostgreSQL's COPY streams in blocks
-of bytes anyway.
+Each column crosses as ONE aggregate, the database packing the column's values into one
+value that the client turns into an array in C. On PostgreSQL a number, flag or time
+column is one ``bytea`` of fixed-width big-endian values from the type's own binary
+send function (``int4send``, ``int8send``, ``boolsend``, ``timestamptz_send``: no
+formatting, and far less work for both sides than a COPY's message per row), and a text
+column one ``bytea`` of its values joined by NUL bytes (which no PostgreSQL text holds),
+with one ``bytea`` of null marks beside each nullable or text column; the values are
+taken from libpq's result one column at a time. On SQLite numbers are one
+comma-separated text (``group_concat``, read by ``numpy.fromstring``), texts a
+``json_group_array``, and times the stored texts parsed by numpy (a tenth of the cost of
+SQLite's own date functions). All aggregates of one query see the rows in the same
+order, so the columns stay aligned; a column with fewer values than rows (a NULL where
+its dtype allows none) raises ValueError naming it. On SQLite a large read goes in
+ranges of a key's values (``block_by``), so the packed values of one range at most are
+alive at once, read by two connections at once when both see the same data (a database
+file, no uncommitted writes).
 
 Reads run on the caller's connection, inside its transaction (SQLite's extra readers
 only when nothing is uncommitted). Rows are written in bulk by
@@ -37,7 +39,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Connection,
-    DateTime,
     Engine,
     Integer,
     Select,
@@ -86,7 +87,8 @@ def read_frame(
     conn: Connection, stmt: Select[Any], dtypes: Mapping[str, str], *, block_by: Any = None
 ) -> pd.DataFrame:
     """The rows of ``stmt`` as a DataFrame with one column per ``dtypes`` entry (in the
-    statement's column order): ``int64``, ``Int64`` (nullable), ``bool`` (from 0/1),
+    statement's column order): ``int64``, ``int32`` (half the memory, for ids: a value
+    beyond 32 bits raises ValueError), ``Int64`` (nullable), ``bool`` (from 0/1),
     ``boolean`` (nullable), ``object`` (text) or ``epoch_us`` (a timestamp column, as
     int64 microseconds since 1970 UTC). Rows come in the statement's order, except
     that with ``block_by`` (see :func:`read_columns`) they come by block."""
@@ -104,13 +106,13 @@ def read_columns(
     the nullable dtypes; object arrays for text): no DataFrame, so no copy of the
     columns into one block. ``block_by``, an integer column of one of the statement's
     tables (its primary key, say), splits a large read on SQLite into ranges of its
-    values (PostgreSQL streams anyway); the blocks come in no set order. A NULL in a
+    values (PostgreSQL reads in one go); the blocks come in no set order. A NULL in a
     non-nullable column raises ValueError."""
     names = list(dtypes)
     columns = list(stmt.subquery().c)[: len(names)]
     specs = [_Spec(n, dtypes[n], _narrow(c.type)) for n, c in zip(names, columns, strict=True)]
     if conn.dialect.name == "postgresql":
-        blocks = _pg_blocks(conn, stmt, specs)
+        blocks = iter([_pg_block(conn, stmt, specs)])
     else:
         blocks = _sqlite_blocks(conn, stmt, specs, block_by)
     parts: dict[str, list[Any]] = {name: [] for name in names}
@@ -152,7 +154,7 @@ def _empty(dtype: str) -> Any:
         return pd.array([], dtype="boolean")
     if dtype == "object":
         return np.array([], dtype=object)
-    return np.array([], dtype=bool if dtype == "bool" else np.int64)
+    return np.array([], dtype={"bool": bool, "int32": np.int32}.get(dtype, np.int64))
 
 
 def _typed(values: npt.NDArray[np.int64], null: Any, spec: _Spec) -> Any:
@@ -163,7 +165,14 @@ def _typed(values: npt.NDArray[np.int64], null: Any, spec: _Spec) -> Any:
         return pd.arrays.BooleanArray(values != 0, np.asarray(null, dtype=bool))
     if spec.dtype == "bool":
         return values != 0
+    if spec.dtype == "int32":
+        if len(values) and not (_INT32.min <= values.min() and values.max() <= _INT32.max):
+            raise ValueError(f"a value beyond 32 bits in the column {spec.name!r}")
+        return values.astype(np.int32, copy=False)
     return values
+
+
+_INT32 = np.iinfo(np.int32)
 
 
 def _texts(document: str | list[Any] | None) -> Any:
@@ -199,11 +208,9 @@ def _sqlite_blocks(
     if block_by is None:
         yield _sqlite_block(conn, stmt, specs)
         return
-    low, high = conn.execute(select(func.min(block_by), func.max(block_by))).one()
-    if low is None:
+    parts = _ranges(conn, stmt, block_by, _SQLITE_BLOCK_KEYS)
+    if not parts:
         return
-    starts = range(int(low), int(high) + 1, _SQLITE_BLOCK_KEYS)
-    parts = [stmt.where(block_by >= s, block_by < s + _SQLITE_BLOCK_KEYS) for s in starts]
     readers = min(_SQLITE_READERS, len(parts)) if sqlite_seen_by_others(conn) else 1
     shares = [parts[i::readers] for i in range(readers)]
     with ThreadPoolExecutor(max_workers=max(readers - 1, 1)) as pool:
@@ -212,6 +219,15 @@ def _sqlite_blocks(
         done += [future.result() for future in apart]
     for at in range(len(parts)):  # in the key's order: a sorted read stays sorted
         yield done[at % readers][at // readers]
+
+
+def _ranges(conn: Connection, stmt: Select[Any], block_by: Any, keys: int) -> list[Select[Any]]:
+    """``stmt`` limited to each range of ``keys`` values of ``block_by`` in its table."""
+    low, high = conn.execute(select(func.min(block_by), func.max(block_by))).one()
+    if low is None:
+        return []
+    starts = range(int(low), int(high) + 1, keys)
+    return [stmt.where(block_by >= start, block_by < start + keys) for start in starts]
 
 
 def sqlite_seen_by_others(conn: Connection) -> bool:
@@ -302,114 +318,108 @@ def _orm_times(text: str, count: int) -> npt.NDArray[np.int64]:
     return micros
 
 
-# --- PostgreSQL: binary COPY for numbers, binary arrays and JSON text with texts -----
+# --- PostgreSQL: one row of packed records and NUL-joined texts -------------------
 
 
-def _pg_blocks(conn: Connection, stmt: Select[Any], specs: list[_Spec]) -> Iterator[dict[str, Any]]:
+def _pg_block(conn: Connection, stmt: Select[Any], specs: list[_Spec]) -> dict[str, Any]:
     raw = conn.connection.driver_connection
     assert raw is not None
-    if all(spec.dtype != "object" for spec in specs):
-        yield _pg_copy(conn, raw, stmt, specs)
-        return
-    query, widths = _pg_query(stmt, specs)
+    query, columns = _pg_query(stmt, specs)
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    with raw.cursor(binary=True) as cursor:  # bytea as bytes
+    with raw.cursor(binary=True) as cursor:
         cursor.execute(str(compiled), compiled.params)
-        row = cursor.fetchone()
-    if row is not None:
-        yield _pg_decode(list(row), specs, widths)
+        result = cursor.pgresult
+        assert result is not None and result.ntuples == 1  # an aggregate: one row
+        # each value is taken from libpq's result as it is decoded (a bytes copy of all
+        # at once would hold every column twice)
+        values = (result.get_value(0, column) for column in range(result.nfields))
+        count = int.from_bytes(next(values) or b"", "big")
+        data = {
+            spec.name: _pg_column(values, spec, code, count, raw.info.encoding)
+            for spec, code in zip(specs, columns, strict=True)
+        }
+    return data
 
 
-def _pg_copy(conn: Connection, raw: Any, stmt: Select[Any], specs: list[_Spec]) -> dict[str, Any]:
-    """Numbers, flags and times through a binary COPY (:mod:`repricer.db.pgcopy`); the
-    nullable dtypes cross as the value or 0 plus a flag whether it is NULL."""
-    from repricer.db.pgcopy import CopyField, copy_columns  # psycopg: the postgres extra
+_Y2K_US = 946_684_800_000_000  # PostgreSQL's times count from 2000-01-01 UTC
+_BYTEA: Any = literal_column("''::bytea")
+_NUL: Any = literal_column("'\\x00'::bytea")  # never inside a text: PostgreSQL refuses NUL in text
 
+
+def _pg_query(stmt: Select[Any], specs: list[_Spec]) -> tuple[Select[Any], list[str]]:
+    """SQL for ``stmt`` as one row: the row count, then per column one ``bytea``: a
+    number, flag or time column's values big-endian and fixed-width (the types' own
+    binary send functions; 0 for NULL in the nullable dtypes), a text column's non-NULL
+    values joined by NUL bytes; and after a nullable or text column one ``bytea`` of
+    null marks. Returns the query and each column's numpy code (``"text"`` for texts,
+    ``"time"`` for a timestamp as stored: microseconds since 2000)."""
     rows = stmt.subquery("rows")
-    selected: list[Any] = []
-    fields: list[CopyField] = []
+    aggregates: list[Any] = [func.int8send(func.count())]
+    codes: list[str] = []
     for spec, column in zip(specs, rows.c, strict=False):
-        value, kind = _pg_wire(column, spec)
-        selected.append(value)
-        fields.append(CopyField(spec.name, kind))
-        if spec.dtype in ("Int64", "boolean"):
-            selected.append(column.is_(None))
-            fields.append(CopyField(f"{spec.name} null", "bool"))
-    compiled = select(*selected).compile(
-        dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
-    )
-    data = copy_columns(raw, str(compiled), compiled.params, fields)
-    return {
-        spec.name: _typed(data.pop(spec.name), data.pop(f"{spec.name} null", None), spec)
-        for spec in specs
-    }
+        if spec.dtype == "object":
+            send, code = func.textsend(cast(column, Text)), "text"
+            aggregates.append(func.string_agg(send, _NUL))
+        else:
+            send, code = _pg_send(column, spec)
+            aggregates.append(func.string_agg(send, _BYTEA))
+        codes.append(code)
+        if spec.dtype in ("Int64", "boolean", "object"):
+            aggregates.append(func.string_agg(func.boolsend(column.is_(None)), _BYTEA))
+    return select(*aggregates), codes
 
 
-def _pg_wire(column: Any, spec: _Spec) -> tuple[Any, str]:
-    """SQL of a number column as one fixed-width binary value (0 or false for NULL in
-    the nullable dtypes, whose null marks are read apart), and its kind: ``int4``,
-    ``int8``, ``bool`` or ``time`` (a timestamp as stored)."""
+def _pg_send(column: Any, spec: _Spec) -> tuple[Any, str]:
+    """SQL of a number column as its fixed-width binary value (0 or false for NULL in
+    the nullable dtypes, whose null marks are read apart), and its numpy code, or
+    ``"time"`` for a timestamp as stored (big-endian microseconds since 2000)."""
     if spec.dtype == "epoch_us":
-        if isinstance(column.type, DateTime) or isinstance(
-            getattr(column.type, "impl", None), DateTime
-        ):
-            return column, "time"
-        return epoch_us(column, "postgresql"), "int8"
+        zoned = getattr(column.type, "timezone", None)
+        if zoned is None:
+            zoned = getattr(getattr(column.type, "impl", None), "timezone", None)
+        if zoned is None:  # not a timestamp column: converted by the server
+            return func.int8send(epoch_us(column, "postgresql")), ">i8"
+        send = func.timestamptz_send if zoned else func.timestamp_send
+        return send(column), "time"
     value: Any
     if spec.dtype in ("bool", "boolean"):
-        value, kind = (column if isinstance(column.type, Boolean) else column != 0), "bool"
-    elif spec.narrow:
-        value, kind = cast(column, Integer), "int4"
+        value = column if isinstance(column.type, Boolean) else column != 0
+        null: Any = false()
+        send, code = func.boolsend, "u1"
+    elif spec.narrow or spec.dtype == "int32":  # int32 beyond 32 bits: the server refuses
+        value, null, send, code = cast(column, Integer), 0, func.int4send, ">i4"
     else:
-        value, kind = cast(column, BigInteger), "int8"
+        value, null, send, code = cast(column, BigInteger), 0, func.int8send, ">i8"
     if spec.dtype in ("Int64", "boolean"):
-        value = func.coalesce(value, false() if kind == "bool" else 0)
-    return value, kind
+        value = func.coalesce(value, null)
+    return send(value), code
 
 
-_SEND = {"int4": (func.int4send, 4), "int8": (func.int8send, 8), "bool": (func.boolsend, 1)}
+def _pg_column(
+    values: Iterator[bytes | None], spec: _Spec, code: str, count: int, encoding: str
+) -> Any:
+    """One column (and its null marks) from the next values of the result."""
+    packed = next(values)
+    null = None
+    if spec.dtype in ("Int64", "boolean", "object"):
+        null = np.frombuffer(next(values) or b"", dtype=np.uint8) != 0
+        _check(count, null, spec.name)
+    if code == "text":
+        return _pg_texts(packed, null, spec.name, encoding)
+    numbers = np.frombuffer(packed or b"", dtype=">i8" if code == "time" else code)
+    _check(count, numbers, spec.name)  # a NULL (skipped) where none is allowed
+    numbers = numbers.astype(np.int32 if spec.dtype == "int32" else np.int64)
+    if code == "time":
+        numbers += _Y2K_US
+    return _typed(numbers, null, spec)
 
 
-def _pg_query(stmt: Select[Any], specs: list[_Spec]) -> tuple[Select[Any], list[int]]:
-    """SQL for a statement with texts: one ``bytea`` per number column, each value
-    big-endian (``int4send`` for 32-bit integers, ``int8send`` for the rest,
-    ``boolsend`` for flags and null marks), one JSON array per text column; one row
-    (none for no rows). Returns the query and each number's width."""
-    rows = stmt.subquery("rows")
-    empty: Any = literal_column("''::bytea")
-    aggregates: list[Any] = [func.count()]
-    widths: list[int] = []
-    for spec, column in zip(specs, rows.c, strict=False):
-        if spec.dtype == "object":
-            aggregates.append(func.json_agg(cast(column, Text)))
-            continue
-        value, kind = _pg_wire(column, spec)
-        if kind == "time":  # no send function gives epoch microseconds
-            value, kind = epoch_us(column, "postgresql"), "int8"
-        send, width = _SEND[kind]
-        aggregates.append(func.string_agg(send(value), empty))
-        widths.append(width)
-        if spec.dtype in ("Int64", "boolean"):
-            aggregates.append(func.string_agg(func.boolsend(column.is_(None)), empty))
-    return select(*aggregates), widths
-
-
-def _pg_decode(row: list[Any], specs: list[_Spec], widths: list[int]) -> dict[str, Any]:
-    count, at, numbers = int(row[0]), 1, iter(widths)
-    data: dict[str, Any] = {}
-    for spec in specs:
-        value, row[at] = row[at], None  # each block's bytes go once converted
-        at += 1
-        if spec.dtype == "object":
-            data[spec.name] = _texts(value)
-            _check(count, data[spec.name], spec.name)
-            continue
-        width = next(numbers)
-        decoded = np.frombuffer(value or b"", dtype=f">i{width}" if width > 1 else np.uint8)
-        _check(count, decoded, spec.name)
-        null = None
-        if spec.dtype in ("Int64", "boolean"):
-            null, row[at] = np.frombuffer(row[at] or b"", dtype=np.uint8) != 0, None
-            at += 1
-        data[spec.name] = _typed(decoded.astype(np.int64), null, spec)
-    return data
+def _pg_texts(joined: bytes | None, null: Any, name: str, encoding: str) -> Any:
+    """A text column from its non-NULL values joined by NUL bytes, None where ``null``."""
+    present = ~null
+    values = joined.decode(encoding).split("\x00") if joined is not None else []
+    if len(values) != int(present.sum()):  # cannot be: a text holds no NUL byte
+        raise ValueError(f"the texts of the column {name!r} do not match their rows")
+    column = np.full(len(null), None, dtype=object)
+    column[present] = _shared(np.fromiter(values, dtype=object, count=len(values)))
+    return column

@@ -3,6 +3,7 @@ in the statement's order, across several blocks."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -106,8 +107,8 @@ def test_integer_columns_read_in_one_pass(any_engine: Engine) -> None:
 
 
 def test_numeric_columns_read_as_arrays(any_engine: Engine) -> None:
-    """All-numeric statements cross as binary arrays on PostgreSQL: wide and narrow
-    integers, negatives and 0/1 flags come back exactly, rows aligned across columns."""
+    """All-numeric statements: wide and narrow integers, negatives and 0/1 flags come
+    back exactly, rows aligned across columns."""
     table = _table(any_engine)
     rows = [(i, (-1) ** i * (2**40 + i), i % 3 == 0) for i in range(1, 30)]
     with any_engine.begin() as conn:
@@ -123,8 +124,8 @@ def test_numeric_columns_read_as_arrays(any_engine: Engine) -> None:
 
 
 def test_nullable_numbers_and_times_without_texts(any_engine: Engine) -> None:
-    """A statement of numbers, flags and times only (PostgreSQL: a binary COPY): NULLs
-    of the nullable dtypes kept, times exact to the microsecond."""
+    """A statement of numbers, flags and times only: NULLs of the nullable dtypes
+    kept, times exact to the microsecond."""
     table = _table(any_engine)
     at = datetime(1999, 12, 31, 23, 59, 59, 999_999)
     rows = [(i, None if i % 3 == 0 else -(2**40) * i, None if i % 4 == 0 else i % 2 == 0, at)
@@ -147,6 +148,88 @@ def test_a_null_in_a_numeric_column_is_refused(any_engine: Engine) -> None:
         write_rows(conn, table, ["id", "amount"], [(1, 5), (2, None), (3, 7)])
     with any_engine.connect() as conn, pytest.raises(ValueError, match="amount"):
         read_columns(conn, select(table.c.id, table.c.amount), {"id": "int64", "amount": "int64"})
+
+
+@pytest.mark.parametrize("where", [0, 2, 4], ids=["first", "amid", "last"])
+def test_a_null_anywhere_is_refused_naming_its_column(any_engine: Engine, where: int) -> None:
+    table = _table(any_engine)
+    rows = [(i + 1, None if i == where else i, "x") for i in range(5)]
+    with any_engine.begin() as conn:
+        write_rows(conn, table, ["id", "amount", "label"], rows)
+    stmt = select(table.c.id, table.c.label, table.c.amount)
+    dtypes = {"id": "int64", "label": "object", "amount": "int64"}
+    with any_engine.connect() as conn, pytest.raises(ValueError, match="'amount'"):
+        read_columns(conn, stmt, dtypes)
+
+
+def test_extremes_come_back_exactly(any_engine: Engine) -> None:
+    """32- and 64-bit extremes, both flags, and times before 1970, before 2000 (where
+    PostgreSQL counts from) and with microseconds, with and without a time zone."""
+    table = Table(
+        "columnar_extremes",
+        MetaData(),
+        Column("key", Integer, primary_key=True),
+        Column("small", Integer),
+        Column("big", BigInteger),
+        Column("flag", Boolean),
+        Column("naive", DateTime),
+        Column("zoned", UTCDateTime),
+    )
+    table.create(any_engine)
+    times = [
+        datetime(1969, 7, 20, 20, 17, 40, 1),
+        datetime(1999, 12, 31, 23, 59, 59, 999_999),
+        datetime(2000, 1, 1),
+        datetime(2026, 3, 1, 12, 30, 15, 123_456),
+    ]
+    smalls = [2**31 - 1, -(2**31), 0, -1]
+    bigs = [2**63 - 1, -(2**63), 2**40 + 1, -1]
+    rows = [
+        (key, smalls[key % 4], bigs[key % 4], key % 3 == 0, times[key % 4],
+         times[(key + 1) % 4].replace(tzinfo=UTC))
+        for key in range(1, 13)
+    ]  # fmt: skip
+    names = ["key", "small", "big", "flag", "naive", "zoned"]
+    with any_engine.begin() as conn:
+        write_rows(conn, table, names, rows)
+    dtypes = {"key": "int64", "small": "int64", "big": "int64", "flag": "bool",
+              "naive": "epoch_us", "zoned": "epoch_us", "label": "object"}  # fmt: skip
+    stmt = select(*table.c, table.c.small.cast(Text).label("label")).order_by(table.c.key)
+    with any_engine.connect() as conn:
+        columns = read_columns(conn, stmt, dtypes)
+
+    def micros(at: datetime) -> int:
+        return (at.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
+            microseconds=1
+        )
+
+    assert columns["key"].tolist() == [row[0] for row in rows]
+    assert columns["small"].tolist() == [row[1] for row in rows]
+    assert columns["big"].tolist() == [row[2] for row in rows]
+    assert columns["flag"].tolist() == [row[3] for row in rows]
+    assert columns["naive"].tolist() == [micros(row[4]) for row in rows]
+    assert columns["zoned"].tolist() == [micros(row[5]) for row in rows]
+    assert columns["label"].tolist() == [str(row[1]) for row in rows]
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [[None, None, None], [""], ["", None, ""], [None, "", None], ["a", None], ["", "", ""]],
+    ids=["all-null", "one-empty", "empties", "one-empty-amid-nulls", "null-last", "all-empty"],
+)
+def test_empty_texts_and_nulls_read_apart(any_engine: Engine, labels: list[str | None]) -> None:
+    """An empty text is not NULL, however few values a column has."""
+    table = _table(any_engine)
+    rows = [(i, label, {"n": i} if label else None) for i, label in enumerate(labels, start=1)]
+    with any_engine.begin() as conn:
+        write_rows(conn, table, ["id", "label", "extra"], rows)
+    stmt = select(table.c.label, table.c.extra, table.c.id).order_by(table.c.id)
+    with any_engine.connect() as conn:
+        columns = read_columns(conn, stmt, {"label": "object", "extra": "object"})
+    assert columns["label"].tolist() == labels
+    assert [None if e is None else json.loads(e) for e in columns["extra"]] == [
+        row[2] for row in rows
+    ]
 
 
 def test_a_read_in_blocks_gives_every_row_once(
