@@ -386,7 +386,7 @@ def _pg_send(column: Any, spec: _Spec) -> tuple[Any, str]:
         value = column if isinstance(column.type, Boolean) else column != 0
         null: Any = false()
         send, code = func.boolsend, "u1"
-    elif spec.narrow or spec.dtype == "int32":  # int32 beyond 32 bits: the server refuses
+    elif spec.narrow:
         value, null, send, code = cast(column, Integer), 0, func.int4send, ">i4"
     else:
         value, null, send, code = cast(column, BigInteger), 0, func.int8send, ">i8"
@@ -408,7 +408,7 @@ def _pg_column(
         return _pg_texts(packed, null, spec.name, encoding)
     numbers = np.frombuffer(packed or b"", dtype=">i8" if code == "time" else code)
     _check(count, numbers, spec.name)  # a NULL (skipped) where none is allowed
-    numbers = numbers.astype(np.int32 if spec.dtype == "int32" else np.int64)
+    numbers = numbers.astype(np.int32 if code == ">i4" and spec.dtype == "int32" else np.int64)
     if code == "time":
         numbers += _Y2K_US
     return _typed(numbers, null, spec)

@@ -162,6 +162,25 @@ def test_a_null_anywhere_is_refused_naming_its_column(any_engine: Engine, where:
         read_columns(conn, stmt, dtypes)
 
 
+def test_int32_columns_hold_ids_and_refuse_wider_values(any_engine: Engine) -> None:
+    table = _table(any_engine)
+    rows = [(1, 2**31 - 1), (2, -(2**31)), (3, 7)]
+    with any_engine.begin() as conn:
+        write_rows(conn, table, ["id", "amount"], rows)
+    stmt = select(table.c.id, table.c.amount).order_by(table.c.id)
+    dtypes = {"id": "int32", "amount": "int32"}
+    with any_engine.connect() as conn:
+        columns = read_columns(conn, stmt, dtypes)
+        empty = read_columns(conn, stmt.where(table.c.id < 0), dtypes)
+    assert columns["id"].dtype == np.int32 and columns["amount"].dtype == np.int32
+    assert columns["amount"].tolist() == [row[1] for row in rows]
+    assert empty["id"].dtype == np.int32 and len(empty["id"]) == 0
+    with any_engine.begin() as conn:
+        write_rows(conn, table, ["id", "amount"], [(4, 2**31)])
+    with any_engine.connect() as conn, pytest.raises(ValueError, match=r"32 bits.*'amount'"):
+        read_columns(conn, stmt, dtypes)
+
+
 def test_extremes_come_back_exactly(any_engine: Engine) -> None:
     """32- and 64-bit extremes, both flags, and times before 1970, before 2000 (where
     PostgreSQL counts from) and with microseconds, with and without a time zone."""
