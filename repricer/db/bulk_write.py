@@ -2,8 +2,8 @@
 column at a time, never a Python call per row and column.
 
 :func:`write_columns` writes on the caller's connection, inside its transaction. On
-PostgreSQL the rows go as ONE ``COPY ... FROM STDIN`` text stream per block of
-:data:`_CHUNK` rows, each field's text made a column at a time (numbers by numpy, a text
+PostgreSQL the rows go as ONE ``COPY ... FROM STDIN`` text stream, made a block of
+:data:`_CHUNK` rows at a time, each field's text made a column at a time (numbers by numpy, a text
 escaped and a JSON value encoded once per distinct value); elsewhere as one driver-level
 ``executemany``, each column converted as SQLAlchemy would (JSON text, SQLite's datetime
 text) once per distinct value object. A column whose rows share a few objects (the same
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import JSON, Boolean, Connection, String, Table, Text
 
-_CHUNK = 250_000  # rows per COPY statement on PostgreSQL
+_CHUNK = 20_000  # rows made into COPY text at once on PostgreSQL
 _NULL = "\\N"  # COPY's text format: NULL, and the escapes a text field needs
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -116,15 +116,19 @@ def _per_object(values: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
 
 
 def _copy_in(conn: Connection, table: Table, values: dict[str, Any]) -> None:
+    """One COPY, its text made and sent a block of :data:`_CHUNK` rows at a time: the
+    server inserts a block (checks, indexes) while the next one is made."""
     raw = conn.connection.driver_connection
     assert raw is not None
-    fields = [_copy_texts(table.c[name].type, column) for name, column in values.items()]
     head = f"COPY {table.name} ({', '.join(values)}) FROM STDIN"
-    with raw.cursor() as cursor:
-        for start in range(0, len(fields[0]), _CHUNK):
-            block = [field[start : start + _CHUNK] for field in fields]
-            with cursor.copy(head) as copy:
-                copy.write("\n".join(map("\t".join, zip(*block, strict=True))) + "\n")
+    count = len(next(iter(values.values())))
+    with raw.cursor() as cursor, cursor.copy(head) as copy:
+        for start in range(0, count, _CHUNK):
+            block = [
+                _copy_texts(table.c[name].type, column[start : start + _CHUNK])
+                for name, column in values.items()
+            ]
+            copy.write("\n".join(map("\t".join, zip(*block, strict=True))) + "\n")
 
 
 def _copy_texts(column_type: Any, column: Any) -> list[str]:

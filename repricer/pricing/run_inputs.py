@@ -110,18 +110,18 @@ def _times(micros: npt.NDArray[Any], null: npt.NDArray[Any]) -> pd.Series:
     return pd.Series(times).mask(null)
 
 
-def save_run_inputs(
-    conn: Connection,
-    run_id: int,
-    products: pd.DataFrame,
-    observations: pd.DataFrame,
-    product_ids: npt.NDArray[Any],
-) -> int:
-    """Store the inputs of the products ``product_ids`` for run ``run_id``; returns the
-    size in bytes."""
+def pack_kept_inputs(
+    products: pd.DataFrame, observations: pd.DataFrame, product_ids: npt.NDArray[Any]
+) -> bytes:
+    """:func:`pack_inputs` of the products ``product_ids`` and their observations."""
     kept = products[products["product_id"].isin(product_ids)]
     seen = observations[observations["product_id"].isin(product_ids)]
-    data = pack_inputs(kept, seen)
+    return pack_inputs(kept, seen)
+
+
+def save_run_inputs(conn: Connection, run_id: int, data: bytes) -> int:
+    """Store the packed inputs ``data`` (see :func:`pack_kept_inputs`) of run
+    ``run_id``; returns the size in bytes."""
     conn.execute(insert(_table).values(run_id=run_id, format=FORMAT, data=data))
     return len(data)
 

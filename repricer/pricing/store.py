@@ -17,6 +17,7 @@ Rows go in from the decision columns, with ``COPY`` on PostgreSQL and one
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -30,7 +31,7 @@ from repricer.db.columnar import read_frame
 from repricer.db.models import PriceChange, RepricingRun
 from repricer.pricing.decisions import Decisions, decision_frame
 from repricer.pricing.inputs import Inputs
-from repricer.pricing.run_inputs import save_run_inputs
+from repricer.pricing.run_inputs import pack_kept_inputs, save_run_inputs
 
 _runs = cast(Table, RepricingRun.__table__)
 _changes = cast(Table, PriceChange.__table__)
@@ -88,10 +89,15 @@ def store_run(
     rows someone looks at. The returned changes carry the engine's statuses."""
     run_id = int(conn.execute(insert(_runs).values(**asdict(run))).inserted_primary_key[0])  # type: ignore[index]
     kept = decisions.take(np.flatnonzero(decisions.worth_storing()))
-    changes = decision_frame(kept, explain=False)
-    written = changes if review is None else review(changes, run.status)
-    write_columns(conn, _changes, _change_columns(written, run_id, run.finished_at))
-    size = save_run_inputs(conn, run_id, inputs.products, inputs.observations, kept.product_id)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # packed while the database inserts
+        packed = pool.submit(
+            pack_kept_inputs, inputs.products, inputs.observations, kept.product_id
+        )
+        changes = decision_frame(kept, explain=False)
+        written = changes if review is None else review(changes, run.status)
+        write_columns(conn, _changes, _change_columns(written, run_id, run.finished_at))
+        data = packed.result()
+    size = save_run_inputs(conn, run_id, data)
     return StoredRun(run_id, changes, size)
 
 
