@@ -373,11 +373,11 @@ def latest_per_listing(
     if len(listing) == 0:
         return np.zeros(0, dtype=bool)
     slots, inverse = _slots(listing)
-    floor = np.iinfo(np.int64).min
-    latest = np.full(slots, floor, dtype=np.int64)
+    # each maxima array has its values' dtype: ufunc.at is slow when it must cast
+    latest = np.full(slots, np.iinfo(at.dtype).min, dtype=at.dtype)
     np.maximum.at(latest, inverse, at)
     on_top = at == latest[inverse]
-    highest = np.full(slots, floor, dtype=np.int64)
+    highest = np.full(slots, np.iinfo(ident.dtype).min, dtype=ident.dtype)
     np.maximum.at(highest, inverse[on_top], ident[on_top])
     chosen: npt.NDArray[np.bool_] = on_top & (ident == highest[inverse])
     return chosen
