@@ -3,8 +3,9 @@ column at a time, never a Python call per row and column.
 
 :func:`write_columns` writes on the caller's connection, inside its transaction. On
 PostgreSQL the rows go as ONE ``COPY ... FROM STDIN`` text stream, made a block of
-:data:`_CHUNK` rows at a time, each field's text made a column at a time (numbers by numpy, a text
-escaped and a JSON value encoded once per distinct value); elsewhere as one driver-level
+:data:`_CHUNK` rows at a time (the server inserts one block while the next is made),
+each field's text made a column at a time (numbers by numpy, a text escaped and a JSON
+value encoded once per distinct value within the block); elsewhere as one driver-level
 ``executemany``, each column converted as SQLAlchemy would (JSON text, SQLite's datetime
 text) once per distinct value object. A column whose rows share a few objects (the same
 flags list, one timestamp) converts those few.

@@ -318,7 +318,7 @@ def _orm_times(text: str, count: int) -> npt.NDArray[np.int64]:
     return micros
 
 
-# --- PostgreSQL: one row of packed records and NUL-joined texts -------------------
+# --- PostgreSQL: one bytea per column, taken from the result a column at a time ---
 
 
 def _pg_block(conn: Connection, stmt: Select[Any], specs: list[_Spec]) -> dict[str, Any]:
