@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -112,7 +112,7 @@ def read_columns(
     columns = list(stmt.subquery().c)[: len(names)]
     specs = [_Spec(n, dtypes[n], _narrow(c.type)) for n, c in zip(names, columns, strict=True)]
     if conn.dialect.name == "postgresql":
-        blocks = iter([_pg_block(conn, stmt, specs)])
+        blocks: Iterable[dict[str, Any]] = [_pg_block(conn, stmt, specs)]
     else:
         blocks = _sqlite_blocks(conn, stmt, specs, block_by)
     parts: dict[str, list[Any]] = {name: [] for name in names}
@@ -165,7 +165,7 @@ def _typed(values: npt.NDArray[np.int64], null: Any, spec: _Spec) -> Any:
         return pd.arrays.BooleanArray(values != 0, np.asarray(null, dtype=bool))
     if spec.dtype == "bool":
         return values != 0
-    if spec.dtype == "int32":
+    if spec.dtype == "int32" and values.dtype != np.int32:  # int4 values are in range
         if len(values) and not (_INT32.min <= values.min() and values.max() <= _INT32.max):
             raise ValueError(f"a value beyond 32 bits in the column {spec.name!r}")
         return values.astype(np.int32, copy=False)
@@ -208,9 +208,11 @@ def _sqlite_blocks(
     if block_by is None:
         yield _sqlite_block(conn, stmt, specs)
         return
-    parts = _ranges(conn, stmt, block_by, _SQLITE_BLOCK_KEYS)
-    if not parts:
+    low, high = conn.execute(select(func.min(block_by), func.max(block_by))).one()
+    if low is None:
         return
+    starts = range(int(low), int(high) + 1, _SQLITE_BLOCK_KEYS)
+    parts = [stmt.where(block_by >= s, block_by < s + _SQLITE_BLOCK_KEYS) for s in starts]
     readers = min(_SQLITE_READERS, len(parts)) if sqlite_seen_by_others(conn) else 1
     shares = [parts[i::readers] for i in range(readers)]
     with ThreadPoolExecutor(max_workers=max(readers - 1, 1)) as pool:
@@ -219,15 +221,6 @@ def _sqlite_blocks(
         done += [future.result() for future in apart]
     for at in range(len(parts)):  # in the key's order: a sorted read stays sorted
         yield done[at % readers][at // readers]
-
-
-def _ranges(conn: Connection, stmt: Select[Any], block_by: Any, keys: int) -> list[Select[Any]]:
-    """``stmt`` limited to each range of ``keys`` values of ``block_by`` in its table."""
-    low, high = conn.execute(select(func.min(block_by), func.max(block_by))).one()
-    if low is None:
-        return []
-    starts = range(int(low), int(high) + 1, keys)
-    return [stmt.where(block_by >= start, block_by < start + keys) for start in starts]
 
 
 def sqlite_seen_by_others(conn: Connection) -> bool:
